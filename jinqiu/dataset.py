@@ -1,0 +1,136 @@
+"""Read a data tree into records: strict YAML, schema-directed types, nothing guessed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import layout, yamlstrict
+from .problems import Problem
+
+
+@dataclass
+class Record:
+    """One data file: its kind, where it is, and what it holds (None when it could not be read)."""
+
+    kind: str
+    path: str  # as shown to people: the data directory as given, joined with rel
+    rel: str  # relative to the data directory, with forward slashes
+    data: dict | None
+    parts: dict = field(default_factory=dict)  # year / unit / id taken from the path
+
+
+@dataclass
+class Dataset:
+    """Everything in one data directory, grouped by kind."""
+
+    root: Path
+    display_root: str
+    records: list[Record] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    _lines: dict = field(default_factory=dict, repr=False)
+
+    def of(self, kind: str) -> list[Record]:
+        return [r for r in self.records if r.kind == kind and r.data is not None]
+
+    @property
+    def applications(self) -> list[Record]:
+        return self.of("application")
+
+    @property
+    def graduates(self) -> list[Record]:
+        return self.of("graduate")
+
+    @property
+    def reports(self) -> list[Record]:
+        return self.of("report")
+
+    @property
+    def units(self) -> dict[str, dict]:
+        out = {}
+        for r in self.of("units"):
+            for u in r.data.get("units", []):
+                if isinstance(u, dict) and isinstance(u.get("id"), str):
+                    out.setdefault(u["id"], u)
+        return out
+
+    @property
+    def reviewers(self) -> dict[str, dict]:
+        out = {}
+        for r in self.of("reviewers"):
+            for v in r.data.get("reviewers", []):
+                if isinstance(v, dict) and isinstance(v.get("id"), str):
+                    out.setdefault(v["id"], v)
+        return out
+
+    @property
+    def campaigns(self) -> dict[int, dict]:
+        return {r.data["year"]: r.data for r in self.of("campaign") if isinstance(r.data.get("year"), int)}
+
+    def line(self, record: Record, pointer: str) -> int:
+        """The 1-based line of a JSON pointer in a record's file (the nearest known parent's)."""
+        lines = self._lines.get(record.rel)
+        if lines is None:
+            try:
+                _, lines = yamlstrict.load((self.root / record.rel).read_bytes(), record.path, lines=True)
+            except (OSError, yamlstrict.YamlError):
+                lines = {}
+            self._lines[record.rel] = lines
+        while pointer:
+            if pointer in lines:
+                return lines[pointer]
+            pointer = pointer.rsplit("/", 1)[0]
+        return lines.get("", 1)
+
+
+def discover(root: Path) -> list[str]:
+    """Every file under root, relative, sorted, skipping hidden files and directories."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = os.path.relpath(dirpath, root)
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            rel = name if base == "." else f"{base}/{name}".replace(os.sep, "/")
+            found.append(rel)
+    return sorted(found)
+
+
+def display_path(display_root: str, rel: str) -> str:
+    return rel if display_root in ("", ".") else f"{display_root.rstrip('/')}/{rel}"
+
+
+def read_one(root: Path, display_root: str, rel: str) -> tuple[Record, list[Problem]]:
+    """Read, parse and type one file; every problem found is returned, nothing is raised."""
+    path = display_path(display_root, rel)
+    kind, match = layout.classify(rel)
+    if kind is None:
+        if rel.endswith((".yaml", ".yml")):
+            return Record("unknown", path, rel, None), [
+                Problem(path, 1, "", "layout-unknown-file", f"不认识的数据文件位置；数据目录的结构应为 {layout.EXPECTED_LAYOUT}")
+            ]
+        return Record("other", path, rel, None), []
+    parts = {k: v for k, v in match.groupdict().items() if v is not None}
+    try:
+        raw = (root / rel).read_bytes()
+        tree, _ = yamlstrict.load(raw, path)
+    except OSError as exc:
+        return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "io-error", f"无法读取文件：{exc.strerror}")]
+    except yamlstrict.YamlError as exc:
+        return Record(kind, path, rel, None, parts), [exc.problem()]
+    lines_cache = {}
+
+    def line_of(pointer: str) -> int:
+        if "map" not in lines_cache:
+            lines_cache["map"] = yamlstrict.load(raw, path, lines=True)[1]
+        lines = lines_cache["map"]
+        while pointer and pointer not in lines:
+            pointer = pointer.rsplit("/", 1)[0]
+        return lines.get(pointer, 1)
+
+    data, problems = yamlstrict.coerce(tree, layout.schema(kind), path, line_of)
+    record = Record(kind, path, rel, data, parts)
+    record.line_of = line_of  # used by the per-file checks that follow
+    return record, problems

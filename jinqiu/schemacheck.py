@@ -1,0 +1,103 @@
+"""Check a record against its JSON Schema; say what is wrong in the form's own words."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import fastjsonschema
+import jsonschema
+
+from . import ids, layout
+
+_TYPE_ZH = {"string": "文字", "integer": "整数", "number": "数字", "boolean": "true 或 false", "object": "一组字段", "array": "列表"}
+
+
+@lru_cache(maxsize=None)
+def _fast(kind: str):
+    """A compiled validator: fast, but only says yes or no."""
+    return fastjsonschema.compile(layout.schema(kind), use_formats=True)
+
+
+@lru_cache(maxsize=None)
+def _detailed(kind: str):
+    cls = jsonschema.Draft202012Validator
+    return cls(layout.schema(kind), format_checker=cls.FORMAT_CHECKER)
+
+
+def _show(kind: str, pointer: str, value) -> str:
+    """A value as it may appear in a message: personal values masked."""
+    if isinstance(value, (dict, list)):
+        return "一组字段" if isinstance(value, dict) else "列表"
+    text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    if layout.field(kind, pointer).get("x-personal") and isinstance(value, str):
+        if pointer.endswith("id_number") or text.isdigit():
+            return ids.mask_id(text)
+        if pointer.endswith("phone"):
+            return ids.mask_phone(text)
+        return ids.mask_name(text)
+    return text
+
+
+def _pointer(path) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _message(kind: str, err: jsonschema.ValidationError) -> tuple[str, str, str]:
+    """(pointer, code, message) for one jsonschema error."""
+    pointer = _pointer(err.absolute_path)
+    name = layout.label(kind, pointer)
+    v = err.validator
+    if v == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else "?"
+        sub = f"{pointer}/{missing}"
+        return pointer, "schema-required", f"缺少“{layout.label(kind, sub)}”（{missing}）：{layout.field(kind, sub).get('description', '此项必填')}"
+    if v == "additionalProperties":
+        allowed = list(layout._resolve(err.schema, layout.schema(kind)).get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        return pointer, "schema-unknown-field", f"“{name}”中有不认识的字段 {'、'.join(extra)}；可用的字段为 {'、'.join(allowed)}"
+    shown = _show(kind, pointer, err.instance)
+    desc = layout.field(kind, pointer).get("description", "")
+    if v == "type":
+        want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        return pointer, "schema-type", f"“{name}”应为{'或'.join(_TYPE_ZH.get(t, t) for t in want)}，现为“{shown}”"
+    if v == "enum":
+        return pointer, "schema-enum", f"“{name}”应为 {'、'.join(str(x) for x in err.validator_value)} 之一，现为“{shown}”"
+    if v == "const":
+        return pointer, "schema-const", f"“{name}”应为 {err.validator_value}，现为“{shown}”"
+    if v == "pattern":
+        return pointer, "schema-pattern", f"“{name}”格式不对（现为“{shown}”）：{desc}"
+    if v == "format":
+        return pointer, "schema-format", f"“{name}”应为真实存在的日期，写作 YYYY-MM-DD（例如 2011-08-10），现为“{shown}”"
+    if v in ("minLength", "minItems"):
+        return pointer, "schema-empty", f"“{name}”不能为空" + (f"，至少 {err.validator_value} 个字" if err.validator_value > 1 else "")
+    if v == "maxLength":
+        return pointer, "schema-too-long", f"“{name}”最多 {err.validator_value} 个字"
+    if v in ("minimum", "exclusiveMinimum"):
+        return pointer, "schema-minimum", f"“{name}”不能小于 {err.validator_value}，现为 {shown}"
+    if v in ("maximum", "exclusiveMaximum"):
+        return pointer, "schema-maximum", f"“{name}”不能大于 {err.validator_value}，现为 {shown}"
+    if v == "propertyNames":
+        return pointer, "schema-key", f"“{name}”中的项目名“{shown}”不对：{desc}"
+    return pointer, f"schema-{v}", f"“{name}”不符合要求：{desc or err.message}"
+
+
+def check(kind: str, data) -> list[tuple[str, str, str]]:
+    """Every schema violation of one record as (pointer, code, message); [] when it is valid."""
+    try:
+        _fast(kind)(data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
+    errors = []
+    for err in _detailed(kind).iter_errors(data):
+        # if/then errors are reported by the subschema's own error; drop the wrappers
+        errors.extend(_flatten(err))
+    return sorted({_message(kind, e) for e in errors})
+
+
+def _flatten(err):
+    if err.validator in ("allOf", "anyOf", "oneOf", "if", "then") and err.context:
+        for sub in err.context:
+            yield from _flatten(sub)
+    else:
+        yield err

@@ -1,0 +1,54 @@
+"""Where an application stands. The approval issue derives it from verified entries only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FILED = "filed"
+APPROVED = "approved"  # approved up to `level`
+REJECTED = "rejected"
+STALE = "stale"
+PAID = "paid"
+
+LABELS = {
+    FILED: "已填报",
+    APPROVED: "已审批",
+    REJECTED: "未通过",
+    STALE: "内容已改动，待重新审批",
+    PAID: "已发放",
+}
+
+LEVEL_LABELS = {1: "企业工会（街道工会）审查", 2: "区市县、产业工会审核", 3: "市总工会审批"}
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # one of FILED, APPROVED, REJECTED, STALE, PAID
+    level: int = 0  # highest level reached (approved or rejected at)
+    complete: bool = False  # approved all the way to the funding union
+    verified: bool = False  # derived from verified signatures, not from what the YAML claims
+
+    @property
+    def label(self) -> str:
+        if self.state == APPROVED:
+            return f"{LEVEL_LABELS[self.level]}通过" + ("（审批完成）" if self.complete else "")
+        if self.state == REJECTED:
+            return f"{LEVEL_LABELS[self.level]}未通过"
+        return LABELS[self.state]
+
+
+def from_claims(record: dict, chain_end: int) -> Status:
+    """The status the record's own approvals list claims, unverified (chain_end: the funding level)."""
+    level = 0
+    for entry in record.get("approvals") or []:
+        if not isinstance(entry, dict) or entry.get("level") != level + 1:
+            break
+        if entry.get("decision") == "reject":
+            return Status(REJECTED, entry["level"])
+        level = entry["level"]
+    if level == 0:
+        return Status(FILED)
+    complete = level >= chain_end
+    if complete and (record.get("aid") or {}).get("paid_on"):
+        return Status(PAID, level, True)
+    return Status(APPROVED, level, complete)

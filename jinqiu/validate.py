@@ -1,0 +1,45 @@
+"""validate: load every file, check it against its schema and the rules, collect every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import dataset as ds
+from . import rules, schemacheck
+from .problems import ERROR, Problem
+
+
+def check_file(root: Path, display_root: str, rel: str) -> tuple[ds.Record, list[Problem]]:
+    """Read one file and check everything about it that needs no other file."""
+    record, problems = ds.read_one(root, display_root, rel)
+    if record.data is None or record.kind not in ds.layout.KINDS:
+        return record, problems
+    line_of = record.line_of
+    for pointer, code, message in schemacheck.check(record.kind, record.data):
+        problems.append(Problem(record.path, line_of(pointer), pointer, code, message))
+    for rule in rules.RECORD_RULES.get(record.kind, ()):
+        for pointer, code, message, *severity in rule(record):
+            problems.append(Problem(record.path, line_of(pointer), pointer, code, message, *(severity or [ERROR])))
+    return record, problems
+
+
+def load(root: Path, display_root: str | None = None, *, use_cache: bool = True) -> ds.Dataset:
+    """Every record of a data directory, with the problems each file has on its own."""
+    display_root = str(root) if display_root is None else display_root
+    data = ds.Dataset(root=root, display_root=display_root)
+    from . import cache
+
+    for record, problems in cache.check_all(root, display_root, ds.discover(root), check_file, use_cache):
+        data.records.append(record)
+        data.problems.extend(problems)
+    return data
+
+
+def run(root: Path, display_root: str | None = None, *, use_cache: bool = True) -> tuple[ds.Dataset, list[Problem]]:
+    """Load and check a whole data directory: (the dataset, every problem, sorted)."""
+    data = load(root, display_root, use_cache=use_cache)
+    problems = list(data.problems)
+    for rule in rules.DATASET_RULES:
+        for record, pointer, code, message, *severity in rule(data):
+            problems.append(Problem(record.path, data.line(record, pointer), pointer, code, message, *(severity or [ERROR])))
+    return data, sorted(set(problems))
