@@ -313,3 +313,375 @@ def load(data: bytes, path: str, *, lines: bool = False,
         raise
     except Exception as exc:  # never let anything else escape
         raise _err(path, 1, "yaml-syntax", f"无法读取 YAML：{type(exc).__name__}: {exc}") from None
+
+
+# --------------------------------------------------------------------------
+# coerce
+# --------------------------------------------------------------------------
+
+_INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
+_NUM = re.compile(r"[+-]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_LEADING_ZERO = re.compile(r"[+-]?0[0-9]+(?:\.[0-9]+)?")
+_SCIENTIFIC = re.compile(r"[+-]?[0-9.]+[eE][+-]?[0-9]+")
+_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff0b\uff0d\uff0e\uff0c]")
+_TRUE = frozenset(("true", "是"))
+_FALSE = frozenset(("false", "否"))
+_COERCED = ("boolean", "integer", "number")  # the order conversions are tried in
+_KIND_ZH = {"integer": "整数，例如 3", "number": "数字，例如 1200.50", "boolean": " true 或 false（也可写 是 或 否）"}
+_KIND_NOUN = {"integer": "整数", "number": "数字", "boolean": " true 或 false"}
+_KIND_CODE = {"integer": "yaml-not-integer", "number": "yaml-not-number", "boolean": "yaml-not-boolean"}
+# Keywords that do not constrain a value; anything else unknown in an `if`
+# makes the condition undecidable, and then both `then` and `else` apply.
+_ANNOTATIONS = frozenset((
+    "$schema", "$id", "$comment", "$anchor", "$defs", "definitions", "title", "description",
+    "default", "examples", "deprecated", "readOnly", "writeOnly", "format",
+))
+
+
+def _hints(text: str, kinds) -> str:
+    """What is wrong with text, in words a clerk understands."""
+    if text == "":
+        return "值是空的"
+    notes = []
+    m = _FULLWIDTH.search(text)
+    if m:
+        what = "全角数字" if "\uff10" <= m.group() <= "\uff19" else "全角符号"
+        notes.append(f"其中有{what}（如“{m.group()}”），须用半角数字 0-9，请切换到半角输入")
+    lower = text.lower()
+    if "_" in text:
+        notes.append("数字中不能用下划线“_”分隔")
+    if "," in text or "，" in text:
+        notes.append("数字中不能用千位分隔符“,”")
+    if lower.lstrip("+-").startswith(("0x", "0o", "0b")):
+        notes.append("不支持十六进制、八进制或二进制写法")
+    if ":" in text or "：" in text:
+        notes.append("含冒号，像时间或六十进制数（如 1:20），不是一个数")
+    if lower in ("~", "null"):
+        notes.append(f"“{text}”在这里不表示“没有”；没有就删掉这一项或按说明填写")
+    if lower.lstrip("+-") in (".nan", "nan", ".inf", "inf", "infinity"):
+        notes.append("不是一个有限的数")
+    if _LEADING_ZERO.fullmatch(text):
+        notes.append("不能以 0 开头（如 010 应写作 10）")
+    if _SCIENTIFIC.fullmatch(text):
+        notes.append("不支持科学计数法（如 1e3 应写作 1000）")
+    if "integer" in kinds and "number" not in kinds and _NUM.fullmatch(text):
+        notes.append("不能带小数")
+    if "number" in kinds and (text.lstrip("+-").startswith(".") or text.endswith(".")):
+        notes.append("小数点前后都要有数字（如 0.5）")
+    if "boolean" in kinds:
+        if lower in _TRUE or lower in _FALSE:
+            notes.append("须全部小写")
+        elif lower in ("yes", "no", "on", "off", "y", "n"):
+            notes.append("yes/no/on/off 在不同软件里含义不一，请写 true 或 false")
+    if text != text.strip():
+        notes.append("前后有空格")
+    if not notes:
+        notes.append("含有数字以外的文字、单位或符号" if kinds != ("boolean",) else "不是可识别的是非值")
+    return "；".join(notes)
+
+
+def _convert(text: str, kinds):
+    """Return the converted value, or None if text fits none of kinds."""
+    for kind in kinds:
+        if kind == "integer":
+            if _INT.fullmatch(text):
+                return int(text)
+        elif kind == "number":
+            if _NUM.fullmatch(text):
+                return Decimal(text)
+        elif text in _TRUE:
+            return True
+        elif text in _FALSE:
+            return False
+    return None
+
+
+class _Info:
+    """What the schemas that apply at one place say (flattened, cached)."""
+
+    __slots__ = ("flat", "kinds", "nullable", "has_conds", "has_props", "items", "children")
+
+    def __init__(self, flat, walker):
+        self.flat = flat
+        types = set()
+        has_props = False
+        items = []
+        for s in flat:
+            t = s.get("type")
+            if isinstance(t, str):
+                types.add(t)
+            elif isinstance(t, list):
+                types.update(x for x in t if isinstance(x, str))
+            if "properties" in s or "additionalProperties" in s or "patternProperties" in s:
+                has_props = True
+            it = s.get("items")
+            if isinstance(it, dict):
+                items.append(it)
+        self.kinds = () if "string" in types else tuple(k for k in _COERCED if k in types)
+        self.nullable = "null" in types
+        self.has_conds = any("if" in s for s in flat)
+        self.has_props = has_props
+        self.items = walker.expand(items) if items else None
+        self.children = {}
+
+
+class _Walker:
+    """Schema knowledge for one root schema; everything is cached by identity."""
+
+    def __init__(self, schema):
+        self.schema = schema  # keeps every id() below valid
+        self.infos = {}
+
+    # -- schema structure -------------------------------------------------
+    def ref(self, ref):
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            return None  # only references within this schema
+        node = self.schema
+        for part in ref[1:].split("/")[1:]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        return node
+
+    def expand(self, schemas, seen=None):
+        """Flatten schemas with their $ref, allOf, anyOf and oneOf into a tuple."""
+        out = []
+        seen = set() if seen is None else seen
+        todo = list(reversed(schemas))
+        while todo:
+            s = todo.pop()
+            if not isinstance(s, dict) or id(s) in seen:
+                continue
+            seen.add(id(s))
+            out.append(s)
+            more = []
+            if "$ref" in s:
+                more.append(self.ref(s["$ref"]))
+            for key in ("allOf", "anyOf", "oneOf"):
+                sub = s.get(key)
+                if isinstance(sub, list):
+                    more.extend(sub)
+            todo.extend(reversed(more))
+        return tuple(out)
+
+    def info(self, flat):
+        key = tuple(map(id, flat))
+        info = self.infos.get(key)
+        if info is None:
+            info = self.infos[key] = _Info(flat, self)
+        return info
+
+    def child(self, info, name):
+        """Info for the member `name` of an object, or None if no schema says anything."""
+        try:
+            return info.children[name]
+        except KeyError:
+            pass
+        found = []
+        for s in info.flat:
+            props = s.get("properties")
+            if isinstance(props, dict) and name in props:
+                found.append(props[name])
+                continue
+            matched = False
+            patterns = s.get("patternProperties")
+            if isinstance(patterns, dict):
+                for pattern, sub in patterns.items():
+                    try:
+                        if re.search(pattern, name):
+                            found.append(sub)
+                            matched = True
+                    except re.error:
+                        pass
+            extra = s.get("additionalProperties")
+            if not matched and isinstance(extra, dict):
+                found.append(extra)
+        result = self.info(self.expand(found)) if found else None
+        if len(info.children) < 1000:
+            info.children[name] = result
+        return result
+
+    # -- if / then / else -------------------------------------------------
+    def resolve_conds(self, info, value):
+        flat = list(info.flat)
+        done = set()
+        while True:
+            added = []
+            for s in flat:
+                if "if" in s and id(s) not in done:
+                    done.add(id(s))
+                    verdict = self.test(s["if"], value, 0)
+                    if verdict is not False and "then" in s:
+                        added.append(s["then"])
+                    if verdict is not True and "else" in s:
+                        added.append(s["else"])
+            if not added:
+                return self.info(tuple(flat))
+            flat.extend(self.expand(added, set(map(id, flat))))
+
+    def test(self, schema, value, depth):
+        """Does value (uncoerced text) satisfy schema? True, False or None (cannot tell)."""
+        if schema is True or schema is False:
+            return schema
+        if not isinstance(schema, dict) or depth > 50:
+            return None
+        verdict = True
+        for key, arg in schema.items():
+            if key in _ANNOTATIONS:
+                continue
+            if key == "$ref":
+                r = self.test(self.ref(arg), value, depth + 1)
+            elif key == "const":
+                r = _same(value, arg)
+            elif key == "enum":
+                r = None if not isinstance(arg, list) else any(_same(value, c) for c in arg)
+            elif key == "type":
+                names = [arg] if isinstance(arg, str) else arg if isinstance(arg, list) else []
+                r = any(_is_type(value, n) for n in names)
+            elif key == "required":
+                r = not isinstance(value, dict) or all(k in value for k in arg)
+            elif key == "properties":
+                r = True
+                if isinstance(value, dict) and isinstance(arg, dict):
+                    for k, sub in arg.items():
+                        if k in value:
+                            rr = self.test(sub, value[k], depth + 1)
+                            if rr is False:
+                                r = False
+                                break
+                            if rr is None:
+                                r = None
+            elif key == "pattern":
+                try:
+                    r = not isinstance(value, str) or re.search(arg, value) is not None
+                except (re.error, TypeError):
+                    r = None
+            elif key == "allOf" and isinstance(arg, list):
+                rs = [self.test(sub, value, depth + 1) for sub in arg]
+                r = False if False in rs else None if None in rs else True
+            elif key == "anyOf" and isinstance(arg, list):
+                rs = [self.test(sub, value, depth + 1) for sub in arg]
+                r = True if True in rs else None if None in rs else False
+            elif key == "not":
+                r = self.test(arg, value, depth + 1)
+                r = None if r is None else not r
+            else:
+                r = None
+            if r is False:
+                return False
+            if r is None:
+                verdict = None
+        return verdict
+
+
+def _same(value, const):
+    """Is the text value equal to a JSON const once the text is read by the schema?"""
+    if isinstance(const, bool):
+        return isinstance(value, str) and value in (_TRUE if const else _FALSE)
+    if isinstance(const, (int, float)):
+        return isinstance(value, str) and _NUM.fullmatch(value) is not None and Decimal(value) == Decimal(str(const))
+    if const is None:
+        return value == ""
+    return value == const
+
+
+def _is_type(value, name):
+    if isinstance(value, dict):
+        return name == "object"
+    if isinstance(value, list):
+        return name == "array"
+    if name == "string":
+        return True
+    if name == "integer":
+        return _INT.fullmatch(value) is not None
+    if name == "number":
+        return _NUM.fullmatch(value) is not None
+    if name == "boolean":
+        return value in _TRUE or value in _FALSE
+    if name == "null":
+        return value == ""
+    return False
+
+
+_WALKERS: dict = {}
+
+
+def _walker(schema) -> _Walker:
+    entry = _WALKERS.get(id(schema))
+    if entry is not None and entry.schema is schema:
+        return entry
+    if len(_WALKERS) > 64:
+        _WALKERS.clear()
+    entry = _WALKERS[id(schema)] = _Walker(schema)
+    return entry
+
+
+def coerce(tree, schema: dict, path: str, line_of) -> tuple[object, list[Problem]]:
+    """Walk tree alongside a JSON Schema (Draft 2020-12 subset) and convert str scalars at places
+    whose schema `type` is "integer" (-> int), "number" (-> decimal.Decimal) or "boolean"
+    (-> bool). Everything else is returned untouched. line_of(pointer) -> int gives the line for a
+    message. Text that does not fit is NOT converted; it yields a Problem (code "yaml-not-integer",
+    "yaml-not-number", "yaml-not-boolean") and the original str is left in place.
+
+    Containers are copied only where something inside them was converted, so unchanged parts
+    are the very objects passed in (the input is never modified)."""
+    walker = _walker(schema)
+    problems: list[Problem] = []
+
+    def walk(value, info, ptr):
+        if info.has_conds:
+            info = walker.resolve_conds(info, value)
+        if isinstance(value, str):
+            kinds = info.kinds
+            if not kinds or (info.nullable and value == ""):
+                return value
+            new = _convert(value, kinds)
+            if new is not None:
+                return new
+            kind = "number" if "number" in kinds else "integer" if "integer" in kinds else "boolean"
+            expected = "；或".join(_KIND_ZH[k] for k in kinds)
+            try:
+                line = int(line_of(ptr))
+            except Exception:
+                line = 0
+            field = ptr or "/"
+            problems.append(Problem(
+                path, line, ptr, _KIND_CODE[kind],
+                f"字段 {field}：应为{expected}；“{value}”不是{_KIND_NOUN[kind]}：{_hints(value, kinds)}",
+            ))
+            return value
+        if isinstance(value, dict):
+            if not info.has_props:
+                return value
+            out = None
+            for k, v in value.items():
+                sub = walker.child(info, k)
+                if sub is None:
+                    continue
+                nv = walk(v, sub, ptr + "/" + _esc(k))
+                if nv is not v:
+                    if out is None:
+                        out = dict(value)
+                    out[k] = nv
+            return value if out is None else out
+        if isinstance(value, list):
+            sub = info.items
+            if not sub:
+                return value
+            sub = walker.info(sub)
+            out = None
+            for i, v in enumerate(value):
+                nv = walk(v, sub, f"{ptr}/{i}")
+                if nv is not v:
+                    if out is None:
+                        out = list(value)
+                    out[i] = nv
+            return value if out is None else out
+        return value
+
+    root = walker.info(walker.expand([schema]))
+    return walk(tree, root, ""), problems
