@@ -11,10 +11,9 @@ from .problems import ERROR, Problem
 
 def check_file(root: Path, display_root: str, rel: str) -> tuple[ds.Record, list[Problem]]:
     """Read one file and check everything about it that needs no other file."""
-    record, problems = ds.read_one(root, display_root, rel)
+    record, problems, line_of = ds.read_one(root, display_root, rel)
     if record.data is None or record.kind not in ds.layout.KINDS:
         return record, problems
-    line_of = record.line_of
     for pointer, code, message in schemacheck.check(record.kind, record.data):
         problems.append(Problem(record.path, line_of(pointer), pointer, code, message))
     for rule in rules.RECORD_RULES.get(record.kind, ()):
