@@ -234,6 +234,10 @@ _KEY_OK = re.compile(r"[a-z_][a-z0-9_]*")
 _scalar_cache: dict[str, str] = {}
 
 
+class _Unsupported(Exception):
+    """Something the fast emitter does not handle; yamlwrite.dump takes over."""
+
+
 def _needs_quotes(value: str) -> bool:
     # Same decision as yamlwrite._needs_quotes, with one shared resolver.
     resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
@@ -244,7 +248,7 @@ def _slow_scalar(value) -> str:
     text = yaml.dump({"k": value}, Dumper=yamlwrite._Dumper, allow_unicode=True, sort_keys=False,
                      default_flow_style=False, width=1000, indent=2)
     if not text.startswith("k: ") or text.count("\n") != 1:
-        raise ValueError(f"no one-line YAML form for {value!r}")
+        raise _Unsupported(value)
     return text[3:-1]
 
 
@@ -282,7 +286,7 @@ def _scalar(value) -> str:
 def _emit_map(out: list, mapping: dict, indent: str, first: str | None = None) -> None:
     for k, v in mapping.items():
         if not _KEY_OK.fullmatch(k):
-            raise ValueError(f"fast YAML path does not handle key {k!r}")
+            raise _Unsupported(k)
         lead = first if first is not None else indent
         first = None
         if isinstance(v, dict):
@@ -300,18 +304,22 @@ def _emit_map(out: list, mapping: dict, indent: str, first: str | None = None) -
                 if isinstance(item, dict) and item:
                     _emit_map(out, item, indent + "  ", indent + "- ")
                 elif isinstance(item, (dict, list)):
-                    raise ValueError("fast YAML path does not handle empty or nested sequences")
+                    raise _Unsupported(item)
                 else:
                     out.append(f"{indent}- {_scalar(item)}\n")
         else:
             out.append(f"{lead}{k}: {_scalar(v)}\n")
 
 
-def fast_dump(record: dict) -> str:
-    """What yamlwrite.dump(record, kind) returns, for a record already in schema key order
-    whose keys are identifiers (application and graduate records as built here)."""
+def fast_dump(record: dict, kind: str) -> str:
+    """What yamlwrite.dump(record, kind) returns, for a record built in schema key order (as
+    this module builds application and graduate records). Anything unusual (multi-line text,
+    odd keys, nested sequences) goes to yamlwrite.dump itself."""
     out: list[str] = []
-    _emit_map(out, record, "")
+    try:
+        _emit_map(out, record, "")
+    except _Unsupported:
+        return yamlwrite.dump(record, kind)
     return "".join(out)
 
 
@@ -766,7 +774,10 @@ class _Applications:
                     taken = {name for (wid, name) in children if wid == worker["id_number"]}
                     student, born = self.student(worker, year, education,
                                                  year if form == "new" else None, avoid=taken)
-                else:
+                    if not 19 <= born.year - int(worker["birth_month"][:4]) <= 45:
+                        sibling = None  # too old or too young to be this worker's child
+                        gid = self.unit()
+                if sibling is None:
                     lo, hi, _ = STAGE_AGES[education]
                     worker = self.worker(gid, year, year - (lo + hi) // 2)
                     student, born = self.student(worker, year, education, year if form == "new" else None)
@@ -862,7 +873,7 @@ class _Applications:
         write = self.w.write
         for rec in records:
             state = rec.pop("_state")
-            write(layout.application_path(year, rec["unit"], rec["id"]), fast_dump(rec))
+            write(layout.application_path(year, rec["unit"], rec["id"]), fast_dump(rec, "application"))
             rec["_state"] = state
         self.prev_college = [r for r in records
                              if r["form"] in ("new", "continuing") and r["aid"]["funding_unit"] == "dl"
@@ -960,7 +971,7 @@ class _Graduates:
             records.append(rec)
         records.sort(key=lambda r: r["id"])
         for rec in records:
-            self.w.write(layout.graduate_path(year, rec["unit"], rec["id"]), fast_dump(rec))
+            self.w.write(layout.graduate_path(year, rec["unit"], rec["id"]), fast_dump(rec, "graduate"))
         return records
 
     def service(self, kind: str, filed: date, year: int) -> dict:
