@@ -283,25 +283,35 @@ def _scalar(value) -> str:
     return _slow_scalar(value)
 
 
+_keys_ok: set[str] = set()
+
+
 def _emit_map(out: list, mapping: dict, indent: str, first: str | None = None) -> None:
+    cache = _scalar_cache
     for k, v in mapping.items():
-        if not _KEY_OK.fullmatch(k):
-            raise _Unsupported(k)
+        if k not in _keys_ok:
+            if not (isinstance(k, str) and _KEY_OK.fullmatch(k)):
+                raise _Unsupported(k)
+            _keys_ok.add(k)
         lead = first if first is not None else indent
         first = None
-        if isinstance(v, dict):
+        t = type(v)
+        if t is str:
+            text = cache.get(v)
+            out.append(f"{lead}{k}: {text if text is not None else _str_scalar(v)}\n")
+        elif t is dict:
             if v:
                 out.append(f"{lead}{k}:\n")
                 _emit_map(out, v, indent + "  ")
             else:
                 out.append(f"{lead}{k}: {{}}\n")
-        elif isinstance(v, list):
+        elif t is list:
             if not v:
                 out.append(f"{lead}{k}: []\n")
                 continue
             out.append(f"{lead}{k}:\n")
             for item in v:
-                if isinstance(item, dict) and item:
+                if type(item) is dict and item:
                     _emit_map(out, item, indent + "  ", indent + "- ")
                 elif isinstance(item, (dict, list)):
                     raise _Unsupported(item)
@@ -731,6 +741,7 @@ class _Applications:
         seqs: dict[str, int] = {}
         records: list[dict] = []
         children: set[tuple[str, str]] = set()
+        names_of: dict[str, set[str]] = {}  # worker ID -> children aided this year
         this_year_workers: list[tuple[dict, str, dict]] = []
 
         def next_id(gid):
@@ -771,7 +782,7 @@ class _Applications:
                     sibling = this_year_workers[int(g.rng.random() * len(this_year_workers))]
                 if sibling is not None:
                     worker, gid, sib_flags = sibling
-                    taken = {name for (wid, name) in children if wid == worker["id_number"]}
+                    taken = names_of.get(worker["id_number"], ())
                     student, born = self.student(worker, year, education,
                                                  year if form == "new" else None, avoid=taken)
                     if not 19 <= born.year - int(worker["birth_month"][:4]) <= 45:
@@ -793,6 +804,7 @@ class _Applications:
             if key in children:
                 raise AssertionError("duplicate child generated")  # cannot happen: names avoided
             children.add(key)
+            names_of.setdefault(key[0], set()).add(key[1])
 
             # filing date
             if idx in late:

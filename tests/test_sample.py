@@ -86,9 +86,9 @@ def tree(default_dir) -> dict:
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
     out = tmp_path_factory.mktemp("scaled") / "data"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     counts = sample.generate(out, applications_per_year=1000, seed=7)
-    elapsed = time.perf_counter() - started
+    elapsed = (time.perf_counter() - started, time.process_time() - cpu)
     return out, counts, elapsed, load_tree(out)
 
 
@@ -466,7 +466,9 @@ def test_keys_dir_holds_working_key_pairs(tmp_path):
 def test_scaled_generation(scaled):
     out, counts, elapsed, tree = scaled
     assert 2700 <= counts["application"] <= 3300
-    assert counts["application"] / elapsed > 1000, f"{counts['application'] / elapsed:.0f} records/s"
+    wall, cpu = elapsed
+    # About 7,000 records/s on an idle machine; generous bounds for a busy CI runner.
+    assert wall < 60 and counts["application"] / cpu > 1000, f"{counts['application'] / cpu:.0f} records/s"
     check_no_double_aid(tree)
     check_continuing(tree)
     check_approvals(tree, {2009, 2010})
