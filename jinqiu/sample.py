@@ -430,11 +430,10 @@ def _units(g: _Gen):
                 name, kind = company + "工会", "enterprise"
             else:
                 name, kind, company = f"{dname}{streets[i - n_ent]}工会", "street", None
-            reg = region or g.pick(list(ids.DALIAN_REGIONS))
             units.append({"id": gid, "name": name, "kind": kind, "parent": puid,
                           "contact_phone": f"0411-8{g.rng.randrange(10**7):07d}"})
             info[gid] = {"parent": puid, "region": region, "district": dname, "company": company,
-                         "weight": 0.5 + g.rng.random() * 1.5, "default_region": reg}
+                         "weight": 0.5 + g.rng.random() * 1.5}
     return units, info
 
 
