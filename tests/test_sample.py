@@ -467,8 +467,9 @@ def test_scaled_generation(scaled):
     out, counts, elapsed, tree = scaled
     assert 2700 <= counts["application"] <= 3300
     wall, cpu = elapsed
-    # About 7,000 records/s on an idle machine; generous bounds for a busy CI runner.
-    assert wall < 60 and counts["application"] / cpu > 1000, f"{counts['application'] / cpu:.0f} records/s"
+    # About 7,000 records/s on an idle machine; this only catches gross slowdowns (say quadratic
+    # work) on a busy runner. Speed proper is the benchmarks' business.
+    assert wall < 120 and counts["application"] / cpu > 200, f"{counts['application'] / cpu:.0f} records/s"
     check_no_double_aid(tree)
     check_continuing(tree)
     check_approvals(tree, {2009, 2010})
