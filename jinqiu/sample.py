@@ -28,6 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from . import ids, layout, yamlwrite
 
@@ -159,65 +161,26 @@ GRAD_EMPLOYER_KINDS = ["软件有限公司", "物流有限公司", "机械制造
                        "船舶配件有限公司", "食品有限公司", "电子科技有限公司"]
 
 # ---------------------------------------------------------------------------------------------
-# Test keys: real ed25519 key pairs derived from the seed (RFC 8032), in OpenSSH formats.
-
-_P = 2**255 - 19
-_D = -121665 * pow(121666, _P - 2, _P) % _P
-_BX = 15112221349535400772501151409588531511454012693041857206046113283949847762202
-_BY = 46316835694926478169428394003475163141307993866256225615783033603165251855960
-_B = (_BX, _BY, 1, _BX * _BY % _P)
-
-
-def _pt_add(p, q):
-    a = (p[1] - p[0]) * (q[1] - q[0]) % _P
-    b = (p[1] + p[0]) * (q[1] + q[0]) % _P
-    c = 2 * p[3] * q[3] * _D % _P
-    d = 2 * p[2] * q[2] % _P
-    e, f, g, h = b - a, d - c, d + c, b + a
-    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+# Test keys: real ed25519 key pairs derived from the seed, in OpenSSH formats (cryptography).
 
 
 def ed25519_public(secret: bytes) -> bytes:
-    """The 32-byte ed25519 public key of a 32-byte private seed (RFC 8032 5.1.5)."""
-    h = hashlib.sha512(secret).digest()
-    s = int.from_bytes(h[:32], "little")
-    s &= (1 << 254) - 8
-    s |= 1 << 254
-    q, p = (0, 1, 1, 0), _B
-    while s:
-        if s & 1:
-            q = _pt_add(q, p)
-        p = _pt_add(p, p)
-        s >>= 1
-    zinv = pow(q[2], _P - 2, _P)
-    x, y = q[0] * zinv % _P, q[1] * zinv % _P
-    return (y | ((x & 1) << 255)).to_bytes(32, "little")
-
-
-def _sshstr(b: bytes) -> bytes:
-    return struct.pack(">I", len(b)) + b
+    """The 32-byte ed25519 public key of a 32-byte private seed."""
+    return Ed25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 def ssh_public_line(public: bytes, comment: str) -> tuple[str, str]:
     """(OpenSSH public key line, SHA256 fingerprint as ssh-keygen -lf prints it)."""
-    blob = _sshstr(b"ssh-ed25519") + _sshstr(public)
+    blob = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", len(public)) + public
     line = f"ssh-ed25519 {base64.b64encode(blob).decode()} {comment}"
     fingerprint = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
     return line, fingerprint
 
 
 def ssh_private_pem(secret: bytes, public: bytes, comment: str) -> str:
-    """An unencrypted OpenSSH private key file (openssh-key-v1) for the key pair."""
-    blob = _sshstr(b"ssh-ed25519") + _sshstr(public)
-    check = hashlib.sha256(b"check" + secret).digest()[:4]
-    body = (check + check + _sshstr(b"ssh-ed25519") + _sshstr(public) + _sshstr(secret + public)
-            + _sshstr(comment.encode()))
-    body += bytes(range(1, 1 + (-len(body)) % 8))
-    data = (b"openssh-key-v1\0" + _sshstr(b"none") + _sshstr(b"none") + _sshstr(b"")
-            + struct.pack(">I", 1) + _sshstr(blob) + _sshstr(body))
-    text = base64.b64encode(data).decode()
-    lines = [text[i:i + 70] for i in range(0, len(text), 70)]
-    return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END OPENSSH PRIVATE KEY-----\n"
+    """An unencrypted OpenSSH private key file for the key pair (the comment is ssh-keygen's to keep)."""
+    return Ed25519PrivateKey.from_private_bytes(secret).private_bytes(
+        Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption()).decode()
 
 
 def test_key_secret(seed: int, reviewer_id: str, n: int = 1) -> bytes:
