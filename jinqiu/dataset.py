@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from . import layout, yamlstrict
@@ -30,9 +31,16 @@ class Dataset:
     records: list[Record] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     _lines: dict = field(default_factory=dict, repr=False)
+    _by_kind: dict | None = field(default=None, repr=False)
 
     def of(self, kind: str) -> list[Record]:
-        return [r for r in self.records if r.kind == kind and r.data is not None]
+        """The readable records of one kind (indexed once: a Dataset is not changed after loading)."""
+        if self._by_kind is None:
+            self._by_kind = {}
+            for r in self.records:
+                if r.data is not None:
+                    self._by_kind.setdefault(r.kind, []).append(r)
+        return self._by_kind.get(kind, [])
 
     @property
     def applications(self) -> list[Record]:
@@ -46,7 +54,7 @@ class Dataset:
     def reports(self) -> list[Record]:
         return self.of("report")
 
-    @property
+    @cached_property
     def units(self) -> dict[str, dict]:
         out = {}
         for r in self.of("units"):
@@ -55,7 +63,7 @@ class Dataset:
                     out.setdefault(u["id"], u)
         return out
 
-    @property
+    @cached_property
     def reviewers(self) -> dict[str, dict]:
         out = {}
         for r in self.of("reviewers"):
@@ -64,7 +72,7 @@ class Dataset:
                     out.setdefault(v["id"], v)
         return out
 
-    @property
+    @cached_property
     def campaigns(self) -> dict[int, dict]:
         return {r.data["year"]: r.data for r in self.of("campaign") if isinstance(r.data.get("year"), int)}
 
