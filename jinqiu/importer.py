@@ -310,7 +310,7 @@ class SheetImport:
             else:
                 value, n = cells.read(column, raw, self.table.epoch)
             label = column.title
-            notes.extend((sev, f"{label}：{msg}") for sev, msg in n)
+            notes.extend((sev, msg if msg.startswith(label) else f"{label}：{msg}") for sev, msg in n)
             if value is cells.MISSING:
                 if not n:
                     empty.add(column.pointer)
