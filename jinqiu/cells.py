@@ -63,14 +63,14 @@ def read_id_number(value, *, numeric: bool):
         if isinstance(value, float) and not value.is_integer():
             return MISSING, [(ERROR, "身份证号码被存成了带小数的数字，无法还原；请把该列设为“文本”格式后重新输入")]
         digits = str(int(value))
-        if isinstance(value, float) or (len(digits) > 15 and set(digits[15:]) == {"0"}):
-            return MISSING, [(ERROR,
-                f"身份证号码被 Excel 存成了数字（{ids.mask_id(digits)}），第 15 位以后的数字已丢失，无法还原；"
-                "请把该列设为“文本”格式，重新输入原号码")]
         if len(digits) == 17:
             return MISSING, [(ERROR,
                 "身份证号码被存成了数字且只有 17 位（可能丢了末位 X 或中间一位）；缺的是哪一位无法确定，"
                 "不据校验位猜补，请把该列设为“文本”格式后重新输入")]
+        if isinstance(value, float) or (len(digits) > 15 and set(digits[15:]) == {"0"}):
+            return MISSING, [(ERROR,
+                f"身份证号码被 Excel 存成了数字（{ids.mask_id(digits)}），第 15 位以后的数字已丢失，无法还原；"
+                "请把该列设为“文本”格式，重新输入原号码")]
         problem = ids.id_problem(digits)
         if problem:
             return MISSING, [(ERROR, f"身份证号码 {ids.mask_id(digits)} 有误：{problem}")]

@@ -48,7 +48,7 @@ def select(root: Path, display_root: str, kind: str, unit_ids: set, year: int | 
                 continue
             for p in sorted(d.glob("*.yaml")):
                 rel = p.relative_to(root).as_posix()
-                record, _ = dataset.read_one(root, display_root, rel)
+                record = dataset.read_one(root, display_root, rel)[0]
                 if record.data is not None:
                     found.append(record)
     return found

@@ -95,7 +95,7 @@ class Existing:
             if d.is_dir():
                 for p in sorted(d.glob("*.yaml")):
                     rel = f"{top}/{year}/{unit}/{p.name}"
-                    record, problems = dataset.read_one(self.root, self.display_root, rel)
+                    record, problems = dataset.read_one(self.root, self.display_root, rel)[:2]
                     if record.data is not None:
                         found.append(record)
             self._dirs[key] = found
@@ -272,8 +272,7 @@ class SheetImport:
             kind = "graduate" if is_grad and score(hg) >= score(ha) else "application"
         header = sheets.find_header(rows, sheets.Matcher(kind))
         if header is None:
-            self.note(None, ERROR, "找不到表头：前 12 行里没有一行包含至少 3 个表格栏目名称（如 职工姓名、身份证号码、学生姓名）；请使用导出的空白表格")
-            self.outcome.refused += 1
+            self.no_header = True  # an error only if no sheet of the file has a header (run)
             return
         self.kind_ = kind
         self.header = header
@@ -448,9 +447,18 @@ def run(path: Path, file_label: str, root: Path, display_root: str, opts: Option
     imports = []
     for table in tabs:
         s = SheetImport(file_label, table, opts, existing, outcome)
+        s.no_header = False
         s.run()
         imports.append(s)
-    if all(not getattr(s, "header", None) for s in imports) and not any(n.severity == ERROR for n in outcome.notes):
+    headed = any(getattr(s, "header", None) for s in imports)
+    for s in imports:
+        if s.no_header and headed:
+            s.note(None, WARNING, "没有找到表头，整张工作表已跳过")
+        elif s.no_header:
+            s.note(None, ERROR, "找不到表头：前 12 行里没有一行包含至少 3 个表格栏目名称（如 职工姓名、身份证号码、学生姓名）；"
+                   "请使用 export --template 导出的空白表格")
+            outcome.refused += 1
+    if not headed and not any(s.no_header for s in imports):
         outcome.notes.append(Note(file_label, ERROR, "文件里没有可导入的数据（所有工作表都是空的）"))
         outcome.refused += 1
     if opts.dry_run:

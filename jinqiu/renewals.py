@@ -44,7 +44,7 @@ def load_applications(root: Path, display_root: str) -> list:
     if not top.is_dir():
         return out
     for rel in dataset.discover(top):
-        record, _ = dataset.read_one(root, display_root, f"applications/{rel}")
+        record = dataset.read_one(root, display_root, f"applications/{rel}")[0]
         if record.kind == "application" and isinstance(record.data, dict):
             out.append(record)
     return out
