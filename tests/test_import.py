@@ -95,6 +95,7 @@ def test_an_id_number_kept_whole_in_a_number_cell_is_accepted_with_a_warning(dat
     assert not str(number).endswith("000")
     bad = row_new(1)
     bad[HEADERS_NEW.index("身份证号码")] = 987654321
+    bad[HEADERS_NEW.index("出生年月")] = "1970-01"
     plain = xlsx(tmp_path / "plain.xlsx", [HEADERS_NEW, row_new(0), bad])
     sheet = tmp_path / "b.xlsx"
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(sheet, "w") as dst:
