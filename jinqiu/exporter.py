@@ -167,7 +167,7 @@ def write_template(path: Path, form: str, rows: int = 500) -> None:
         elif c.type == sheets.DATE:
             for r in range(2, rows + 2):
                 ws.cell(r, i).number_format = "yyyy-mm-dd"
-    info = wb.create_sheet("填写说明")
+    info = wb.create_sheet(importer.INSTRUCTIONS)
     info.append(["栏目", "说明"])
     for c in cols:
         info.append([c.title, layout.field(kind, c.pointer).get("description", "")])

@@ -22,6 +22,7 @@ from pathlib import Path
 from . import cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables
 from .problems import ERROR, WARNING
 
+INSTRUCTIONS = "填写说明"  # the instructions sheet of the blank templates, skipped quietly
 FORMS = ("new", "continuing", "local", "graduate")
 _FORM_NAMES = {"new": "new", "continuing": "continuing", "local": "local", "graduate": "graduate",
                "附件1": "new", "新生": "new", "当年考入大学": "new", "附件2": "continuing", "在读": "continuing",
@@ -381,6 +382,8 @@ class SheetImport:
             _set(data, p, v)
         for p in empty:
             _delete(data, p)
+        if kind == "application" and _get(data, "/aid/funding_unit") is cells.MISSING:
+            _set(data, "/aid/funding_unit", unit)  # 资助单位 left empty: the union itself funds
         for p in _required_booleans(kind, data.get("form")):
             if _get(data, p) is cells.MISSING:
                 _set(data, p, False)
@@ -453,7 +456,8 @@ def run(path: Path, file_label: str, root: Path, display_root: str, opts: Option
     headed = any(getattr(s, "header", None) for s in imports)
     for s in imports:
         if s.no_header and headed:
-            s.note(None, WARNING, "没有找到表头，整张工作表已跳过")
+            if s.table.name != INSTRUCTIONS:
+                s.note(None, WARNING, "没有找到表头，整张工作表已跳过")
         elif s.no_header:
             s.note(None, ERROR, "找不到表头：前 12 行里没有一行包含至少 3 个表格栏目名称（如 职工姓名、身份证号码、学生姓名）；"
                    "请使用 export --template 导出的空白表格")

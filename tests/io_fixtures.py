@@ -98,3 +98,43 @@ def row_new(i: int = 0, rng: random.Random | None = None) -> list:
         800 + (i % 7) * 10.5, "下岗", "疾病致困", f"王小{'甲乙丙丁戊己'[i % 6]}{i}", "大连理工大学", "机械工程",
         "本科", 2011, "是", "否", "是", "是", "是", 5000,
     ]
+
+
+def application(year: int, unit: str, seq: int, *, form="new", education="本科", admission_year=None,
+                approved_to=0, funding_unit="dl", worker_seq=None, student="王小明") -> dict:
+    """A valid application record (as data), approved up to a level as its approvals claim."""
+    from decimal import Decimal
+
+    wseq = seq if worker_seq is None else worker_seq
+    number = id_number(birth="19650505", seq=wseq)
+    data = {
+        "id": f"{year}-{unit}-{seq:03d}", "form": form, "year": year, "unit": unit, "filed_on": f"{year}-07-20",
+        "worker": {"name": "王建国", "gender": ids.id_gender(number), "birth_month": "1965-05", "employer": "大连某机床厂",
+                   "id_number": number, "address": "大连市中山区人民路1号", "phone": "0411-84123456",
+                   "household_size": 3, "income_per_capita": Decimal("800.50"), "employment": "下岗",
+                   "hardship_cause": "疾病致困"},
+        "student": {"name": student, "school": "大连理工大学", "major": "机械工程", "education": education,
+                    "admission_year": admission_year or year},
+        "flags": {"in_archive": True, "migrant_worker": False},
+        "documents": {"admission_notice": True, "exam_scores": True, "system_printout": True},
+        "aid": {"funding_unit": funding_unit, "amount": Decimal(5000 if education == "本科" else 4000)},
+        "approvals": [
+            {"level": lv, "decision": "approve", "opinion": "情况属实，同意", "reviewer": f"r-{lv}", "date": f"{year}-07-2{lv}"}
+            for lv in range(1, approved_to + 1)
+        ],
+    }
+    if form == "continuing":
+        data["documents"] = {"scholarship_letter": True, "transcript": True, "system_printout": True}
+        data["continues"] = f"{year - 1}-{unit}-{seq:03d}"
+        data["aid"]["amount"] = Decimal(3000)
+    return data
+
+
+def write_record(root: Path, data: dict, kind: str = "application") -> Path:
+    from jinqiu import yamlwrite
+
+    top = "applications" if kind == "application" else "graduates"
+    path = root / top / str(data["year"]) / data["unit"] / f"{data['id']}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yamlwrite.dump(data, kind), encoding="utf-8")
+    return path
