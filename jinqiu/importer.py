@@ -85,6 +85,7 @@ class Existing:
         self.root = root
         self.display_root = display_root
         self._dirs: dict = {}
+        self._index: dict = {}  # (kind, year, unit) -> {id or key: record}
         self._next: dict = {}
 
     def folder(self, kind: str, year: int, unit: str) -> list:
@@ -100,18 +101,26 @@ class Existing:
                     if record.data is not None:
                         found.append(record)
             self._dirs[key] = found
+            index = self._index[key] = {}
+            for r in found:
+                self._remember(index, kind, r)
         return self._dirs[key]
 
+    @staticmethod
+    def _remember(index: dict, kind: str, record) -> None:
+        index.setdefault(("id", record.data.get("id")), record)
+        index.setdefault(("key",) + match_key(kind, record.data), record)
+
+    def add(self, kind: str, year: int, unit: str, record) -> None:
+        self.folder(kind, year, unit).append(record)
+        self._remember(self._index[(kind, year, unit)], kind, record)
+
     def find(self, kind: str, year: int, unit: str, record_id: str | None, key: tuple):
-        for r in self.folder(kind, year, unit):
-            if record_id and r.data.get("id") == record_id:
-                return r
+        self.folder(kind, year, unit)
+        index = self._index[(kind, year, unit)]
         if record_id:
-            return None
-        for r in self.folder(kind, year, unit):
-            if match_key(kind, r.data) == key:
-                return r
-        return None
+            return index.get(("id", record_id))
+        return index.get(("key",) + key)
 
     def new_id(self, kind: str, year: int, unit: str) -> str:
         k = (kind, year, unit)
@@ -329,7 +338,7 @@ class SheetImport:
         # where the record goes
         unit = values.pop("/unit", None) or opts.unit
         if opts.units is not None and unit != opts.unit:
-            if unit not in descendants(opts.units, opts.unit):
+            if unit not in self.allowed_units():
                 return self.refuse(rownum, f"单位 {unit} 不是 {opts.unit} 或它下属的工会")
         if opts.units is not None and unit not in opts.units:
             return self.refuse(rownum, f"工会编号 {unit} 不在 units.yaml 中")
@@ -417,7 +426,12 @@ class SheetImport:
         if old is not None:
             old.data = data
         else:
-            self.existing.folder(kind, year, unit).append(dataset.Record(kind, shown, rel, data))
+            self.existing.add(kind, year, unit, dataset.Record(kind, shown, rel, data))
+
+    def allowed_units(self) -> set:
+        if not hasattr(self, "_allowed"):
+            self._allowed = descendants(self.opts.units, self.opts.unit)
+        return self._allowed
 
     def refuse(self, rownum: int, message: str) -> None:
         self.note(rownum, ERROR, message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 import yaml
 
@@ -30,9 +31,13 @@ def _str(dumper, value: str):
     return node
 
 
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@lru_cache(maxsize=65536)
 def _needs_quotes(value: str) -> bool:
     """Digits, dates and other text a YAML 1.1 reader would not keep as a string."""
-    resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False))
+    resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
     return resolved != "tag:yaml.org,2002:str" or value[:1].isdigit()
 
 

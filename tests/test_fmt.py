@@ -137,3 +137,14 @@ def test_the_fast_and_the_python_emitter_write_the_same_text():
         assert fast == slow, repr(s)
         if "\x85" not in s:  # PyYAML's Python emitter folds a raw NEL (known; fmt refuses such a file)
             assert yaml.safe_load(fast)["note"] == s
+
+
+def test_the_shared_base_tree_and_the_sample_data_are_canonical():
+    """tests/cases/base (and data/, once the sample data is in the repository) pass fmt --check."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for tree in (root / "tests/cases/base", root / "data"):
+        if tree.is_dir():
+            code, out, err = run("fmt", "--check", "--data", tree)
+            assert code == 0, out + err

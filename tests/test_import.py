@@ -319,3 +319,27 @@ def test_a_graduate_sheet(data, tmp_path):
     assert "kind: subsidy" in text and "amount: 500" in text and "provider: 市职工帮扶中心" in text
     _, problems = validate.run(data, str(data))
     assert [p for p in problems if p.severity == "error"] == []
+
+
+def test_scale_a_sheet_of_10000_rows(data, tmp_path):
+    """Slow scale test (about 10-20 s on a shared 2-core machine): 10,000 rows, two of them damaged."""
+    path = tmp_path / "big.xlsx"
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("申请")
+    ws.append(HEADERS_NEW)
+    for i in range(10_000):
+        r = row_new(i)
+        if i == 4_999:
+            r[HEADERS_NEW.index("身份证号码")] = 2.10202196803151e17
+        if i == 9_998:
+            r[HEADERS_NEW.index("联系电话")] = 41184123456
+        ws.append(r)
+    wb.save(path)
+    code, out, err = do_import(data, path)
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert "big.xlsx:申请!5001: error: 身份证号码被 Excel 存成了数字（2102" in lines[0]
+    assert "申请!10000: warning:" in lines[1]
+    assert "新建 9999 个文件" in err
+    assert len(list((data / "applications/2011/dl-zs-0001").iterdir())) == 9_999
