@@ -65,7 +65,7 @@ def read_xlsx(path: Path) -> list[Table]:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise TableError(f"不是有效的 .xlsx 文件（{type(exc).__name__}）；.xls 请先在 Excel 里另存为 .xlsx") from None
     try:
         tables = []

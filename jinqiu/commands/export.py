@@ -25,8 +25,21 @@ def add_arguments(p) -> None:
 
 
 def run(args, out, err) -> int:
+    try:
+        return _run(args, out, err)
+    except OSError as exc:
+        raise UserError(f"无法写出文件：{exc.filename or ''} {exc.strerror or exc}") from None
+
+
+def _target(path: Path) -> Path:
+    if not path.parent.is_dir():
+        raise UserError(f"输出目录 {path.parent} 不存在")
+    return path
+
+
+def _run(args, out, err) -> int:
     if args.template:
-        path = Path(args.out or f"模板-{exporter.TEMPLATE_NAMES[args.template].replace(' ', '-')}.xlsx")
+        path = _target(Path(args.out or f"模板-{exporter.TEMPLATE_NAMES[args.template].replace(' ', '-')}.xlsx"))
         exporter.write_template(path, args.template)
         err.write(f"已写出空白表格 {path}\n")
         return 0
@@ -39,7 +52,7 @@ def run(args, out, err) -> int:
     if args.statistics:
         if args.year is None:
             raise UserError("导出统计表须用 --year 指明年度")
-        path = Path(args.out or f"统计表-{args.unit}-{args.year}.xlsx")
+        path = _target(Path(args.out or f"统计表-{args.unit}-{args.year}.xlsx"))
         try:
             exporter.export_statistics(root, args.data, args.unit, args.year, path)
         except exporter.StatisticsUnavailable as exc:
@@ -48,7 +61,7 @@ def run(args, out, err) -> int:
         return 0
     unit_ids = importer.descendants(units, args.unit) if units is not None else {args.unit}
     suffix = f"-{args.year}" if args.year else ""
-    path = Path(args.out or f"{args.unit}{suffix}.{args.format}")
+    path = _target(Path(args.out or f"{args.unit}{suffix}.{args.format}"))
     if path.suffix.lower() != f".{args.format}":
         raise UserError(f"输出文件 {path} 的扩展名应为 .{args.format}")
     counts = []
