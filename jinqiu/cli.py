@@ -10,6 +10,11 @@ import sys
 # run(args, out, err) -> int.  `build` is what `python build.py` with no command runs.
 COMMANDS = {
     "validate": "validate",
+    "new": "new",
+    "import": "importer",
+    "export": "export",
+    "renewals": "renewals",
+    "fmt": "fmt",
 }
 DEFAULT_COMMAND = "validate"
 

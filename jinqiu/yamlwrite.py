@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from functools import lru_cache
 
 import yaml
 
@@ -29,14 +31,43 @@ def _str(dumper, value: str):
     return node
 
 
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@lru_cache(maxsize=65536)
 def _needs_quotes(value: str) -> bool:
     """Digits, dates and other text a YAML 1.1 reader would not keep as a string."""
-    resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False))
+    resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
     return resolved != "tag:yaml.org,2002:str" or value[:1].isdigit()
 
 
 _Dumper.add_representer(Decimal, _decimal)
 _Dumper.add_representer(str, _str)
+
+# libyaml's emitter writes the same text about four times faster, except that it escapes NEL
+# (U+0085) and characters outside the Basic Multilingual Plane (rare CJK characters in names,
+# emoji) where the Python emitter writes them as they are; records holding such text use the
+# Python emitter, so the canonical form is one and the same (tests/test_fmt.py compares both).
+try:
+    class _FastDumper(yaml.CSafeDumper):
+        pass
+
+    _FastDumper.add_representer(Decimal, _decimal)
+    _FastDumper.add_representer(str, _str)
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _FastDumper = None
+
+_SLOW_TEXT = re.compile("[\x85\U00010000-\U0010ffff]")
+
+
+def _fast_ok(value) -> bool:
+    if isinstance(value, str):
+        return _SLOW_TEXT.search(value) is None
+    if isinstance(value, dict):
+        return all(_fast_ok(k) and _fast_ok(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_fast_ok(v) for v in value)
+    return True
 
 
 def ordered(value, node: dict, root: dict):
@@ -52,12 +83,14 @@ def ordered(value, node: dict, root: dict):
     return value
 
 
-def dump(record: dict, kind: str) -> str:
+def dump(record: dict, kind: str, *, fast: bool = True) -> str:
     """The canonical YAML text of a record of the given kind."""
     root = layout.schema(kind)
+    value = ordered(record, root, root)
+    fast = fast and _FastDumper is not None and _fast_ok(value)
     return yaml.dump(
-        ordered(record, root, root),
-        Dumper=_Dumper,
+        value,
+        Dumper=_FastDumper if fast else _Dumper,
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,

@@ -1,0 +1,61 @@
+"""`build.py renewals YEAR`: continuing students due an application this year, per union."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .. import fmt, ids, importer, layout, renewals
+from ..cli import UserError
+from .common import add_data_argument, data_dir, load_campaign, load_units
+
+HELP = "列出往年资助、仍在学制内的在读学生（按工会），--write 为他们写出在读生继续资助申请供填报人补全"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("year", type=int, metavar="年度", help="要继续资助的年度")
+    p.add_argument("--unit", metavar="工会编号", help="只列出此工会及其下属工会")
+    p.add_argument("--write", action="store_true", help="写出继续资助申请文件（已写过的不会重复写）")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="写出文件的填表日期（默认今天）")
+    add_data_argument(p)
+
+
+def run(args, out, err, today: date | None = None) -> int:
+    root = data_dir(args)
+    campaign = load_campaign(root, args.data, args.year)
+    if campaign is None:
+        raise UserError(f"没有 {args.year} 年度的活动文件 campaigns/{args.year}.yaml（学制和资助标准从那里读取）")
+    units = load_units(root, args.data)
+    if args.unit and units is not None and args.unit not in units:
+        raise UserError(f"工会编号 {args.unit} 不在 units.yaml 中")
+    try:
+        filed_on = date.fromisoformat(args.date).isoformat() if args.date else (today or date.today()).isoformat()
+    except ValueError:
+        raise UserError(f"日期 {args.date} 应写成 2011-08-01") from None
+    due = renewals.due(renewals.load_applications(root, args.data), args.year, campaign, units)
+    if args.unit:
+        keep = importer.descendants(units, args.unit) if units is not None else {args.unit}
+        due = {u: items for u, items in due.items() if u in keep}
+    existing = importer.Existing(root, args.data)
+    total = 0
+    for unit, items in due.items():
+        name = (units or {}).get(unit, {}).get("name", "")
+        out.write(f"{unit} {name}：{len(items)} 名\n")
+        for r in items:
+            d = r.previous.data
+            s = d.get("student") or {}
+            line = (f"  {d['id']}  {ids.mask_name(s.get('name', ''))}  {s.get('school', '')}  {s.get('education', '')}"
+                    f"  {s.get('admission_year', '')} 级，学业至 {r.course_end} 年")
+            if args.write:
+                record_id = existing.new_id("application", args.year, unit)
+                data = renewals.continuing_application(r, year=args.year, record_id=record_id,
+                                                       filed_on=filed_on, campaign=campaign)
+                rel = layout.application_path(args.year, unit, record_id)
+                target = root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(fmt.render(data, "application", renewals.HEADER_COMMENT + "\n" + fmt.yamlwrite.dump(data, "application")), encoding="utf-8")
+                line += f"  → {args.data.rstrip('/')}/{rel}"
+            out.write(line + "\n")
+            total += 1
+    verb = "写出" if args.write else "应续"
+    err.write(f"{args.year} 年度{verb}在读生继续资助申请 {total} 份\n")
+    return 0

@@ -1,0 +1,199 @@
+"""Export a union's records (and those of every union below it) as .xlsx or .csv, and blank sheets.
+
+The columns are those the importer reads (jinqiu.sheets), headed by the forms' Chinese labels,
+plus 审批状态 for the reader (ignored on import). A sheet exported and imported again changes
+nothing: every row carries its 编号, so the importer finds the very record it came from.
+
+In .xlsx, ID numbers and phones are text cells (formatted as text, so Excel never turns them
+into numbers), dates are date cells, money is a number. A .csv is UTF-8 with a byte-order mark
+(so Excel shows the Chinese), and ID numbers and phones are written as ="…", the one form that
+Excel opens as text; the importer reads ="…" back as the text inside.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from . import dataset, importer, sheets, status
+
+UNIT_LEVEL = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
+SHEET_NAMES = {"application": "申请", "graduate": "毕业生"}
+TEMPLATE_NAMES = {
+    "new": "附件1 当年考入大学学生", "continuing": "附件2 大学在读学生",
+    "local": "自行资助学生", "graduate": "阳光就业 毕业生",
+}
+
+
+def chain_end(units: dict | None, funding_unit) -> int:
+    """The approval level at which an application's chain ends: the funding union's level."""
+    u = (units or {}).get(funding_unit)
+    return UNIT_LEVEL.get(u.get("kind"), 3) if u else 3
+
+
+def select(root: Path, display_root: str, kind: str, unit_ids: set, year: int | None) -> list:
+    """The records of a kind for the given unions (and year), sorted by year, union and id."""
+    top = root / ("applications" if kind == "application" else "graduates")
+    found = []
+    if not top.is_dir():
+        return found
+    for year_dir in sorted(top.iterdir()):
+        if not year_dir.is_dir() or (year is not None and year_dir.name != str(year)):
+            continue
+        for unit in sorted(unit_ids):
+            d = year_dir / unit
+            if not d.is_dir():
+                continue
+            for p in sorted(d.glob("*.yaml")):
+                rel = p.relative_to(root).as_posix()
+                record = dataset.read_one(root, display_root, rel)[0]
+                if record.data is not None:
+                    found.append(record)
+    return found
+
+
+def _value(column: sheets.Column, data: dict, units):
+    if column is sheets.STATUS:
+        aid = data.get("aid") or {}
+        return status.from_claims(data, chain_end(units, aid.get("funding_unit"))).label
+    value = importer._get(data, column.pointer)
+    if value is importer.cells.MISSING or value is None:
+        return None
+    if column.type == sheets.SERVICES:
+        return importer.services_text(value)
+    if column.type == sheets.BOOLEAN and isinstance(value, bool):
+        return "是" if value else "否"
+    if column.type == sheets.DATE and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def table(kind: str, records: list, units) -> tuple[list, list]:
+    """(columns, rows of cell values) for records of one kind."""
+    cols = sheets.columns(kind) + ([sheets.STATUS] if kind == "application" else [])
+    return cols, [[_value(c, r.data, units) for c in cols] for r in records]
+
+
+_TEXT_TYPES = (sheets.ID_NUMBER, sheets.PHONE, sheets.MONTH, sheets.TEXT)
+
+
+def write_xlsx(path: Path, tables: list) -> None:
+    """tables: [(sheet name, columns, rows)]; write-only, so 10,000 rows take a second or two."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, cols, rows in tables:
+        ws = wb.create_sheet(name)
+        ws.freeze_panes = "A2"
+        header = []
+        for c in cols:
+            cell = WriteOnlyCell(ws, value=c.title)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        formats = ["@" if c.type in _TEXT_TYPES else "yyyy-mm-dd" if c.type == sheets.DATE else None for c in cols]
+        for row in rows:
+            out = []
+            for value, f in zip(row, formats):
+                if f is None or value is None:
+                    out.append(value)
+                    continue
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = f if (f != "@" or isinstance(value, str)) else "General"
+                out.append(cell)
+            ws.append(out)
+    wb.save(path)
+
+
+def write_csv(path: Path, cols: list, rows: list) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([c.title for c in cols])
+        for row in rows:
+            out = []
+            for c, v in zip(cols, row):
+                if v is None:
+                    out.append("")
+                elif c.type in (sheets.ID_NUMBER, sheets.PHONE):
+                    out.append(f'="{v}"')
+                elif isinstance(v, Decimal):
+                    out.append(format(v, "f"))
+                elif isinstance(v, date):
+                    out.append(v.isoformat())
+                else:
+                    out.append(str(v))
+            w.writerow(out)
+
+
+def write_template(path: Path, form: str, rows: int = 500) -> None:
+    """A blank sheet for one form, generated from the schema: headers, text-formatted ID and
+    phone columns, 是/否 and choice lists as drop-downs, and a sheet of instructions."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from . import layout
+
+    cols = sheets.template_columns(form)
+    kind = sheets.kind_of_form(form)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = TEMPLATE_NAMES[form]
+    ws.append([c.title for c in cols])
+    ws.freeze_panes = "A2"
+    for i, c in enumerate(cols, 1):
+        letter = get_column_letter(i)
+        ws.cell(1, i).font = Font(bold=True)
+        ws.cell(1, i).alignment = Alignment(wrap_text=True)
+        ws.column_dimensions[letter].width = max(10, min(30, len(c.title) * 2 + 2))
+        node = layout.field(kind, c.pointer)
+        choices = ["是", "否"] if c.type == sheets.BOOLEAN else node.get("enum")
+        if choices and c.type != sheets.SERVICES:
+            dv = DataValidation(type="list", formula1='"' + ",".join(map(str, choices)) + '"', allow_blank=True)
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}{rows + 1}")
+        if c.type in (sheets.ID_NUMBER, sheets.PHONE, sheets.MONTH):
+            for r in range(2, rows + 2):
+                ws.cell(r, i).number_format = "@"
+        elif c.type == sheets.DATE:
+            for r in range(2, rows + 2):
+                ws.cell(r, i).number_format = "yyyy-mm-dd"
+    info = wb.create_sheet(importer.INSTRUCTIONS)
+    info.append(["栏目", "说明"])
+    for c in cols:
+        info.append([c.title, layout.field(kind, c.pointer).get("description", "")])
+    info.column_dimensions["A"].width = 24
+    info.column_dimensions["B"].width = 90
+    wb.save(path)
+
+
+class StatisticsUnavailable(Exception):
+    """The statistics module (jinqiu.statistics, from the publishing work) is not in this tree."""
+
+
+def export_statistics(root: Path, display_root: str, unit: str, year: int, path: Path) -> None:
+    """Hook for `export --statistics`: the 附件3 table in the official layout, as .xlsx.
+
+    The table itself is computed and laid out by jinqiu.statistics (written with the public
+    site); this only calls it, so there is one implementation of the official layout. Expected:
+    statistics.compute(dataset, unit, year) -> table and statistics.write_xlsx(table, path)."""
+    try:
+        from . import statistics  # type: ignore[attr-defined]
+    except ImportError:
+        raise StatisticsUnavailable("统计表模块（jinqiu/statistics.py）尚未合并到此版本，暂不能导出统计表") from None
+    write = getattr(statistics, "write_xlsx", None)
+    if write is None or not hasattr(statistics, "compute"):
+        raise StatisticsUnavailable("统计表模块没有 compute 和 write_xlsx，暂不能导出统计表")
+    from . import validate
+
+    data = validate.load(root, display_root)
+    write(statistics.compute(data, unit, year), path)

@@ -1,0 +1,490 @@
+"""Import a sheet of applications or graduates: one YAML file per good row, a message per bad one.
+
+Stages: read the file into tables (jinqiu.tables) → find each sheet's header (jinqiu.sheets) →
+read every cell (jinqiu.cells) → build the record, merged into the record it matches if there is
+one → check it (schema and record rules) → only then write. A row with any error writes nothing.
+
+A row matches an existing record by its 编号 when the sheet has one, else by what identifies an
+application within a union and a year: the worker's ID number and the student's name (for a
+graduate: the graduate's ID number). A matched record that would not change is left alone, so
+importing the same sheet twice changes nothing. A matched record that would change but already
+carries approvals is refused: changing it would void the approvals, and that must be a person's
+decision made in the file itself, not a side effect of an import.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables
+from .problems import ERROR, WARNING
+
+INSTRUCTIONS = "填写说明"  # the instructions sheet of the blank templates, skipped quietly
+FORMS = ("new", "continuing", "local", "graduate")
+_FORM_NAMES = {"new": "new", "continuing": "continuing", "local": "local", "graduate": "graduate",
+               "附件1": "new", "新生": "new", "当年考入大学": "new", "附件2": "continuing", "在读": "continuing",
+               "在读生": "continuing", "大学在读": "continuing", "自行资助": "local", "毕业生": "graduate"}
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something about one row (or one sheet) of the imported file."""
+
+    where: str  # FILE:sheet!row or FILE:sheet
+    severity: str
+    message: str
+
+    def text(self) -> str:
+        return f"{self.where}: {self.severity}: {self.message}"
+
+
+@dataclass
+class Outcome:
+    notes: list = field(default_factory=list)
+    created: list = field(default_factory=list)  # relative paths
+    updated: list = field(default_factory=list)
+    unchanged: int = 0
+    refused: int = 0
+
+
+@dataclass
+class Options:
+    unit: str
+    form: str | None = None
+    year: int | None = None
+    units: dict | None = None  # id -> unit dict, when the data has units.yaml
+    dry_run: bool = False
+
+
+def descendants(units: dict, top: str) -> set:
+    """A union and every union below it."""
+    children: dict = {}
+    for uid, u in units.items():
+        children.setdefault(u.get("parent"), []).append(uid)
+    out, todo = set(), [top]
+    while todo:
+        u = todo.pop()
+        if u not in out:
+            out.add(u)
+            todo.extend(children.get(u, ()))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# existing records
+# ---------------------------------------------------------------------------
+
+
+class Existing:
+    """The records already in the data directory, read one union-year directory at a time."""
+
+    def __init__(self, root: Path, display_root: str):
+        self.root = root
+        self.display_root = display_root
+        self._dirs: dict = {}
+        self._index: dict = {}  # (kind, year, unit) -> {id or key: record}
+        self._next: dict = {}
+
+    def folder(self, kind: str, year: int, unit: str) -> list:
+        key = (kind, year, unit)
+        if key not in self._dirs:
+            top = "applications" if kind == "application" else "graduates"
+            found = []
+            d = self.root / top / str(year) / unit
+            if d.is_dir():
+                for p in sorted(d.glob("*.yaml")):
+                    rel = f"{top}/{year}/{unit}/{p.name}"
+                    record, problems = dataset.read_one(self.root, self.display_root, rel)[:2]
+                    if record.data is not None:
+                        found.append(record)
+            self._dirs[key] = found
+            index = self._index[key] = {}
+            for r in found:
+                self._remember(index, kind, r)
+        return self._dirs[key]
+
+    @staticmethod
+    def _remember(index: dict, kind: str, record) -> None:
+        index.setdefault(("id", record.data.get("id")), record)
+        index.setdefault(("key",) + match_key(kind, record.data), record)
+
+    def add(self, kind: str, year: int, unit: str, record) -> None:
+        self.folder(kind, year, unit).append(record)
+        self._remember(self._index[(kind, year, unit)], kind, record)
+
+    def find(self, kind: str, year: int, unit: str, record_id: str | None, key: tuple):
+        self.folder(kind, year, unit)
+        index = self._index[(kind, year, unit)]
+        if record_id:
+            return index.get(("id", record_id))
+        return index.get(("key",) + key)
+
+    def new_id(self, kind: str, year: int, unit: str) -> str:
+        k = (kind, year, unit)
+        if k not in self._next:
+            g = "g" if kind == "graduate" else ""
+            pattern = re.compile(rf"^{year}-{re.escape(unit)}-{g}(\d+)$")
+            used = [int(m.group(1)) for r in self.folder(kind, year, unit)
+                    for m in [pattern.match(str(r.data.get("id", "")))] if m]
+            top = "applications" if kind == "application" else "graduates"
+            d = self.root / top / str(year) / unit
+            if d.is_dir():
+                used += [int(m.group(1)) for p in d.glob("*.yaml") for m in [pattern.match(p.stem)] if m]
+            self._next[k] = max(used, default=0) + 1
+        n = self._next[k]
+        self._next[k] = n + 1
+        return f"{year}-{unit}-{'g' if kind == 'graduate' else ''}{n:03d}"
+
+
+def match_key(kind: str, data: dict) -> tuple:
+    """What identifies a record within one union and year, besides its id."""
+    if kind == "graduate":
+        return ((data.get("graduate") or {}).get("id_number"),)
+    return ((data.get("worker") or {}).get("id_number"), (data.get("student") or {}).get("name"))
+
+
+def describe_key(kind: str, key: tuple) -> str:
+    if kind == "graduate":
+        return f"毕业生身份证号码 {ids.mask_id(key[0] or '')}"
+    return f"职工身份证号码 {ids.mask_id(key[0] or '')}、学生 {ids.mask_name(key[1] or '')}"
+
+
+# ---------------------------------------------------------------------------
+# building a record from a row
+# ---------------------------------------------------------------------------
+
+
+def _set(tree: dict, pointer: str, value) -> None:
+    parts = pointer.strip("/").split("/")
+    for p in parts[:-1]:
+        tree = tree.setdefault(p, {})
+    tree[parts[-1]] = value
+
+
+def _delete(tree: dict, pointer: str) -> None:
+    parts = pointer.strip("/").split("/")
+    for p in parts[:-1]:
+        tree = tree.get(p)
+        if not isinstance(tree, dict):
+            return
+    tree.pop(parts[-1], None)
+
+
+def _get(tree: dict, pointer: str):
+    for p in pointer.strip("/").split("/"):
+        if not isinstance(tree, dict) or p not in tree:
+            return cells.MISSING
+        tree = tree[p]
+    return tree
+
+
+def _required_booleans(kind: str, form: str) -> list[str]:
+    """Boolean fields a form must have; an empty checkbox means 否, as on the paper form."""
+    if kind == "graduate":
+        return ["/graduate/studies_locally", "/family/in_archive", "/outcome/employed"]
+    out = ["/flags/in_archive", "/flags/migrant_worker", "/documents/system_printout"]
+    if form == "new":
+        out += ["/documents/admission_notice", "/documents/exam_scores"]
+    elif form == "continuing":
+        out += ["/documents/scholarship_letter", "/documents/transcript"]
+    else:
+        out.remove("/documents/system_printout")
+    return out
+
+
+SERVICE_NAMES = {
+    "internship": "实习见习", "skills_training": "就业技能培训", "certificate": "职业资格证书",
+    "job_fair": "招聘会", "job_post": "推荐岗位", "startup_guidance": "创业指导",
+    "startup_training": "创业培训", "small_loan": "小额担保贷款", "policy_support": "就业扶持政策",
+    "subsidy": "求职补贴",
+}
+_SERVICE_KEYS = {v: k for k, v in SERVICE_NAMES.items()} | {k: k for k in SERVICE_NAMES}
+
+
+def services_text(services: list) -> str:
+    """Services as one cell: one per line, 类别 日期[ 金额元][ 提供方：…][ 说明：…]."""
+    lines = []
+    for s in services or []:
+        parts = [SERVICE_NAMES.get(s.get("kind"), str(s.get("kind"))), str(s.get("date", ""))]
+        if "amount" in s:
+            parts.append(f"{format(s['amount'], 'f')}元")
+        if s.get("provider"):
+            parts.append(f"提供方：{s['provider']}")
+        if s.get("note"):
+            parts.append(f"说明：{s['note']}")
+        lines.append(" ".join(parts))
+    return "\n".join(lines)
+
+
+def read_services(value, epoch) -> tuple:
+    """The services cell back into a list (the format services_text writes)."""
+    out, notes = [], []
+    for n, line in enumerate(str(value).replace("；", "\n").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        m = re.match(r"^(\S+)\s+(\S+)(?:\s+([0-9.]+)元)?(?:\s+提供方：(.*?))?(?:\s+说明：(.*))?$", line)
+        if not m or m.group(1) not in _SERVICE_KEYS:
+            notes.append((cells.ERROR, f"就业服务第 {n} 项“{line}”看不懂；应写作 类别 日期[ 金额元][ 提供方：…]，类别为 {'、'.join(SERVICE_NAMES.values())}"))
+            continue
+        date, dn = cells.read_date(m.group(2), epoch=epoch)
+        if dn:
+            notes.extend(dn)
+            continue
+        item = {"kind": _SERVICE_KEYS[m.group(1)], "date": date}
+        if m.group(3):
+            item["amount"], _ = cells.read_number(m.group(3), integer=False)
+        if m.group(4):
+            item["provider"] = m.group(4).strip()
+        if m.group(5):
+            item["note"] = m.group(5).strip()
+        out.append(item)
+    return out, notes
+
+
+class SheetImport:
+    """Import the rows of one table."""
+
+    def __init__(self, file_label: str, table: tables.Table, opts: Options, existing: Existing, outcome: Outcome):
+        self.file_label = file_label
+        self.table = table
+        self.opts = opts
+        self.existing = existing
+        self.outcome = outcome
+        self.writes: list = []  # (rel, text, created)
+
+    def where(self, row: int | None = None) -> str:
+        return f"{self.file_label}:{self.table.name}" + (f"!{row}" if row else "")
+
+    def note(self, row, severity, message):
+        self.outcome.notes.append(Note(self.where(row), severity, message))
+
+    def kind(self, header) -> str | None:
+        """Graduate sheet or application sheet, from --form or the headers."""
+        if self.opts.form:
+            return sheets.kind_of_form(self.opts.form)
+        return None
+
+    def run(self) -> None:
+        rows = self.table.rows
+        if not any(any(not cells.is_empty(v) for v in r) for r in rows):
+            self.note(None, WARNING, "工作表是空的，没有可导入的行")
+            return
+        kind = self.kind(None)
+        if kind is None:
+            ha = sheets.find_header(rows, sheets.Matcher("application"))
+            hg = sheets.find_header(rows, sheets.Matcher("graduate"))
+            score = lambda h: len(h.columns) if h else 0  # noqa: E731
+            is_grad = hg is not None and any(c.pointer == "/graduate/name" for c in hg.columns.values())
+            kind = "graduate" if is_grad and score(hg) >= score(ha) else "application"
+        header = sheets.find_header(rows, sheets.Matcher(kind))
+        if header is None:
+            self.no_header = True  # an error only if no sheet of the file has a header (run)
+            return
+        self.kind_ = kind
+        self.header = header
+        for text in header.unknown:
+            self.note(header.row + 1, WARNING, f"不认识的栏目“{text}”，已忽略")
+        pointers = {c.pointer for c in header.columns.values()}
+        form_fixed = self.opts.form
+        if kind == "application" and not form_fixed and "/form" not in pointers:
+            if "/continues" in pointers or "/documents/scholarship_letter" in pointers:
+                form_fixed = "continuing"
+            elif "/documents/admission_notice" in pointers:
+                form_fixed = "new"
+            else:
+                self.note(header.row + 1, ERROR, "无法判断是哪种表格：请用 --form new|continuing|local 指明，或加“表格”一栏")
+                self.outcome.refused += 1
+                return
+        self.form_fixed = form_fixed
+        seen: dict = {}
+        for index in range(header.row + 1, len(rows)):
+            row = rows[index]
+            if all(cells.is_empty(v) for v in row):
+                continue
+            self.row(index + 1, row, seen)
+
+    def row(self, rownum: int, row: list, seen: dict) -> None:
+        kind, opts = self.kind_, self.opts
+        values, notes, empty = {}, [], set()
+        for c, column in self.header.columns.items():
+            if column.type == sheets.INFO:
+                continue
+            raw = row[c] if c < len(row) else None
+            if column.type == sheets.SERVICES:
+                value, n = (read_services(raw, self.table.epoch) if not cells.is_empty(raw) else ([], []))
+            else:
+                value, n = cells.read(column, raw, self.table.epoch)
+            label = column.title
+            notes.extend((sev, msg if msg.startswith(label) else f"{label}：{msg}") for sev, msg in n)
+            if value is cells.MISSING:
+                if not n:
+                    empty.add(column.pointer)
+            else:
+                values[column.pointer] = value
+        errors = [m for s, m in notes if s == ERROR]
+        for s, m in notes:
+            if s == WARNING:
+                self.note(rownum, WARNING, m)
+        if errors:
+            for m in errors:
+                self.note(rownum, ERROR, m)
+            self.outcome.refused += 1
+            return
+
+        # where the record goes
+        unit = values.pop("/unit", None) or opts.unit
+        if opts.units is not None and unit != opts.unit:
+            if unit not in self.allowed_units():
+                return self.refuse(rownum, f"单位 {unit} 不是 {opts.unit} 或它下属的工会")
+        if opts.units is not None and unit not in opts.units:
+            return self.refuse(rownum, f"工会编号 {unit} 不在 units.yaml 中")
+        form = None
+        if kind == "application":
+            form_text = values.pop("/form", None)
+            form = _FORM_NAMES.get(str(form_text).strip()) if form_text else None
+            if form_text and form is None:
+                return self.refuse(rownum, f"表格“{form_text}”应为 new、continuing 或 local")
+            if opts.form and form and form != opts.form:
+                return self.refuse(rownum, f"表格一栏为 {form}，与 --form {opts.form} 不符")
+            form = form or self.form_fixed
+        year = values.pop("/year", None) or opts.year
+        if year is None:
+            filed = values.get("/filed_on")
+            if not filed:
+                return self.refuse(rownum, "无法确定年度：请填写填表日期，或用 --year 指明")
+            year = int(filed[:4])
+        record_id = values.pop("/id", None)
+        empty -= {"/id", "/form", "/year", "/unit"}
+
+        probe: dict = {}
+        for p, v in values.items():
+            _set(probe, p, v)
+        key = match_key(kind, probe)
+        if None in key:
+            missing = "身份证号码" if key[0] is None else "学生姓名"
+            return self.refuse(rownum, f"缺少{missing}，无法建立或对应记录")
+        sheet_key = (year, unit, record_id or key)
+        if sheet_key in seen:
+            return self.refuse(rownum, f"与第 {seen[sheet_key]} 行是同一{'申请' if kind == 'application' else '登记'}（{describe_key(kind, key)}），未导入")
+        seen[sheet_key] = rownum
+
+        old = self.existing.find(kind, year, unit, record_id, key)
+        if record_id and old is None:
+            target = f"{'applications' if kind == 'application' else 'graduates'}/{year}/{unit}/{record_id}.yaml"
+            if (self.existing.root / target).exists():
+                return self.refuse(rownum, f"编号 {record_id} 的文件 {target} 无法读取，请先运行 validate 修正")
+        if old is not None:
+            data = copy.deepcopy(old.data)
+            if kind == "application" and form and data.get("form") != form:
+                data["form"] = form
+        else:
+            data = {"id": record_id or "", "year": year, "unit": unit}
+            if kind == "application":
+                data.update({"form": form, "approvals": [], "aid": {"funding_unit": unit}})
+            else:
+                data.update({"services": []})
+        for p, v in values.items():
+            _set(data, p, v)
+        for p in empty:
+            _delete(data, p)
+        if kind == "application" and _get(data, "/aid/funding_unit") is cells.MISSING:
+            _set(data, "/aid/funding_unit", unit)  # 资助单位 left empty: the union itself funds
+        for p in _required_booleans(kind, data.get("form")):
+            if _get(data, p) is cells.MISSING:
+                _set(data, p, False)
+        if old is None:
+            if not data["id"]:
+                data["id"] = self.existing.new_id(kind, year, unit)
+            elif not re.fullmatch(rf"{year}-{re.escape(unit)}-[a-z0-9-]+", data["id"]):
+                return self.refuse(rownum, f"编号 {data['id']} 应以 {year}-{unit}- 开头")
+        top = "applications" if kind == "application" else "graduates"
+        rel = f"{top}/{year}/{unit}/{data['id']}.yaml"
+        shown = dataset.display_path(self.existing.display_root, rel)
+
+        if old is not None and data == old.data:
+            self.outcome.unchanged += 1
+            return
+        if old is not None and old.data.get("approvals"):
+            return self.refuse(rownum,
+                f"与已有申请 {shown} 不同，但该申请已有审批意见；导入不会覆盖已审批的申请（改动会使审批失效）。"
+                "如确需修改，请直接编辑该文件并重新走审批")
+        problems = self.check(kind, data, rel, shown)
+        if any(s == ERROR for s, _ in problems):
+            for s, m in problems:
+                self.note(rownum, s, m)
+            self.outcome.refused += 1
+            return
+        for s, m in problems:
+            self.note(rownum, s, m)
+        old_bytes = (self.existing.root / rel).read_bytes() if old is not None else None
+        text = fmt.render(data, kind, old_bytes)
+        self.writes.append((rel, text, old is None))
+        if old is not None:
+            old.data = data
+        else:
+            self.existing.add(kind, year, unit, dataset.Record(kind, shown, rel, data))
+
+    def allowed_units(self) -> set:
+        if not hasattr(self, "_allowed"):
+            self._allowed = descendants(self.opts.units, self.opts.unit)
+        return self._allowed
+
+    def refuse(self, rownum: int, message: str) -> None:
+        self.note(rownum, ERROR, message)
+        self.outcome.refused += 1
+
+    def check(self, kind: str, data: dict, rel: str, shown: str) -> list:
+        """The schema and the per-record rules, as (severity, message) with the form's labels."""
+        out = []
+        for pointer, code, message in schemacheck.check(kind, data):
+            out.append((ERROR, message))
+        kind_, match = layout.classify(rel)
+        record = dataset.Record(kind, shown, rel, data, match.groupdict() if match else {})
+        record.line_of = lambda pointer: 1
+        for rule in rules.RECORD_RULES.get(kind, ()):
+            for pointer, code, message, *severity in rule(record):
+                out.append(((severity or [ERROR])[0], message))
+        return out
+
+
+def run(path: Path, file_label: str, root: Path, display_root: str, opts: Options) -> Outcome:
+    """Import one file into the data directory; every note is collected, nothing is raised for data."""
+    outcome = Outcome()
+    existing = Existing(root, display_root)
+    try:
+        tabs = tables.read(path)
+    except tables.TableError as exc:
+        outcome.notes.append(Note(file_label, ERROR, str(exc)))
+        outcome.refused += 1
+        return outcome
+    imports = []
+    for table in tabs:
+        s = SheetImport(file_label, table, opts, existing, outcome)
+        s.no_header = False
+        s.run()
+        imports.append(s)
+    headed = any(getattr(s, "header", None) for s in imports)
+    for s in imports:
+        if s.no_header and headed:
+            if s.table.name != INSTRUCTIONS:
+                s.note(None, WARNING, "没有找到表头，整张工作表已跳过")
+        elif s.no_header:
+            s.note(None, ERROR, "找不到表头：前 12 行里没有一行包含至少 3 个表格栏目名称（如 职工姓名、身份证号码、学生姓名）；"
+                   "请使用 export --template 导出的空白表格")
+            outcome.refused += 1
+    if not headed and not any(s.no_header for s in imports):
+        outcome.notes.append(Note(file_label, ERROR, "文件里没有可导入的数据（所有工作表都是空的）"))
+        outcome.refused += 1
+    if opts.dry_run:
+        return outcome
+    for s in imports:
+        for rel, text, created in s.writes:
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            (outcome.created if created else outcome.updated).append(rel)
+    return outcome

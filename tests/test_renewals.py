@@ -1,0 +1,70 @@
+"""renewals: continuing students due an application, per union; --write drafts them."""
+
+from __future__ import annotations
+
+import pytest
+from io_fixtures import application, make_data, write_record
+from test_import import run
+
+from jinqiu import dataset, schemacheck
+
+
+@pytest.fixture
+def data(tmp_path):
+    root = make_data(tmp_path / "data", years=(2009, 2010, 2011, 2012))
+    # funded by the city (chain ends at level 3)
+    write_record(root, application(2009, "dl-zs-0001", 1, approved_to=3, education="本科", worker_seq=1, student="甲学生"))
+    write_record(root, application(2010, "dl-zs-0001", 1, form="continuing", approved_to=3, education="本科",
+                                   admission_year=2009, worker_seq=1, student="甲学生"))
+    write_record(root, application(2009, "dl-zs-0001", 2, approved_to=3, education="大专", worker_seq=2, student="乙学生"))
+    write_record(root, application(2010, "dl-zs-0001", 3, approved_to=2, education="本科", worker_seq=3, student="丙学生"))
+    write_record(root, application(2010, "dl-zs-0002", 1, approved_to=1, funding_unit="dl-zs-0002", worker_seq=4, student="丁学生"))
+    write_record(root, application(2010, "dl-xg-0001", 1, approved_to=3, form="local", worker_seq=5, student="戊学生"))
+    return root
+
+
+def test_who_is_due_in_2011(data):
+    code, out, err = run("renewals", "2011", "--data", data)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "dl-zs-0001 大连某机床厂工会：2 名"
+    assert "2010-dl-zs-0001-001" in out  # the latest of 甲's applications
+    assert "2009-dl-zs-0001-001" not in out
+    assert "2009-dl-zs-0001-002" in out and "学业至 2011 年" in out  # 大专: 2009-2011
+    assert "2010-dl-zs-0001-003" not in out  # approved to level 2 only, the city funds it
+    assert "dl-zs-0002 中山区青泥洼桥街道工会：1 名" in out  # its own funding: level 1 ends the chain
+    assert "戊" not in out and "dl-xg" not in out  # locally funded pupils are not 附件2 students
+    assert "甲学生" not in out and "甲*生" in out  # masked
+    assert "应续在读生继续资助申请 3 份" in err
+
+
+def test_a_finished_course_is_not_due(data):
+    code, out, _ = run("renewals", "2012", "--data", data)
+    assert "2009-dl-zs-0001-002" not in out  # 大专 2009 finished in 2011
+    assert "2010-dl-zs-0001-001" in out
+
+
+def test_write_drafts_continuing_applications_once(data):
+    code, out, err = run("renewals", "2011", "--unit", "dl-zs-0001", "--write", "--date", "2011-07-01", "--data", data)
+    assert code == 0, err
+    made = sorted((data / "applications/2011/dl-zs-0001").glob("*.yaml"))
+    assert [p.name for p in made] == ["2011-dl-zs-0001-001.yaml", "2011-dl-zs-0001-002.yaml"]
+    for p in made:
+        record = dataset.read_one(data, str(data), p.relative_to(data).as_posix())[0]
+        d = record.data
+        assert d["form"] == "continuing" and d["approvals"] == [] and d["filed_on"] == "2011-07-01"
+        assert d["continues"] in ("2010-dl-zs-0001-001", "2009-dl-zs-0001-002")
+        assert d["documents"] == {"scholarship_letter": False, "transcript": False, "system_printout": False}
+        assert list(schemacheck.check("application", d)) == []
+        assert p.read_text(encoding="utf-8").startswith("# 由 renewals 生成")
+    first = [p for p in made if "2010-dl-zs-0001-001" in p.read_text(encoding="utf-8")][0]
+    text = first.read_text(encoding="utf-8")
+    assert "name: 甲学生" in text and "amount: 3000" in text  # the campaign's continuing standard for 本科
+    assert run("fmt", "--check", "--data", data)[0] == 0
+    code, out, err = run("renewals", "2011", "--unit", "dl-zs-0001", "--data", data)
+    assert "0 份" in err and out == ""  # the drafts exist now: nobody is due twice
+
+
+def test_renewals_needs_the_campaign_file(data):
+    code, _, err = run("renewals", "2013", "--data", data)
+    assert code == 2 and "campaigns/2013.yaml" in err
