@@ -188,115 +188,6 @@ def test_key_secret(seed: int, reviewer_id: str, n: int = 1) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# Fast YAML for application and graduate records: byte-identical to yamlwrite.dump.
-
-_RESOLVER = yaml.resolver.Resolver()
-_PLAIN_OK = re.compile(r"[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff\u3001-\u303f\uff01-\uff5e\-._/()·]*")
-_QUOTE_OK = re.compile(r"[0-9A-Za-z\u4e00-\u9fff\-.:_/+]+")
-_KEY_OK = re.compile(r"[a-z_][a-z0-9_]*")
-_scalar_cache: dict[str, str] = {}
-
-
-class _Unsupported(Exception):
-    """Something the fast emitter does not handle; yamlwrite.dump takes over."""
-
-
-def _needs_quotes(value: str) -> bool:
-    # Same decision as yamlwrite._needs_quotes, with one shared resolver.
-    resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-    return resolved != "tag:yaml.org,2002:str" or value[:1].isdigit()
-
-
-def _slow_scalar(value) -> str:
-    text = yaml.dump({"k": value}, Dumper=yamlwrite._Dumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=1000, indent=2)
-    if not text.startswith("k: ") or text.count("\n") != 1:
-        raise _Unsupported(value)
-    return text[3:-1]
-
-
-def _str_scalar(value: str) -> str:
-    cached = _scalar_cache.get(value)
-    if cached is not None:
-        return cached
-    if _PLAIN_OK.fullmatch(value) and not _needs_quotes(value):
-        text = value
-    elif _QUOTE_OK.fullmatch(value) and _needs_quotes(value):
-        text = f'"{value}"'
-    else:
-        text = _slow_scalar(value)
-    if len(_scalar_cache) < 200_000:
-        _scalar_cache[value] = text
-    return text
-
-
-def _scalar(value) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return _str_scalar(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
-            return text
-    return _slow_scalar(value)
-
-
-_keys_ok: set[str] = set()
-
-
-def _emit_map(out: list, mapping: dict, indent: str, first: str | None = None) -> None:
-    cache = _scalar_cache
-    for k, v in mapping.items():
-        if k not in _keys_ok:
-            if not (isinstance(k, str) and _KEY_OK.fullmatch(k)):
-                raise _Unsupported(k)
-            _keys_ok.add(k)
-        lead = first if first is not None else indent
-        first = None
-        t = type(v)
-        if t is str:
-            text = cache.get(v)
-            out.append(f"{lead}{k}: {text if text is not None else _str_scalar(v)}\n")
-        elif t is dict:
-            if v:
-                out.append(f"{lead}{k}:\n")
-                _emit_map(out, v, indent + "  ")
-            else:
-                out.append(f"{lead}{k}: {{}}\n")
-        elif t is list:
-            if not v:
-                out.append(f"{lead}{k}: []\n")
-                continue
-            out.append(f"{lead}{k}:\n")
-            for item in v:
-                if type(item) is dict and item:
-                    _emit_map(out, item, indent + "  ", indent + "- ")
-                elif isinstance(item, (dict, list)):
-                    raise _Unsupported(item)
-                else:
-                    out.append(f"{indent}- {_scalar(item)}\n")
-        else:
-            out.append(f"{lead}{k}: {_scalar(v)}\n")
-
-
-def fast_dump(record: dict, kind: str) -> str:
-    """What yamlwrite.dump(record, kind) returns, for a record built in schema key order (as
-    this module builds application and graduate records). Anything unusual (multi-line text,
-    odd keys, nested sequences) goes to yamlwrite.dump itself."""
-    out: list[str] = []
-    try:
-        _emit_map(out, record, "")
-    except _Unsupported:
-        return yamlwrite.dump(record, kind)
-    return "".join(out)
-
-
-# ---------------------------------------------------------------------------------------------
 # The generator
 
 
@@ -847,7 +738,7 @@ class _Applications:
         write = self.w.write
         for rec in records:
             state = rec.pop("_state")
-            write(layout.application_path(year, rec["unit"], rec["id"]), fast_dump(rec, "application"))
+            write(layout.application_path(year, rec["unit"], rec["id"]), yamlwrite.dump(rec, "application"))
             rec["_state"] = state
         self.prev_college = [r for r in records
                              if r["form"] in ("new", "continuing") and r["aid"]["funding_unit"] == "dl"
@@ -945,7 +836,7 @@ class _Graduates:
             records.append(rec)
         records.sort(key=lambda r: r["id"])
         for rec in records:
-            self.w.write(layout.graduate_path(year, rec["unit"], rec["id"]), fast_dump(rec, "graduate"))
+            self.w.write(layout.graduate_path(year, rec["unit"], rec["id"]), yamlwrite.dump(rec, "graduate"))
         return records
 
     def service(self, kind: str, filed: date, year: int) -> dict:

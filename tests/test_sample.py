@@ -185,7 +185,7 @@ def test_fast_dump_matches_yamlwrite(value):
     rec = {"id": "x", "flags": {"in_archive": False}, "documents": {},
            "aid": {"funding_unit": value, "amount": Decimal("12.50")}, "note": value,
            "approvals": [{"level": 1, "opinion": value}]}
-    assert sample.fast_dump(rec, "application") == yamlwrite.dump(rec, "application")
+    assert yamlwrite.dump(rec, "application") == yamlwrite.dump(rec, "application", fast=False)
 
 
 # -- people and ID numbers ----------------------------------------------------------------------
