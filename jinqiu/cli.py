@@ -10,6 +10,10 @@ import sys
 # run(args, out, err) -> int.  `build` is what `python build.py` with no command runs.
 COMMANDS = {
     "validate": "validate",
+    "verify": "verify",
+    "approve": "approve",
+    "codeowners": "codeowners",
+    "demo": "demo",
 }
 DEFAULT_COMMAND = "validate"
 
