@@ -35,7 +35,7 @@ class Lab:
         self.git("config", "gpg.format", "ssh")
 
     def git(self, *args, env=None, check=True) -> str:
-        full = dict(os.environ, **GIT_ID, **(env or {}))
+        full = {**os.environ, **GIT_ID, **(env or {})}
         full.pop("GIT_DIR", None)
         p = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, text=True, env=full)
         if check and p.returncode != 0:
