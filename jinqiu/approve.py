@@ -169,3 +169,58 @@ def approve(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: 
     if proc.returncode != 0:
         raise ApproveError(f"git commit 失败：{proc.stderr.strip()}")
     return gitlog.head(repo)
+
+
+def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forge_name: str, changed: list[str],
+                        env=None, opener=None) -> tuple[str | None, int]:
+    """Turn an approving pull-request review into entries on the changed applications of that pull
+    request, and commit them (the commit is the workflow's; the proof is the forge's review, which
+    verify checks through the forge's API). Returns (commit id or None, number of entries)."""
+    from . import forge
+
+    f = forge.review_from_event(payload, forge_name)
+    if f is None:
+        return None, 0
+    if f["review_id"] is None:
+        f["review_id"] = forge.find_review_id(os.environ if env is None else {**os.environ, **env}, f, opener)
+        if f["review_id"] is None:
+            raise ApproveError("事件中没有审阅编号，也无法从平台接口查到这次批准审阅")
+    reg = registry.build(dataset.reviewers)
+    rid = reg.by_login(forge_name, f["login"] or "")
+    if rid is None:
+        raise ApproveError(f"平台账号 {f['login']} 没有在审核人登记中登记，这次批准不记为审批")
+    head = gitlog.head(repo)
+    if f["commit"] != head:
+        raise ApproveError(f"审阅针对的是提交 {str(f['commit'])[:10]}，而合并请求现在是 {str(head)[:10]}；请重新审阅最新内容")
+    reviewer = reg.reviewers[rid]
+    top = repo.resolve()
+    wanted = {(top / c).resolve() for c in changed}
+    records = [r for r in dataset.applications if (data_dir / r.rel).resolve() in wanted]
+    records = [r for r in records if registry.reviewer_unit_for(reviewer["level"], str(r.data.get("unit")), dataset.units) == reviewer["unit"]]
+    if not records:
+        return None, 0
+    ctx = Context(dataset, reg, None, None, True, dataset.units, {digest.of(r.data): r.rel for r in dataset.applications}, None)
+    day = str(payload.get("review", {}).get("submitted_at") or dt.date.today().isoformat())[:10]
+    paths, refusals = [], []
+    for r in records:
+        entry = {"level": reviewer["level"], "decision": "approve", "opinion": str(payload["review"].get("body") or "同意"),
+                 "reviewer": rid, "date": day, "digest": digest.of(r.data), "forge": f}
+        existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
+        new = Entry(len(existing), entry, "")
+        _check_chain(ctx, r, existing + [new])
+        reasons = [m for _, m, sev in new.problems if sev == "error"]
+        if reasons:
+            refusals.append(f"{r.path}: " + "；".join(reasons))
+            continue
+        path = data_dir / r.rel
+        path.write_text(append_entry(path.read_text(encoding="utf-8"), entry), encoding="utf-8")
+        paths.append(str(path.resolve()))
+    if refusals:
+        raise ApproveError("以下申请不能记为审批：\n" + "\n".join(refusals))
+    gitlog.git(repo, "add", "--", *paths)
+    message = f"Record {forge_name} review {f['review_id']} by {f['login']} on #{f['pull_request']} as level {reviewer['level']} approval\n"
+    proc = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", message, "--only", "--", *paths],
+                          capture_output=True, text=True, env=dict(os.environ, **(env or {})))
+    if proc.returncode != 0:
+        raise ApproveError(f"git commit 失败：{proc.stderr.strip()}")
+    return gitlog.head(repo), len(paths)

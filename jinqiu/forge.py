@@ -35,8 +35,9 @@ def review_from_event(payload: dict, forge: str) -> dict | None:
         return None
     login = (review.get("user") or payload.get("sender") or {}).get("login")
     commit = review.get("commit_id") or (pr.get("head") or {}).get("sha")
-    out = {"name": forge, "pull_request": int(pr.get("number")), "review_id": int(review.get("id")),
-           "login": login, "commit": commit}
+    out = {"name": forge, "pull_request": int(pr.get("number") or payload.get("number")),
+           "review_id": int(review["id"]) if review.get("id") else None, "login": login,
+           "commit": commit or payload.get("commit_id")}
     base = (payload.get("repository") or {}).get("html_url", "")
     if forge != "github" and base:
         out["url"] = base.split("/" + (payload.get("repository") or {}).get("full_name", ""), 1)[0]
@@ -68,6 +69,29 @@ def check_review(review: dict, f: dict) -> tuple[bool, str]:
     return True, ""
 
 
+def _get(url: str, token: str, forge: str, opener):
+    auth = f"Bearer {token}" if forge == "github" else f"token {token}"
+    req = urllib.request.Request(url, headers={"Authorization": auth, "Accept": "application/json"})
+    with opener(req) as resp:
+        return json.loads(resp.read().decode("utf-8"))
+
+
+def find_review_id(env, f: dict, opener=None) -> int | None:
+    """Gitea / Forgejo event payloads carry no review id: the newest approving review by that login
+    of that commit, from the pull request's review list."""
+    token = env.get("JINQIU_FORGE_TOKEN") or env.get("GITHUB_TOKEN") or env.get("GITEA_TOKEN")
+    repo = env.get("GITHUB_REPOSITORY")
+    if not token or not repo:
+        return None
+    url = f"{api_base(env, f['name'], f).rstrip('/')}/repos/{repo}/pulls/{f['pull_request']}/reviews"
+    try:
+        reviews = _get(url, token, f["name"], opener or urllib.request.urlopen)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    ids = [r.get("id") for r in reviews if check_review(r, f)[0]]
+    return max(ids) if ids else None
+
+
 def checker_from_env(env, opener=None):
     """A function(forge entry) -> (ok, reason) using the forge's API, or None without a token."""
     token = env.get("JINQIU_FORGE_TOKEN") or env.get("GITHUB_TOKEN") or env.get("GITEA_TOKEN")
@@ -79,11 +103,8 @@ def checker_from_env(env, opener=None):
     def check(f: dict) -> tuple[bool, str]:
         name = f.get("name", "github")
         url = review_url(api_base(env, name, f), repo, f)
-        auth = f"Bearer {token}" if name == "github" else f"token {token}"
-        req = urllib.request.Request(url, headers={"Authorization": auth, "Accept": "application/json"})
         try:
-            with opener(req) as resp:
-                review = json.loads(resp.read().decode("utf-8"))
+            review = _get(url, token, name, opener)
         except urllib.error.HTTPError as exc:
             return False, f"平台返回 HTTP {exc.code}（{url}）"
         except (urllib.error.URLError, OSError, ValueError) as exc:
