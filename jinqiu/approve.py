@@ -143,7 +143,7 @@ def approve(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: 
         existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
         new = Entry(len(existing), entry, "")
         _check_chain(ctx, r, existing + [new])
-        reasons = [m for code, m, sev in new.problems if sev == "error"]
+        reasons = [m for code, m, sev in new.problems if sev == "error" and code != "paid-before-approved"]
         reasons += [f"已有的第 {e.data.get('level')} 级审批：{m}" for e in existing for code, m, sev in e.problems
                     if code == "approval-stale"]
         if reasons:

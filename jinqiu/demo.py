@@ -151,7 +151,7 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
     shutil.copy(data_dir / "units.yaml", lab.data / "units.yaml")
     (lab.repo / "root-of-trust.txt").write_text(
         f"# TEST root of trust made by `build.py demo` - not for real use\n{lab.fingerprint(root)}  # {root}\n", encoding="utf-8")
-    lab.commit("Register reviewers with TEST keys (demo)", key=root, date="2011-06-01")
+    lab.commit("Register reviewers with TEST keys (demo)", key=root, date="2000-01-02")
     # 2. every other file, with applications' approvals emptied, as one unsigned filing commit.
     apps = sorted(src.applications, key=lambda r: r.rel)[:limit] if limit else src.applications
     keep = {r.rel for r in apps}
@@ -169,7 +169,7 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
                 pending.append((rel, tree.get("approvals") or []))
                 text = text[:m.start()] + "approvals: []\n"
         lab.write(rel, text)
-    lab.commit("File the applications (demo)", date="2011-07-01")
+    lab.commit("File the applications (demo)", date="2000-01-03")
     # 3. replay approvals level by level, one signed commit per reviewer, date, opinion and decision.
     for level in (1, 2, 3):
         groups: dict[tuple, list[str]] = {}
