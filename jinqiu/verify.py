@@ -392,7 +392,7 @@ def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
                 if any(sev == ERROR for _, _, sev in e.problems):
                     e.verified = False
                 pointer = f"/approvals/{e.index}"
-                line = dataset.line(r, pointer)
+                line = dataset.line(r, pointer) if e.problems else 0
                 for code, message, sev in e.problems:
                     problems.append(Problem(r.path, line, pointer, code, message, sev))
             statuses[r.rel] = status.derive_one(r.data, entries, registry.funding_level(
