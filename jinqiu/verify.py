@@ -51,26 +51,41 @@ def _entry_key(raw_entry) -> str:
     return json.dumps(raw_entry, sort_keys=True, ensure_ascii=False)
 
 
-def split_approvals(text: bytes) -> tuple[bytes, list[str]]:
-    """(the file's text before its approvals, the identity key of each entry) without parsing the
-    whole file: `approvals:` is a top-level key and, in canonical form, the last one."""
+_BLOCK_END = re.compile(rb"(?m)^[^\s#-]")
+_ITEM = re.compile(rb"(?m)^- ")
+
+
+def _approvals_block(text: bytes) -> tuple[bytes, bytes]:
+    """(the file without its approvals block, the block)."""
     m = re.search(rb"(?m)^approvals:", text)
     if not m:
-        return text, []
+        return text, b""
     block = text[m.start():]
-    nxt = re.search(rb"(?m)^[^\s#-]", block[len(b"approvals:"):])
-    rest = b""
+    nxt = _BLOCK_END.search(block, len(b"approvals:"))
     if nxt:
-        cut = len(b"approvals:") + nxt.start()
-        block, rest = block[:cut], block[cut:]
+        return text[:m.start()] + block[nxt.start():], block[:nxt.start()]
+    return text[:m.start()], block
+
+
+def split_approvals(text: bytes, parse: bool = False) -> tuple[bytes, list[str]]:
+    """(the file's text before its approvals, the identity key of each entry) without parsing the
+    whole file. Fast path: each entry's own text (canonical files put list items at column 0, as
+    approve and fmt write them); parse=True: each entry's parsed values, for hand-formatted files."""
+    rest, block = _approvals_block(text)
+    if not block:
+        return rest, []
+    if not parse:
+        starts = [m.start() for m in _ITEM.finditer(block)]
+        return rest, [b"\n".join(line.rstrip() for line in block[a:b].splitlines() if line.strip()).decode(errors="replace")
+                      for a, b in zip(starts, starts[1:] + [len(block)])]
     try:
         tree, _ = yamlstrict.load(block, "approvals")
     except yamlstrict.YamlError:
-        return text, []
+        return rest, []
     entries = tree.get("approvals") or []
     if not isinstance(entries, list):
-        return text, []
-    return text[:m.start()] + rest, [_entry_key(e) for e in entries]
+        return rest, []
+    return rest, [_entry_key(e) for e in entries]
 
 
 def entry_payload(record_id: str, entry: dict) -> bytes:
@@ -414,21 +429,25 @@ def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
     blobs = h.read(sorted(set(wanted))) if h is not None else {}
     out = {}
     for r in apps:
-        prefix_now, keys_now = split_approvals(current_text[r.rel])
-        entries = [Entry(i, e, keys_now[i] if i < len(keys_now) else "") for i, e in enumerate(r.data["approvals"]) if isinstance(e, dict)]
-        versions = []
-        if h is not None:
-            for commit, blob in h.changes.get(r.rel, []):
-                if blob and blob in blobs:
-                    versions.append((commit, blob, *split_approvals(blobs[blob])))
-        for e in entries:
-            for commit, blob, prefix_then, keys_then in versions:
-                if e.key in keys_then:
-                    e.commit = commit
-                    if prefix_then != prefix_now:
-                        e.data = dict(e.data, _digest_at_commit=_digest_of_blob(blobs[blob], r))
-                    break
-        out[r.rel] = entries
+        approvals = [e for e in r.data["approvals"] if isinstance(e, dict)]
+        versions = [(c, b) for c, b in (h.changes.get(r.rel, []) if h is not None else []) if b and b in blobs]
+        entries = None
+        for parse in (False, True):
+            prefix_now, keys_now = split_approvals(current_text[r.rel], parse)
+            if len(keys_now) != len(approvals):
+                continue
+            entries = [Entry(i, e, keys_now[i]) for i, e in enumerate(approvals)]
+            split = [(c, b, *split_approvals(blobs[b], parse)) for c, b in versions]
+            for e in entries:
+                for commit, blob, prefix_then, keys_then in split:
+                    if e.key in keys_then:
+                        e.commit = commit
+                        if prefix_then != prefix_now:
+                            e.data = dict(e.data, _digest_at_commit=_digest_of_blob(blobs[blob], r))
+                        break
+            if all(e.commit for e in entries) or parse:
+                break
+        out[r.rel] = entries if entries is not None else [Entry(i, e, "") for i, e in enumerate(approvals)]
     return out
 
 

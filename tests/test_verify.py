@@ -361,3 +361,15 @@ def test_gpg_signed_approval(tmp_path):
             env={**env, "GIT_COMMITTER_DATE": "2011-07-22T10:00:00+08:00"})
     _, problems = run(lab)
     assert_problem(lab, problems, "approval-signer-mismatch", 1, "属于 r-zs1-01")
+
+
+def test_hand_indented_approvals_are_found_by_their_values(lab):
+    e = entry(lab, APP, 1, "r-zs1-01")
+    text = lab.read(APP)
+    head, block = text.split("approvals:\n", 1)
+    lab.write(APP, head + "approvals:\n" + "".join("  " + line + "\n" for line in block.splitlines()))
+    lab.commit("Approve (indented by hand)", key="r-zs1-01", date="2011-07-21")
+    assert "  - level: 1" in lab.read(APP) and e["reviewer"] in lab.read(APP)
+    statuses, problems = run(lab)
+    assert problems == []
+    assert statuses[APP].level == 1
