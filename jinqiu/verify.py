@@ -182,7 +182,7 @@ def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str])
         where = f"引入这条审批的提交 {c.oid[:10]}"
     if reason == "unsigned":
         hint = _squash_hint(c, commit_reviewers)
-        if ctx.strict or hint:
+        if ctx.strict:
             e.add("approval-unsigned", f"{where}没有签名，无法证明是谁审批的{hint}")
         else:
             e.add("approval-unsigned", "未签名的审批，视为未核验（提交 " + c.oid[:10] + " 没有签名）", WARNING)
