@@ -15,6 +15,10 @@ COMMANDS = {
     "export": "export",
     "renewals": "renewals",
     "fmt": "fmt",
+    "verify": "verify",
+    "approve": "approve",
+    "codeowners": "codeowners",
+    "demo": "demo",
 }
 DEFAULT_COMMAND = "validate"
 

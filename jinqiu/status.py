@@ -52,3 +52,35 @@ def from_claims(record: dict, chain_end: int) -> Status:
     if complete and (record.get("aid") or {}).get("paid_on"):
         return Status(PAID, level, True)
     return Status(APPROVED, level, complete)
+
+
+def derive_one(record: dict, entries, chain_end: int) -> Status:
+    """The status from verified entries only (each has .data, .verified, .stale): the longest run of
+    verified, current approvals from level 1; a verified rejection at the next level; an approval
+    made stale by a later edit sends the application back to the level below it."""
+    level = 0
+    for e in entries:
+        entry = e.data
+        if entry.get("level") != level + 1:
+            break
+        if e.stale:
+            return Status(STALE, level, False, True)
+        if not e.verified:
+            break
+        if entry.get("decision") == "reject":
+            return Status(REJECTED, entry["level"], False, True)
+        level = entry["level"]
+    if level == 0:
+        return Status(FILED, verified=True)
+    complete = level >= chain_end
+    if complete and (record.get("aid") or {}).get("paid_on"):
+        return Status(PAID, level, True, True)
+    return Status(APPROVED, level, complete, True)
+
+
+def derive(dataset, repo_root=None) -> dict:
+    """{record.rel: Status} for every application, from verified approval entries only."""
+    from . import verify
+
+    statuses, _ = verify.run(repo_root, dataset.root, display_root=dataset.display_root, dataset=dataset)
+    return statuses

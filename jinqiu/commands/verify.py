@@ -1,0 +1,52 @@
+"""`build.py verify`: prove every approval from the git history and report what does not hold."""
+
+from __future__ import annotations
+
+import os
+
+from .. import forge, verify
+from ..problems import has_errors, report
+from ..cli import UserError
+from .validate import add_data_argument, data_dir
+
+HELP = "核验审批：每条审批是否由登记的审核人用有效密钥签名、层级和工会是否正确、内容是否被改动"
+
+
+def add_arguments(p) -> None:
+    add_data_argument(p)
+    p.add_argument("--format", choices=("text", "json", "github"), default="text", help="输出格式（默认 text）")
+    p.add_argument("--root-key", action="append", metavar="FINGERPRINT",
+                   help="信任根：市总工会管理员密钥的指纹（可多次给出；默认读 root-of-trust.txt）")
+    p.add_argument("--no-cache", action="store_true", help="不使用缓存，全部重新核验")
+    p.add_argument("--status", action="store_true", help="同时列出每份申请核验后的状态")
+    p.add_argument("--changed-since", metavar="REF", help="只报告相对 REF 改动过的文件中的问题（合并请求用）")
+    p.add_argument("--summary", metavar="FILE", help="把合并请求摘要（Markdown）追加到 FILE，需与 --changed-since 同用")
+
+
+def run(args, out, err) -> int:
+    root = data_dir(args)
+    statuses, problems = verify.run(None, root, display_root=args.data, root_keys=args.root_key,
+                                    forge_checker=forge.checker_from_env(os.environ), use_cache=not args.no_cache)
+    if args.changed_since:
+        from .. import gitlog, prsummary, validate
+
+        repo = gitlog.toplevel(root)
+        if repo is None:
+            raise UserError("--changed-since 需要 git 仓库")
+        try:
+            changed = prsummary.changed_files(repo, args.changed_since)
+        except gitlog.GitError as exc:
+            raise UserError(f"无法比较 {args.changed_since}：{exc}") from None
+        prefix = root.resolve().relative_to(repo.resolve()).as_posix()
+        prefix = "" if prefix == "." else prefix
+        shown = {f"{args.data.rstrip('/')}/{c[len(prefix) + 1:]}" if prefix else f"{args.data.rstrip('/')}/{c}" for c in changed}
+        problems = [p for p in problems if p.path in shown]
+        if args.summary:
+            dataset = validate.load(root, args.data)
+            with open(args.summary, "a", encoding="utf-8") as f:
+                f.write(prsummary.render(dataset, statuses, problems, changed, repo, prefix))
+    report(problems, args.format, out, err)
+    if args.status:
+        for rel in sorted(statuses):
+            out.write(f"{rel}: {statuses[rel].label}\n")
+    return 1 if has_errors(problems) else 0

@@ -1,0 +1,314 @@
+"""A repository with real signed approvals, made with TEST keys generated on the spot.
+
+`Lab` is a small git workbench (used by the tests, the benchmark and the `demo` command): make
+ssh-keygen keys (comment "TEST KEY ... not for real use"), write files, commit signed or not with a
+given date and author. `build_sample(data_dir, out_dir)` copies a data tree into a new repository,
+registers a TEST key for every reviewer (signed by a TEST root administrator), and replays the
+sample's approvals as signed commits made by the right reviewers, each with its own key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+TEST_COMMENT = "TEST KEY made by jinqiu demo - not for real use"
+GIT_ID = {"GIT_AUTHOR_NAME": "Jinqiu Demo", "GIT_AUTHOR_EMAIL": "demo@jinqiu.invalid",
+          "GIT_COMMITTER_NAME": "Jinqiu Demo", "GIT_COMMITTER_EMAIL": "demo@jinqiu.invalid"}
+
+
+class Lab:
+    """A git repository and a folder of keys, for tests and the demo."""
+
+    def __init__(self, root: Path, data: str = "data"):
+        self.root = Path(root)
+        self.repo = self.root / "repo"
+        self.keys = self.root / "keys"
+        self.data = self.repo / data if data else self.repo
+        self.repo.mkdir(parents=True, exist_ok=True)
+        self.keys.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "commit.gpgsign", "false")
+        self.git("config", "gpg.format", "ssh")
+
+    def git(self, *args, env=None, check=True) -> str:
+        full = {**os.environ, **GIT_ID, **(env or {})}
+        full.pop("GIT_DIR", None)
+        p = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, text=True, env=full)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"git {' '.join(args)}: {p.stderr}")
+        return p.stdout.strip()
+
+    def key(self, name: str, kind: str = "ed25519") -> str:
+        """Make (once) a TEST key pair; return the public key line."""
+        path = self.keys / name
+        if not path.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", f"{TEST_COMMENT} ({name})", "-f", str(path)],
+                           check=True, capture_output=True)
+        return (self.keys / f"{name}.pub").read_text().strip()
+
+    def fingerprint(self, name: str) -> str:
+        from . import registry
+
+        return registry.ssh_fingerprint(self.key(name))
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.data / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def read(self, rel: str) -> str:
+        return (self.data / rel).read_text(encoding="utf-8")
+
+    def commit(self, message: str, key: str | None = None, date: str | None = None, author: str | None = None,
+               paths=None) -> str:
+        """Commit everything (or paths), signed with the named TEST key when given."""
+        env = {}
+        if date:
+            stamp = date if "T" in date or " " in date else f"{date}T10:00:00+08:00"
+            env.update(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
+        if author:
+            env.update(GIT_AUTHOR_NAME=author, GIT_COMMITTER_NAME=author)
+        self.git("add", "-A", *(paths or []), env=env)
+        args = ["commit", "-q", "--allow-empty", "-m", message]
+        if key:
+            self.key(key)
+            args = ["-c", f"user.signingkey={self.keys / key}", "-c", "gpg.format=ssh", *args, "-S"]
+        self.git(*args, env=env)
+        return self.git("rev-parse", "HEAD")
+
+    def signing_env(self, key: str, date: str | None = None) -> dict:
+        """Environment that makes `git commit -S` (as run by approve) sign with this TEST key."""
+        env = {**GIT_ID, "GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "user.signingkey", "GIT_CONFIG_VALUE_0": str(self.keys / key),
+               "GIT_CONFIG_KEY_1": "gpg.format", "GIT_CONFIG_VALUE_1": "ssh"}
+        if date:
+            env.update(GIT_AUTHOR_DATE=f"{date}T10:00:00+08:00", GIT_COMMITTER_DATE=f"{date}T10:00:00+08:00")
+        return env
+
+
+def reviewer_yaml(rid, name, unit, level, keys, admin=False, id_number=None, family=(), logins=None) -> str:
+    lines = [f"- id: {rid}", f"  name: {name}", f"  unit: {unit}", f"  level: {level}"]
+    if admin:
+        lines.append("  admin: true")
+    if id_number:
+        lines.append(f'  id_number: "{id_number}"')
+    if family:
+        lines.append("  family_id_numbers:")
+        lines += [f'  - "{f}"' for f in family]
+    if logins:
+        lines.append("  forge_logins:")
+        lines += [f"    {k}: {v}" for k, v in logins.items()]
+    lines.append("  keys:")
+    for k in keys:
+        lines.append(f"  - type: ssh")
+        lines.append(f"    public_key: {k['public_key']}")
+        lines.append(f"    valid_from: \"{k.get('valid_from', '2011-01-01')}\"")
+        for opt in ("valid_until", "revoked_on"):
+            if k.get(opt):
+                lines.append(f"    {opt}: \"{k[opt]}\"")
+    return "\n".join(lines) + "\n"
+
+
+def _replace_keys(block: str, public_key: str) -> str:
+    """A reviewer's YAML block with its keys list replaced by one TEST key."""
+    head = re.split(r"(?m)^  keys:.*$", block, maxsplit=1)[0]
+    rest = re.split(r"(?m)^  keys:.*\n((?:    .*\n|  - .*\n)*)", block, maxsplit=1)
+    tail = rest[-1] if len(rest) > 1 else ""
+    return (head + "  keys:\n  - type: ssh\n" + f"    public_key: {public_key}\n" + '    valid_from: "2000-01-01"\n' + tail)
+
+
+def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=None) -> Lab:
+    """A new repository under out_dir holding data_dir's records, whose approvals are replayed as
+    commits signed by each reviewer's TEST key; returns the Lab (repo at out_dir/repo)."""
+    from . import approve, validate, yamlstrict
+
+    log = log or (lambda msg: None)
+    lab = Lab(out_dir)
+    data_dir = Path(data_dir)
+    src = validate.load(data_dir, str(data_dir))
+    reviewers = src.reviewers
+    # 1. the registry with a TEST key for everyone, signed by the first city administrator (the root).
+    admins = [rid for rid, r in reviewers.items() if r.get("admin") is True and r.get("level") == 3] or \
+             [rid for rid, r in reviewers.items() if r.get("level") == 3]
+    if not admins:
+        raise RuntimeError("样例数据中没有市总工会审核人，无法建立信任根")
+    root = admins[0]
+    reg_text = (data_dir / "reviewers.yaml").read_text(encoding="utf-8")
+    blocks = re.split(r"(?m)^(?=- id: )", reg_text)
+    out = [blocks[0]]
+    for b in blocks[1:]:
+        rid = re.match(r"- id: *([^\s]+)", b).group(1).strip("'\"")
+        out.append(_replace_keys(b if b.endswith("\n") else b + "\n", lab.key(rid)))
+    if root in reviewers and reviewers[root].get("admin") is not True:
+        log(f"把 {root} 作为登记管理员")
+    for rel in ("units.yaml", "reviewers.yaml"):
+        (lab.data).mkdir(parents=True, exist_ok=True)
+    (lab.data / "reviewers.yaml").write_text("".join(out), encoding="utf-8")
+    shutil.copy(data_dir / "units.yaml", lab.data / "units.yaml")
+    (lab.repo / "root-of-trust.txt").write_text(
+        f"# TEST root of trust made by `build.py demo` - not for real use\n{lab.fingerprint(root)}  # {root}\n", encoding="utf-8")
+    lab.commit("Register reviewers with TEST keys (demo)", key=root, date="2000-01-02")
+    # 2. every other file, with applications' approvals emptied, as one unsigned filing commit.
+    apps = sorted(src.applications, key=lambda r: r.rel)[:limit] if limit else src.applications
+    keep = {r.rel for r in apps}
+    pending = []
+    for rel in sorted(_files(data_dir)):
+        if rel in ("reviewers.yaml", "units.yaml"):
+            continue
+        if rel.startswith("applications/") and rel not in keep:
+            continue
+        text = (data_dir / rel).read_text(encoding="utf-8")
+        if rel in keep:
+            m = re.search(r"(?m)^approvals:", text)
+            if m:
+                tree, _ = yamlstrict.load(text[m.start():].encode(), rel)
+                pending.append((rel, tree.get("approvals") or []))
+                text = text[:m.start()] + "approvals: []\n"
+        lab.write(rel, text)
+    lab.commit("File the applications (demo)", date="2000-01-03")
+    # 3. replay approvals level by level, one signed commit per reviewer, date, opinion and decision.
+    for level in (1, 2, 3):
+        groups: dict[tuple, list[str]] = {}
+        for rel, entries in pending:
+            if len(entries) >= level and isinstance(entries[level - 1], dict):
+                e = entries[level - 1]
+                groups.setdefault((str(e.get("date")), str(e.get("reviewer")), str(e.get("decision")), str(e.get("opinion"))), []).append(rel)
+        if not groups:
+            continue
+        dataset = validate.load(lab.data, "data")
+        by_rel = {r.rel: r for r in dataset.applications}
+        for (date, rid, decision, opinion), rels in sorted(groups.items()):
+            if rid not in reviewers:
+                continue
+            signing = approve.Signing("ssh", str(lab.keys / rid), lab.fingerprint(rid))
+            try:
+                approve.approve(lab.repo, lab.data, [by_rel[r] for r in rels], opinion=opinion,
+                                reject=decision == "reject", today=_date(date), signing=signing, dataset=dataset,
+                                env=lab.signing_env(rid, date))
+            except approve.ApproveError as exc:
+                log(f"跳过 {rid} {date}：{exc}")
+        log(f"第 {level} 级：{len(groups)} 次签名提交")
+    return lab
+
+
+def _date(text):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def _files(root: Path):
+    for p in root.rglob("*"):
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts):
+            yield p.relative_to(root).as_posix()
+
+
+# ---------------------------------------------------------------------------------------------
+# A small world for tests and the benchmark: a city, two districts, three grassroots unions.
+
+UNITS_YAML = """units:
+- id: dl
+  name: 大连市总工会
+  kind: city
+- id: dl-zs
+  name: 大连市中山区总工会
+  kind: district
+  parent: dl
+- id: dl-xg
+  name: 大连市西岗区总工会
+  kind: district
+  parent: dl
+- id: dl-zs-0001
+  name: 大连港集团工会
+  kind: enterprise
+  parent: dl-zs
+- id: dl-zs-0002
+  name: 中山区青泥洼桥街道工会
+  kind: street
+  parent: dl-zs
+- id: dl-xg-0001
+  name: 西岗区某企业工会
+  kind: enterprise
+  parent: dl-xg
+"""
+
+# reviewer id -> (name, unit, level, admin)
+WORLD_REVIEWERS = {
+    "r-dl-01": ("王立新", "dl", 3, True),
+    "r-dl-02": ("赵敏", "dl", 3, False),
+    "r-zs-01": ("李建华", "dl-zs", 2, False),
+    "r-xg-01": ("孙海", "dl-xg", 2, False),
+    "r-zs1-01": ("张伟", "dl-zs-0001", 1, False),
+    "r-zs2-01": ("刘芳", "dl-zs-0002", 1, False),
+    "r-xg1-01": ("陈静", "dl-xg-0001", 1, False),
+}
+LEVEL_OF_UNIT = {"dl": 3, "dl-zs": 2, "dl-xg": 2}
+
+
+def id_number(seq: int, birth: str = "19700315") -> str:
+    from .ids import check_digit
+
+    first = f"210202{birth}{seq % 1000:03d}"
+    return first + check_digit(first)
+
+
+def application_yaml(record_id: str, unit: str, worker_seq: int = 1, funding_unit: str = "dl", amount: str = "5000",
+                     paid_on: str | None = None, student: str = "王小明") -> str:
+    year = record_id[:4]
+    paid = f'\n  paid_on: "{paid_on}"' if paid_on else ""
+    return f"""id: {record_id}
+form: new
+year: {year}
+unit: {unit}
+filed_on: "{year}-07-20"
+worker:
+  name: 王大山
+  gender: 男
+  birth_month: "1970-03"
+  employer: 大连港集团
+  id_number: "{id_number(worker_seq)}"
+  address: 大连市中山区人民路1号
+  phone: "13900000000"
+  household_size: 3
+  income_per_capita: 800.50
+  employment: 在岗
+  hardship_cause: 家人患病
+student:
+  name: {student}
+  school: 大连理工大学
+  major: 机械工程
+  education: 本科
+  admission_year: {year}
+flags:
+  in_archive: true
+  migrant_worker: false
+documents:
+  admission_notice: true
+  exam_scores: true
+  system_printout: true
+aid:
+  funding_unit: {funding_unit}
+  amount: {amount}{paid}
+approvals: []
+"""
+
+
+def world(lab: Lab, extra_reviewers: str = "", key_overrides: dict | None = None, date: str = "2011-06-01",
+          root: str = "r-dl-01") -> None:
+    """Units, a registry with a TEST key per reviewer, and root-of-trust.txt, in one commit signed by
+    the root administrator."""
+    key_overrides = key_overrides or {}
+    parts = ["reviewers:\n"]
+    for rid, (name, unit, level, admin) in WORLD_REVIEWERS.items():
+        keys = key_overrides.get(rid) or [{"public_key": lab.key(rid), "valid_from": "2011-01-01"}]
+        parts.append(reviewer_yaml(rid, name, unit, level, keys, admin=admin, id_number=id_number(900 + len(parts)),
+                                   logins={"github": f"gh-{rid}", "gitea": f"gt-{rid}"}))
+    parts.append(extra_reviewers)
+    lab.write("units.yaml", UNITS_YAML)
+    lab.write("reviewers.yaml", "".join(parts))
+    (lab.repo / "root-of-trust.txt").write_text(f"# TEST root of trust\n{lab.fingerprint(root)}  # {root}\n")
+    lab.commit("Register units and reviewers", key=root, date=date)

@@ -1,0 +1,523 @@
+"""verify: prove from the repository alone who approved what, at which level, for which content.
+
+For every approval entry it finds the commit that introduced it (reading the history once), checks
+that commit's signature in-process, maps the signing key (never the author name) to a registered
+reviewer valid at the time the history proves, and checks the chain rules. Status is derived from
+verified entries only (status.derive).
+
+Strictness: when a root of trust is pinned (registry.ROOT_FILE, --root-key, git config
+jinqiu.rootKey) an unsigned approval or a missing digest is an error. Without one (the project's own
+sample data, a fresh clone) they are warnings "未签名的审批，视为未核验" and such entries do not count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import digest, forge, gitlog, registry, sshsig, status, yamlstrict
+from . import validate as validate_stage
+from .problems import ERROR, WARNING, Problem
+
+NAMESPACE_GIT = "git"
+NAMESPACE_ENTRY = "jinqiu-approval@jinqiu.invalid"  # detached signatures inside an entry
+CACHE_VERSION = "verify-1"
+REGISTRY_REL = "reviewers.yaml"
+_SQUASH_MESSAGE = re.compile(r"\(#\d+\)\s*$")
+_WEB_COMMITTERS = ("GitHub <noreply@github.com>", "Gitea <", "Forgejo <")
+
+
+@dataclass
+class Entry:
+    """One approval entry and what verification found about it."""
+
+    index: int
+    data: dict
+    key: str  # identity of the entry across versions of the file (its exact text values)
+    commit: str | None = None
+    verified: bool = False
+    stale: bool = False
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (code, message, severity)
+
+    def add(self, code, message, severity=ERROR):
+        self.problems.append((code, message, severity))
+
+
+def _entry_key(raw_entry) -> str:
+    return json.dumps(raw_entry, sort_keys=True, ensure_ascii=False)
+
+
+_BLOCK_END = re.compile(rb"(?m)^[^\s#-]")
+_ITEM = re.compile(rb"(?m)^- ")
+
+
+def _approvals_block(text: bytes) -> tuple[bytes, bytes]:
+    """(the file without its approvals block, the block)."""
+    m = re.search(rb"(?m)^approvals:", text)
+    if not m:
+        return text, b""
+    block = text[m.start():]
+    nxt = _BLOCK_END.search(block, len(b"approvals:"))
+    if nxt:
+        return text[:m.start()] + block[nxt.start():], block[:nxt.start()]
+    return text[:m.start()], block
+
+
+def split_approvals(text: bytes, parse: bool = False) -> tuple[bytes, list[str]]:
+    """(the file's text before its approvals, the identity key of each entry) without parsing the
+    whole file. Fast path: each entry's own text (canonical files put list items at column 0, as
+    approve and fmt write them); parse=True: each entry's parsed values, for hand-formatted files."""
+    rest, block = _approvals_block(text)
+    if not block:
+        return rest, []
+    if not parse:
+        starts = [m.start() for m in _ITEM.finditer(block)]
+        return rest, [b"\n".join(line.rstrip() for line in block[a:b].splitlines() if line.strip()).decode(errors="replace")
+                      for a, b in zip(starts, starts[1:] + [len(block)])]
+    try:
+        tree, _ = yamlstrict.load(block, "approvals")
+    except yamlstrict.YamlError:
+        return rest, []
+    entries = tree.get("approvals") or []
+    if not isinstance(entries, list):
+        return rest, []
+    return rest, [_entry_key(e) for e in entries]
+
+
+def entry_payload(record_id: str, entry: dict) -> bytes:
+    """What a detached signature inside an entry signs: the record id and the entry's own fields."""
+    fields = {k: str(entry.get(k, "")) for k in ("level", "decision", "opinion", "reviewer", "date", "digest")}
+    fields["record"] = record_id
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Signers:
+    """Who signed a commit: checks each commit once, SSH in-process, OpenPGP through gpg."""
+
+    def __init__(self, reg: registry.Registry):
+        self.reg = reg
+        self.gpg = registry.GpgVerifier(reg.gpg_keys())
+        self.memo: dict[str, tuple[registry.Key | None, str | None, str | None]] = {}
+
+    def check(self, sig: bytes | None, payload: bytes, namespace: str = NAMESPACE_GIT):
+        """(key, fingerprint, reason): key is the registered key that made a good signature;
+        reason says why there is none ("unsigned" when there is no signature at all)."""
+        if not sig:
+            return None, None, "unsigned"
+        try:
+            if sig.lstrip().startswith(sshsig.BEGIN):
+                parsed = sshsig.parse(sig)
+                sshsig.verify(parsed, payload, namespace)
+                fpr = parsed.fingerprint
+            elif b"BEGIN PGP SIGNATURE" in sig:
+                try:
+                    fpr = self.gpg.verify(sig, payload)
+                except sshsig.SignatureError as exc:
+                    if str(exc) == "NO_PUBKEY":
+                        return None, None, "签名所用的 GPG 密钥未在审核人登记中登记"
+                    raise
+            else:
+                return None, None, "不认识的签名格式"
+        except sshsig.SignatureError as exc:
+            return None, None, f"签名无效：{exc}"
+        key = self.reg.keys.get(fpr)
+        if key is None:
+            return None, fpr, f"签名密钥 {fpr} 未在审核人登记中登记"
+        return key, fpr, None
+
+    def commit(self, c: gitlog.Commit):
+        if c.oid not in self.memo:
+            self.memo[c.oid] = self.check(c.signature, c.payload)
+        return self.memo[c.oid]
+
+
+def _squash_hint(c: gitlog.Commit, reviewers_in_commit: set[str]) -> str:
+    looks = (len(reviewers_in_commit) > 1 or _SQUASH_MESSAGE.search(c.message.splitlines()[0] if c.message else "")
+             or any(c.committer.startswith(w) for w in _WEB_COMMITTERS))
+    if not looks:
+        return ""
+    return ("；这次提交看起来是 squash 或 rebase 合并重新生成的，原提交上的签名已经丢失——"
+            "合并请求请用“创建合并提交”（merge commit）方式合并，或在审批条目中附上分离签名")
+
+
+def _time_note(history: gitlog.History, c: gitlog.Commit) -> str:
+    claimed, effective = registry.day_of(c.committer_time), registry.day_of(history.effective_time(c.oid))
+    if effective != claimed:
+        return f"（提交自称 {claimed}，但它所基于的提交已是 {effective}，按 {effective} 计）"
+    return ""
+
+
+@dataclass
+class Context:
+    data: object  # the Dataset
+    reg: registry.Registry
+    history: gitlog.History | None
+    signers: Signers | None
+    strict: bool
+    units: dict
+    digests: dict  # current digest -> record rel
+    forge_checker: object
+    commits: dict = field(default_factory=dict)
+    registry_commits: set = field(default_factory=set)
+
+
+def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str]) -> None:
+    """The entry's commit (or its detached signature) is signed by a key registered to the
+    reviewer it names, valid on the day the history proves the commit was made."""
+    entry = e.data
+    h = ctx.history
+    c = ctx.commits.get(e.commit)
+    if c is None:
+        return
+    day = registry.day_of(h.effective_time(c.oid))
+    if entry.get("signature"):
+        key, fpr, reason = ctx.signers.check(str(entry["signature"]).encode(), entry_payload(record.data.get("id", ""), entry), NAMESPACE_ENTRY)
+        where = "审批条目中的分离签名"
+    else:
+        key, fpr, reason = ctx.signers.commit(c)
+        where = f"引入这条审批的提交 {c.oid[:10]}"
+    if reason == "unsigned":
+        hint = _squash_hint(c, commit_reviewers)
+        if ctx.strict:
+            e.add("approval-unsigned", f"{where}没有签名，无法证明是谁审批的{hint}")
+        else:
+            e.add("approval-unsigned", "未签名的审批，视为未核验（提交 " + c.oid[:10] + " 没有签名）", WARNING)
+        return
+    if key is None:
+        e.add("approval-bad-signature", f"{where}：{reason}{_squash_hint(c, commit_reviewers)}")
+        return
+    why = key.invalid_on(day)
+    if why:
+        e.add("approval-key-invalid", f"{where}所用的审核人 {key.reviewer} 的密钥 {key.fingerprint} 在 {day} {why}{_time_note(h, c)}")
+        return
+    if key.reviewer != entry.get("reviewer"):
+        claimed = ctx.reg.reviewers.get(str(entry.get("reviewer")), {}).get("name")
+        author = f"；提交作者写的是“{c.author_name}”，但身份只认签名密钥" if claimed and claimed == c.author_name else ""
+        e.add("approval-signer-mismatch",
+              f"审批写的审核人是 {entry.get('reviewer')}，但{where}的签名密钥属于 {key.reviewer}{author}"
+              f"{_squash_hint(c, commit_reviewers)}")
+        return
+    if c.oid in ctx.registry_commits:
+        e.add("approval-with-registry-change", f"提交 {c.oid[:10]} 同时修改了审核人登记和审批；登记的修改须单独提交")
+        return
+    e.verified = True
+
+
+def _check_forge(ctx: Context, record, e: Entry) -> None:
+    """A pull-request review entry: the login is a registered reviewer's, and the forge's API confirms
+    an approving review of that commit (when a token is at hand)."""
+    f = e.data["forge"]
+    rid = ctx.reg.by_login(f.get("name", ""), f.get("login", ""))
+    if rid is None:
+        e.add("forge-login-unregistered", f"平台账号 {f.get('name')}:{f.get('login')} 未在审核人登记中登记")
+        return
+    if rid != e.data.get("reviewer"):
+        e.add("forge-login-mismatch", f"审批写的审核人是 {e.data.get('reviewer')}，但平台账号 {f.get('login')} 登记给了 {rid}")
+        return
+    if ctx.forge_checker is None:
+        e.add("forge-unchecked", f"平台审阅（{f.get('name')} 合并请求 #{f.get('pull_request')}，审阅 {f.get('review_id')}）"
+              "无法核对：没有平台令牌；这条审批视为未核验", WARNING)
+        return
+    ok, reason = ctx.forge_checker(f)
+    if not ok:
+        e.add("forge-review-mismatch", f"平台审阅核对不上：{reason}")
+        return
+    e.verified = True
+
+
+def _check_chain(ctx: Context, record, entries: list[Entry]) -> None:
+    """Levels 1, 2, 3 in order, none skipped or repeated, nothing after a rejection, not past the
+    funding union; each reviewer registered at that level for that union, and not approving their
+    own family's application; each digest the content the reviewer saw."""
+    data = record.data
+    app_unit = str(data.get("unit") or record.parts.get("unit", ""))
+    end = registry.funding_level(app_unit, (data.get("aid") or {}).get("funding_unit"), ctx.units)
+    current = digest.of(data)
+    worker_id = (data.get("worker") or {}).get("id_number")
+    prev, rejected = 0, False
+    for e in entries:
+        entry = e.data
+        level = entry.get("level")
+        if not isinstance(level, int):
+            continue
+        if rejected:
+            e.add("approval-after-reject", f"第 {level} 级审批在上一级已不同意之后，不应再有审批")
+        elif level == prev:
+            e.add("approval-repeated-level", f"第 {level} 级审批重复出现")
+        elif level < prev:
+            e.add("approval-out-of-order", f"第 {level} 级审批排在第 {prev} 级之后，顺序颠倒")
+        elif level > prev + 1:
+            e.add("approval-skipped-level", f"跳过了第 {prev + 1} 级审批，直接到第 {level} 级")
+        if level > end:
+            e.add("approval-past-funding", f"资助单位是 {(data.get('aid') or {}).get('funding_unit')}，审批到第 {end} 级为止，不应有第 {level} 级")
+        prev = max(prev, level)
+        rejected = rejected or entry.get("decision") == "reject"
+        rid = str(entry.get("reviewer", ""))
+        rv = ctx.reg.reviewers.get(rid)
+        if rv is None:
+            e.add("approval-reviewer-unknown", f"审核人 {rid} 不在审核人登记中")
+        else:
+            if rv.get("level") != level:
+                e.add("approval-wrong-level", f"审核人 {rid} 登记的审批层级是第 {rv.get('level')} 级，不能做第 {level} 级审批")
+            expected = registry.reviewer_unit_for(level, app_unit, ctx.units)
+            if rv.get("level") == level and rv.get("unit") != expected:
+                e.add("approval-wrong-union", f"第 {level} 级审批应由 {expected} 的审核人做，审核人 {rid} 属于 {rv.get('unit')}")
+            if worker_id and (rv.get("id_number") == worker_id or worker_id in (rv.get("family_id_numbers") or [])):
+                e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请，须回避")
+        d = entry.get("digest")
+        if not d:
+            if ctx.strict or not e.problems:  # unsigned sample data: one warning per entry is enough
+                e.add("approval-no-digest", "审批没有内容摘要（digest），无法确认审批的是哪份内容",
+                      ERROR if ctx.strict else WARNING)
+            e.verified = False
+        elif d != current:
+            other = ctx.digests.get(d)
+            if other and other != record.rel:
+                e.add("approval-copied", f"这条审批的摘要属于另一份申请 {other}：审批是从别的记录复制来的")
+                e.verified = False
+            elif e.data.get("_digest_at_commit") not in (None, d):
+                e.add("approval-digest-mismatch", "这条审批的摘要与提交它时的记录内容不符")
+                e.verified = False
+            else:
+                e.stale = True
+                e.add("approval-stale", f"审批之后记录内容被改动过（摘要不符），第 {level} 级审批失效，需重新审批", WARNING)
+    paid = (data.get("aid") or {}).get("paid_on")
+    if paid and not (prev >= end and not rejected):
+        entries_last = entries[-1] if entries else None
+        if entries_last:
+            entries_last.add("paid-before-approved", f"审批尚未完成到第 {end} 级就已登记发放（{paid}）")
+
+
+def _cache_file(repo: Path) -> Path:
+    return Path(gitlog.git(repo, "rev-parse", "--absolute-git-dir").decode().strip()) / "jinqiu-verify.pickle"
+
+
+def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], token: bool, display_root: str) -> str | None:
+    dirty = gitlog.git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--", prefix or ".")
+    if dirty:
+        return None  # uncommitted changes: check everything again
+    h = hashlib.sha256()
+    for part in (CACHE_VERSION, head, prefix, ",".join(sorted(roots)), str(token), display_root, _code_version()):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()
+
+
+def _code_version() -> str:
+    h = hashlib.sha256()
+    for name in ("verify.py", "registry.py", "gitlog.py", "sshsig.py", "digest.py", "status.py", "forge.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()
+
+
+def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, root_keys=None,
+        forge_checker=None, use_cache: bool = True):
+    """Verify every approval under data_dir: ({record.rel: Status}, [Problem]). repo_root may be
+    None (found from data_dir). Never raises for bad data; git missing is reported as a warning."""
+    data_dir = Path(data_dir)
+    display_root = str(data_dir) if display_root is None else display_root
+    repo = Path(repo_root) if repo_root else gitlog.toplevel(data_dir)
+    if repo is not None and gitlog.toplevel(data_dir) is None:
+        repo = None
+    cache_path = key = None
+    roots, root_source = registry.root_keys(repo, root_keys)
+    if repo is not None and use_cache and dataset is None:
+        head = gitlog.head(repo)
+        prefix = _prefix(repo, data_dir)
+        if head:
+            key = _cache_key(repo, prefix, head, roots, forge_checker is not None, display_root)
+            cache_path = _cache_file(repo)
+            if key and cache_path.is_file():
+                try:
+                    saved_key, result = pickle.loads(cache_path.read_bytes())
+                    if saved_key == key:
+                        return result
+                except Exception:  # a broken cache is just a miss
+                    pass
+    if dataset is None:
+        dataset = validate_stage.load(data_dir, display_root)
+    result = _verify(repo, data_dir, dataset, roots, root_source, forge_checker)
+    if cache_path is not None and key is not None:
+        try:
+            cache_path.write_bytes(pickle.dumps((key, result)))
+        except OSError:
+            pass
+    return result
+
+
+def _prefix(repo: Path, data_dir: Path) -> str:
+    rel = data_dir.resolve().relative_to(repo.resolve()).as_posix()
+    return "" if rel == "." else rel
+
+
+def _registry_record(dataset):
+    for r in dataset.records:
+        if r.kind == "reviewers" and r.data is not None:
+            return r
+    return None
+
+
+def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
+    problems: list[Problem] = []
+    reg = registry.build(dataset.reviewers)
+    reg_record = _registry_record(dataset)
+    for rid, i, message in reg.problems:
+        if reg_record:
+            idx = next((n for n, r in enumerate(reg_record.data.get("reviewers", [])) if r.get("id") == rid), 0)
+            problems.append(Problem(reg_record.path, dataset.line(reg_record, f"/reviewers/{idx}/keys/{i}"), "", "registry-key", message))
+    apps = [r for r in dataset.applications if r.data.get("approvals")]
+    statuses = {r.rel: status.Status(status.FILED, verified=True) for r in dataset.applications}
+    if repo is None:
+        for r in apps:
+            problems.append(Problem(r.path, dataset.line(r, "/approvals"), "/approvals", "approval-no-git",
+                                    "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
+        return statuses, sorted(problems)
+    prefix = _prefix(repo, data_dir)
+    history = gitlog.load(repo, prefix)
+    strict = bool(roots)
+    ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,
+                  {digest.of(r.data): r.rel for r in dataset.applications}, forge_checker)
+    try:
+        if history is not None:
+            ctx.registry_commits = {c for c, _ in history.changes.get(REGISTRY_REL, [])}
+            problems += _check_registry(ctx, reg_record, roots, root_source, repo)
+        elif strict:
+            pass
+        per_record = _locate(ctx, data_dir, apps)
+        if history is not None:
+            ctx.commits = history.commits({e.commit for entries in per_record.values() for e in entries if e.commit})
+        for r in apps:
+            entries = per_record[r.rel]
+            by_commit: dict[str, set] = {}
+            for e in entries:
+                by_commit.setdefault(e.commit, set()).add(str(e.data.get("reviewer")))
+            for e in entries:
+                if e.commit is None:
+                    e.add("approval-uncommitted", "审批尚未提交（git commit），无法核验" if history else
+                          "仓库还没有任何提交，审批无法核验", ERROR if strict else WARNING)
+                elif isinstance(e.data.get("forge"), dict):
+                    _check_forge(ctx, r, e)
+                else:
+                    _check_signature(ctx, r, e, by_commit.get(e.commit, set()))
+            _check_chain(ctx, r, entries)
+            for e in entries:
+                if any(sev == ERROR for _, _, sev in e.problems):
+                    e.verified = False
+                pointer = f"/approvals/{e.index}"
+                line = dataset.line(r, pointer) if e.problems else 0
+                for code, message, sev in e.problems:
+                    problems.append(Problem(r.path, line, pointer, code, message, sev))
+            statuses[r.rel] = status.derive_one(r.data, entries, registry.funding_level(
+                str(r.data.get("unit")), (r.data.get("aid") or {}).get("funding_unit"), ctx.units))
+    finally:
+        ctx.signers.gpg.close()
+    return statuses, sorted(set(problems))
+
+
+def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
+    """For every entry of every record, the first commit (oldest first) whose version of the file
+    holds it; and the record's digest at that commit, when the content then differed from now."""
+    h = ctx.history
+    current_text = {r.rel: (data_dir / r.rel).read_bytes() for r in apps}
+    wanted = []
+    if h is not None:
+        for r in apps:
+            wanted += [b for _, b in h.changes.get(r.rel, []) if b]
+    blobs = h.read(sorted(set(wanted))) if h is not None else {}
+    out = {}
+    for r in apps:
+        approvals = [e for e in r.data["approvals"] if isinstance(e, dict)]
+        versions = [(c, b) for c, b in (h.changes.get(r.rel, []) if h is not None else []) if b and b in blobs]
+        entries = None
+        for parse in (False, True):
+            prefix_now, keys_now = split_approvals(current_text[r.rel], parse)
+            if len(keys_now) != len(approvals):
+                continue
+            entries = [Entry(i, e, keys_now[i]) for i, e in enumerate(approvals)]
+            split = [(c, b, *split_approvals(blobs[b], parse)) for c, b in versions]
+            for e in entries:
+                for commit, blob, prefix_then, keys_then in split:
+                    if e.key in keys_then:
+                        e.commit = commit
+                        if prefix_then != prefix_now:
+                            e.data = dict(e.data, _digest_at_commit=_digest_of_blob(blobs[blob], r))
+                        break
+            if all(e.commit for e in entries) or parse:
+                break
+        out[r.rel] = entries if entries is not None else [Entry(i, e, "") for i, e in enumerate(approvals)]
+    return out
+
+
+def _digest_of_blob(raw: bytes, record) -> str | None:
+    from . import layout
+
+    try:
+        tree, _ = yamlstrict.load(raw, record.path)
+        data, _ = yamlstrict.coerce(tree, layout.schema(record.kind), record.path, lambda p: 1)
+        return digest.of(data)
+    except Exception:
+        return None
+
+
+def _check_registry(ctx: Context, reg_record, roots: set[str], root_source: str | None, repo: Path) -> list[Problem]:
+    """Every change to the reviewer registry is signed by a city-level administrator listed in the
+    registry as it stood before the change; the first version by a root-of-trust key."""
+    h = ctx.history
+    out: list[Problem] = []
+    path = reg_record.path if reg_record else REGISTRY_REL
+    line = 1
+    if not roots:
+        if reg_record is not None:
+            out.append(Problem(path, line, "", "registry-no-root", "没有配置信任根（root-of-trust.txt 或 --root-key），"
+                               "审核人登记的修改记录未核验；未签名的审批只作警告", WARNING))
+        return out
+    if (repo / registry.ROOT_FILE).is_file():
+        touches = gitlog.git(repo, "log", "--format=%H", "--full-history", "HEAD", "--", registry.ROOT_FILE).split()
+        if len(touches) > 1:
+            out.append(Problem(registry.ROOT_FILE, 1, "", "root-changed", f"信任根文件 {registry.ROOT_FILE} 在首次提交之后被改动过"
+                               f"（{len(touches)} 次提交）；信任根只能由市总工会提交一次"))
+    versions = h.changes.get(REGISTRY_REL, [])
+    commits = h.commits([c for c, _ in versions])
+    blobs = h.read([b for _, b in versions if b])
+    before: registry.Registry | None = None
+    for commit, blob in versions:
+        c = commits[commit]
+        key, fpr, reason = ctx.signers.check(c.signature, c.payload)
+        day = registry.day_of(h.effective_time(commit))
+        if before is None:
+            if reason == "unsigned" or (fpr is None):
+                msg = f"审核人登记的第一版（提交 {commit[:10]}）没有有效签名：{'没有签名' if reason == 'unsigned' else reason}"
+                out.append(Problem(path, line, "", "registry-unsigned", msg))
+            elif fpr not in roots:
+                out.append(Problem(path, line, "", "registry-root", f"审核人登记的第一版（提交 {commit[:10]}）不是由信任根（{root_source}）中的密钥签名的"))
+        else:
+            if reason == "unsigned":
+                out.append(Problem(path, line, "", "registry-unsigned", f"修改审核人登记的提交 {commit[:10]} 没有签名"))
+            else:
+                bkey = before.keys.get(fpr or "")
+                if bkey is None or not before.is_admin(bkey.reviewer):
+                    who = f"审核人 {bkey.reviewer}" if bkey else f"未登记的密钥 {fpr}" if fpr else reason
+                    out.append(Problem(path, line, "", "registry-not-admin",
+                                       f"修改审核人登记的提交 {commit[:10]} 由 {who} 签名，不是修改前登记在册的市总工会管理员"))
+                elif bkey.invalid_on(day):
+                    out.append(Problem(path, line, "", "registry-key-invalid",
+                                       f"修改审核人登记的提交 {commit[:10]} 所用的管理员密钥在 {day} {bkey.invalid_on(day)}"))
+        if commit in h.touched and any(rel.startswith(("applications/", "graduates/")) for rel in h.touched[commit]):
+            out.append(Problem(path, line, "", "registry-with-approval", f"提交 {commit[:10]} 同时修改了审核人登记和申请；登记的修改须单独提交"))
+        if blob:
+            try:
+                tree, _ = yamlstrict.load(blobs[blob], path)
+                from . import layout
+
+                data, _ = yamlstrict.coerce(tree, layout.schema("reviewers"), path, lambda p: 1)
+                before = registry.build({r["id"]: r for r in data.get("reviewers", []) if isinstance(r, dict) and "id" in r})
+            except Exception:
+                out.append(Problem(path, line, "", "registry-unreadable", f"提交 {commit[:10]} 中的审核人登记无法读取"))
+    return out
+
+
+def forge_checker_from_env(env) -> object:
+    return forge.checker_from_env(env)
