@@ -10,8 +10,9 @@ import sys
 # run(args, out, err) -> int.  `build` is what `python build.py` with no command runs.
 COMMANDS = {
     "validate": "validate",
+    "build": "build",
 }
-DEFAULT_COMMAND = "validate"
+DEFAULT_COMMAND = "build"
 
 
 class _Parser(argparse.ArgumentParser):
