@@ -164,7 +164,7 @@ def home_charts(f: dict) -> dict:
                "举办招聘会等活动 <strong>{}</strong> 场，提供岗位 <strong>{}</strong> 个。</p>").format(
             f["graduates"], f["employed"], f["fairs"], f["posts"]),
     )
-    return c
+    return {k: Markup(v) for k, v in c.items()}  # built from escaped parts in charts.py
 
 
 def progress_rows(view: PublicView) -> list[dict]:
