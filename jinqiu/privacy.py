@@ -103,7 +103,7 @@ def _collect(value, node, root, found, personal):
 
 # ---------------------------------------------------------------- undoing what hides text
 
-ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _X_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
@@ -118,7 +118,7 @@ def normalize(text: str) -> str:
         if "%" in text:
             text = urllib.parse.unquote(text)
         text = unicodedata.normalize("NFKC", text)
-        text = text.translate(ZERO_WIDTH)
+        text = ZERO_WIDTH.sub("", text)
         if text == before:
             break
     return text
@@ -166,28 +166,43 @@ _LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}-[2-9][0-9]{6,7}(?![0-9])")
 
 
 class Needles:
-    """The personal values to look for, indexed by their first two characters."""
+    """The personal values to look for: digit values (ID numbers, phones) by exact digit run, the
+    others (names, addresses) by their first character, so only a few positions are checked."""
 
     def __init__(self, values):
-        self.by_prefix: dict[str, list[str]] = {}
+        self.digits: set[str] = set()
+        self.by_first: dict[str, list[str]] = {}
         for v in values:
-            if len(v) >= 2:
-                self.by_prefix.setdefault(v[:2], []).append(v)
-        for lst in self.by_prefix.values():
+            if len(v) < 2:
+                continue
+            if v[0].isdigit():
+                self.digits.add(v.upper())
+                self.digits.add(v.replace("-", "").upper())
+            else:
+                self.by_first.setdefault(v[0], []).append(v)
+        for lst in self.by_first.values():
             lst.sort(key=len, reverse=True)
+        chars = "".join(sorted(self.by_first))
+        self.first_re = re.compile("[" + re.escape(chars) + "]") if chars else None
 
     def find(self, text: str):
         """(offset, value) of the first personal value in text, or None."""
-        by_prefix = self.by_prefix
-        if not by_prefix:
-            return None
-        for i in range(len(text) - 1):
-            cands = by_prefix.get(text[i : i + 2])
-            if cands:
-                for v in cands:
+        if self.digits:
+            for m in _DIGIT_RUN.finditer(text):
+                run = m.group(0).upper()
+                if run in self.digits or run.replace("-", "") in self.digits:
+                    return m.start(), run
+        if self.first_re is not None:
+            by_first = self.by_first
+            for m in self.first_re.finditer(text):
+                i = m.start()
+                for v in by_first[text[i]]:
                     if text.startswith(v, i):
                         return i, v
         return None
+
+
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9][0-9-]*[0-9Xx]")
 
 
 def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
