@@ -102,24 +102,24 @@ def display_path(display_root: str, rel: str) -> str:
     return rel if display_root in ("", ".") else f"{display_root.rstrip('/')}/{rel}"
 
 
-def read_one(root: Path, display_root: str, rel: str) -> tuple[Record, list[Problem]]:
-    """Read, parse and type one file; every problem found is returned, nothing is raised."""
+def read_one(root: Path, display_root: str, rel: str):
+    """Read, parse and type one file: (record, problems, line_of); nothing is raised."""
     path = display_path(display_root, rel)
     kind, match = layout.classify(rel)
     if kind is None:
         if rel.endswith((".yaml", ".yml")):
             return Record("unknown", path, rel, None), [
                 Problem(path, 1, "", "layout-unknown-file", f"不认识的数据文件位置；数据目录的结构应为 {layout.EXPECTED_LAYOUT}")
-            ]
-        return Record("other", path, rel, None), []
+            ], _first_line
+        return Record("other", path, rel, None), [], _first_line
     parts = {k: v for k, v in match.groupdict().items() if v is not None}
     try:
         raw = (root / rel).read_bytes()
         tree, _ = yamlstrict.load(raw, path)
     except OSError as exc:
-        return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "io-error", f"无法读取文件：{exc.strerror}")]
+        return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "io-error", f"无法读取文件：{exc.strerror}")], _first_line
     except yamlstrict.YamlError as exc:
-        return Record(kind, path, rel, None, parts), [exc.problem()]
+        return Record(kind, path, rel, None, parts), [exc.problem()], _first_line
     lines_cache = {}
 
     def line_of(pointer: str) -> int:
@@ -131,6 +131,8 @@ def read_one(root: Path, display_root: str, rel: str) -> tuple[Record, list[Prob
         return lines.get(pointer, 1)
 
     data, problems = yamlstrict.coerce(tree, layout.schema(kind), path, line_of)
-    record = Record(kind, path, rel, data, parts)
-    record.line_of = line_of  # used by the per-file checks that follow
-    return record, problems
+    return Record(kind, path, rel, data, parts), problems, line_of
+
+
+def _first_line(pointer: str) -> int:
+    return 1

@@ -1,10 +1,311 @@
-"""The rules JSON Schema cannot express. Each is one small generator whose docstring states it.
+"""The rules about one record that JSON Schema cannot express.
 
-A record rule takes a Record and yields (pointer, code, message[, severity]).
-A dataset rule takes the Dataset and yields (record, pointer, code, message[, severity]).
+Each rule is a small generator whose docstring states the rule in one sentence. It takes a
+Record whose data passed the YAML loader (types may still be wrong where the schema check
+complains; rules skip values that are not of the expected type) and yields
+(pointer, code, message) or (pointer, code, message, severity).
+Rules that need other files are in crossrules.py.
 """
 
 from __future__ import annotations
 
-RECORD_RULES: dict[str, list] = {}
-DATASET_RULES: list = []
+from decimal import Decimal
+
+from . import ids, layout
+from .problems import WARNING
+
+COLLEGE = ("高职", "大专", "本科", "研究生")
+
+
+def _get(data, *keys):
+    for k in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(k)
+    return data
+
+
+def _str(value) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _check_id(kind, pointer, number):
+    if _str(number):
+        why = ids.id_problem(number)
+        if why:
+            yield pointer, "id-number-invalid", f"“{layout.label(kind, pointer)}”{ids.mask_id(number)} 无效：{why}"
+
+
+# ---- applications -------------------------------------------------------------------------
+
+
+def id_numbers_valid(record):
+    """Every ID number carries a correct GB 11643 check digit and a real birth date."""
+    d = record.data
+    yield from _check_id(record.kind, "/worker/id_number", _get(d, "worker", "id_number"))
+    yield from _check_id(record.kind, "/student/id_number", _get(d, "student", "id_number"))
+
+
+def worker_agrees_with_id(record):
+    """The worker's 性别 and 出生年月 agree with the worker's ID number."""
+    number = _get(record.data, "worker", "id_number")
+    if not _str(number) or ids.id_problem(number):
+        return
+    born = ids.id_birth_date(number)
+    month = _get(record.data, "worker", "birth_month")
+    if _str(month) and month != f"{born.year:04d}-{born.month:02d}":
+        yield "/worker/birth_month", "birth-month-mismatch", (
+            f"“出生年月”{month} 与身份证号码 {ids.mask_id(number)} 不一致：身份证上为 {born.year:04d}-{born.month:02d}")
+    gender = _get(record.data, "worker", "gender")
+    if gender in ("男", "女") and gender != ids.id_gender(number):
+        yield "/worker/gender", "gender-mismatch", (
+            f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致：第 17 位表示{ids.id_gender(number)}")
+
+
+def phone_valid(record):
+    """A 联系电话 is a mobile number (11 digits from 1) or an area-coded landline such as 0411-84123456."""
+    for pointer in ("/worker/phone", "/graduate/phone", "/phone"):
+        phone = _get(record.data, *pointer.strip("/").split("/"))
+        if _str(phone) and not ids.phone_ok(phone):
+            yield pointer, "phone-invalid", (
+                f"“{layout.label(record.kind, pointer)}”{ids.mask_phone(phone)} 不是有效号码：应为 11 位手机号，"
+                "或带区号和连字符的固定电话（例如 0411-84123456）")
+
+
+def money_in_fen(record):
+    """Money is a Decimal with at most two decimal places (元 and 分), never negative."""
+    for pointer in ("/aid/amount", "/worker/income_per_capita"):
+        value = _get(record.data, *pointer.strip("/").split("/"))
+        if isinstance(value, Decimal) and value.as_tuple().exponent < -2:
+            yield pointer, "money-precision", f"“{layout.label(record.kind, pointer)}”{value} 最多保留两位小数（分）"
+
+
+def form_matches_stage(record):
+    """附件1 and 附件2 are for college students only (高职、大专、本科、研究生)."""
+    form = record.data.get("form")
+    education = _get(record.data, "student", "education")
+    if form in ("new", "continuing") and isinstance(education, str) and education not in COLLEGE:
+        which = "附件1（当年考入大学学生）" if form == "new" else "附件2（大学在读学生）"
+        yield "/student/education", "form-stage-mismatch", (
+            f"“所学学历”为{education}，不能用{which}；中小学和高中阶段的资助请用 form: local")
+
+
+def admission_year_fits_form(record):
+    """A new student (附件1) was admitted in the campaign year; a continuing one (附件2) in an earlier year."""
+    form, year = record.data.get("form"), record.data.get("year")
+    admitted = _get(record.data, "student", "admission_year")
+    if not isinstance(year, int) or not isinstance(admitted, int):
+        return
+    if form == "new" and admitted != year:
+        yield "/student/admission_year", "new-student-year", f"附件1 是当年考入大学的新生：“考取年度”应为 {year}，现为 {admitted}"
+    if form == "continuing" and admitted >= year:
+        yield "/student/admission_year", "continuing-student-year", f"附件2 是往年考入的在读学生：“考取年度”应早于 {year}，现为 {admitted}"
+    if admitted > year:
+        yield "/student/admission_year", "admission-in-future", f"“考取年度”{admitted} 晚于活动年度 {year}"
+
+
+def documents_attached(record):
+    """Every document the form asks for is marked as attached (a missing one is a warning)."""
+    docs = record.data.get("documents")
+    if not isinstance(docs, dict):
+        return
+    for key, value in docs.items():
+        if value is False:
+            yield f"/documents/{key}", "document-missing", f"“{layout.label(record.kind, '/documents/' + key)}”尚未附上", WARNING
+
+
+def single_mother_is_female(record):
+    """困难单亲女职工 can only be ticked for a female worker."""
+    if _get(record.data, "flags", "single_mother") is True and _get(record.data, "worker", "gender") == "男":
+        yield "/flags/single_mother", "single-mother-gender", "勾选了“困难单亲女职工”，但“性别”为男"
+
+
+def approvals_in_order(record):
+    """Approvals go level 1, 2, 3 in order, none after a rejection, dated from the filing date on."""
+    approvals = record.data.get("approvals")
+    if not isinstance(approvals, list):
+        return
+    filed = record.data.get("filed_on") if _str(record.data.get("filed_on")) else ""
+    previous_date, rejected = filed, False
+    for i, entry in enumerate(approvals):
+        if not isinstance(entry, dict):
+            continue
+        where = f"/approvals/{i}"
+        level = entry.get("level")
+        if rejected:
+            yield where, "approval-after-reject", "上一级已经“不同意”，审批到此结束，不能再有后续审批"
+        elif isinstance(level, int) and level != i + 1:
+            expected = i + 1
+            yield where + "/level", "approval-level-order", (
+                f"第 {i + 1} 条审批意见应为第 {expected} 级（{_LEVELS.get(expected, '')}），现为第 {level} 级：各级须依次审批，不能跳级或重复")
+        date = entry.get("date")
+        if _str(date) and previous_date and date < previous_date:
+            what = "填表日期" if previous_date == filed else "上一级审批日期"
+            yield where + "/date", "approval-date-order", f"审批日期 {date} 早于{what} {previous_date}"
+        if _str(date):
+            previous_date = max(previous_date, date)
+        rejected = rejected or entry.get("decision") == "reject"
+    paid = _get(record.data, "aid", "paid_on")
+    if _str(paid) and previous_date and paid < previous_date:
+        yield "/aid/paid_on", "paid-before-approval", f"“发放日期”{paid} 早于最后一次审批或填表日期 {previous_date}"
+
+
+_LEVELS = {1: "企业工会（街道工会）审查", 2: "区市县、产业工会审核", 3: "市总工会审批"}
+
+
+def path_matches_record(record):
+    """A record's file name, year folder and union folder agree with its 编号, 年度 and 单位."""
+    d, parts = record.data, record.parts
+    if "id" in parts and _str(d.get("id")) and d["id"] != parts["id"]:
+        yield "/id", "path-id-mismatch", f"“编号”{d['id']} 与文件名 {parts['id']}.yaml 不一致"
+    if "year" in parts and isinstance(d.get("year"), int) and str(d["year"]) != parts["year"]:
+        yield "/year", "path-year-mismatch", f"“年度”{d['year']} 与所在目录 {parts['year']} 不一致"
+    if "unit" in parts and _str(d.get("unit")) and d["unit"] != parts["unit"]:
+        yield "/unit", "path-unit-mismatch", f"“{layout.label(record.kind, '/unit')}”{d['unit']} 与所在目录 {parts['unit']} 不一致"
+    if _str(d.get("id")) and isinstance(d.get("year"), int) and _str(d.get("unit")) and record.kind in ("application", "graduate"):
+        if not d["id"].startswith(f"{d['year']}-{d['unit']}-"):
+            yield "/id", "id-prefix", f"“编号”应以 {d['year']}-{d['unit']}- 开头（年度-单位-序号），现为 {d['id']}"
+
+
+# ---- graduates ----------------------------------------------------------------------------
+
+
+def graduate_ids_valid(record):
+    """The graduate's and the worker's ID numbers are valid, and the graduate's 性别 agrees with it."""
+    number = _get(record.data, "graduate", "id_number")
+    yield from _check_id(record.kind, "/graduate/id_number", number)
+    yield from _check_id(record.kind, "/family/worker_id_number", _get(record.data, "family", "worker_id_number"))
+    gender = _get(record.data, "graduate", "gender")
+    if _str(number) and not ids.id_problem(number) and gender in ("男", "女") and gender != ids.id_gender(number):
+        yield "/graduate/gender", "gender-mismatch", f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致"
+
+
+def graduate_years_fit(record):
+    """A graduate finished no later than the campaign year, and each service falls in that year."""
+    year = record.data.get("year")
+    grad = _get(record.data, "graduate", "graduation_year")
+    if isinstance(year, int) and isinstance(grad, int) and grad > year:
+        yield "/graduate/graduation_year", "graduation-in-future", f"“毕业年度”{grad} 晚于活动年度 {year}"
+    for i, service in enumerate(record.data.get("services") or []):
+        if isinstance(service, dict) and _str(service.get("date")) and isinstance(year, int):
+            if not service["date"].startswith(f"{year}-"):
+                yield f"/services/{i}/date", "service-year", f"服务日期 {service['date']} 不在 {year} 年内", WARNING
+
+
+def service_amounts(record):
+    """A small loan or a job-seeking subsidy states its amount; other services have none."""
+    for i, service in enumerate(record.data.get("services") or []):
+        if not isinstance(service, dict):
+            continue
+        needs = service.get("kind") in ("small_loan", "subsidy")
+        if needs and "amount" not in service:
+            yield f"/services/{i}", "service-amount-missing", "小额担保贷款和求职补贴须填写“金额”（元）"
+        if not needs and "amount" in service:
+            yield f"/services/{i}/amount", "service-amount-unexpected", "只有小额担保贷款和求职补贴有“金额”"
+
+
+def employment_dated(record):
+    """An employed graduate has a 就业日期; one not employed has none."""
+    outcome = record.data.get("outcome")
+    if not isinstance(outcome, dict):
+        return
+    if outcome.get("employed") is True and not _str(outcome.get("employed_on")):
+        yield "/outcome", "employed-without-date", "“已就业”为 true 时须填写“就业日期”"
+    if outcome.get("employed") is False and _str(outcome.get("employed_on")):
+        yield "/outcome/employed_on", "date-without-employment", "填写了“就业日期”，但“已就业”为 false"
+
+
+# ---- reports, campaigns, units, reviewers -------------------------------------------------
+
+
+def funds_add_up(record):
+    """A report's 共筹集资金 equals the sum of its four sources exactly."""
+    funds = record.data.get("funds")
+    if not isinstance(funds, dict):
+        return
+    parts = [funds.get(k) for k in ("government", "donations", "unions", "other")]
+    total = funds.get("total")
+    if isinstance(total, Decimal | int) and all(isinstance(p, Decimal | int) for p in parts):
+        if Decimal(total) != sum(Decimal(p) for p in parts):
+            yield "/funds/total", "funds-sum", (
+                f"“共筹集资金（万元）”{total} 不等于各项之和 {sum(Decimal(p) for p in parts)}"
+                f"（党委政府 {parts[0]} + 社会捐助 {parts[1]} + 工会投入 {parts[2]} + 其它 {parts[3]}）")
+
+
+def campaign_dates_in_order(record):
+    """A campaign's dates run start ≤ materials due ≤ report due ≤ statistics date, and the year fits its file."""
+    d = record.data
+    if "year" in record.parts and isinstance(d.get("year"), int) and str(d["year"]) != record.parts["year"]:
+        yield "/year", "path-year-mismatch", f"“年度”{d['year']} 与文件名 {record.parts['year']}.yaml 不一致"
+    order = ["starts_on", "materials_due", "report_due", "statistics_as_of"]
+    present = [(k, d[k]) for k in order if _str(d.get(k))]
+    for (k1, v1), (k2, v2) in zip(present, present[1:]):
+        if v2 < v1:
+            yield f"/{k2}", "campaign-date-order", f"“{layout.label('campaign', '/' + k2)}”{v2} 早于“{layout.label('campaign', '/' + k1)}”{v1}"
+    notice = d.get("public_notice")
+    if isinstance(notice, dict) and notice.get("enabled") is True:
+        if not (_str(notice.get("from")) and _str(notice.get("to"))):
+            yield "/public_notice", "notice-window", "开启公示时须填写“公示开始日期”和“公示结束日期”"
+        elif notice["to"] < notice["from"]:
+            yield "/public_notice/to", "notice-window", "“公示结束日期”早于“公示开始日期”"
+
+
+UNIT_LEVEL = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
+
+
+def units_form_a_tree(record):
+    """Unit ids are unique, every parent exists one level up, and only the city has no parent."""
+    units = [u for u in record.data.get("units") or [] if isinstance(u, dict)]
+    by_id, seen = {}, {}
+    for i, u in enumerate(units):
+        if u.get("id") in seen:
+            yield f"/units/{i}/id", "unit-duplicate", f"工会编号 {u['id']} 重复（第 {seen[u['id']] + 1} 项已用）"
+        seen.setdefault(u.get("id"), i)
+        by_id.setdefault(u.get("id"), u)
+    for i, u in enumerate(units):
+        level = UNIT_LEVEL.get(u.get("kind"))
+        parent = u.get("parent")
+        if level == 3:
+            if parent is not None:
+                yield f"/units/{i}/parent", "unit-parent", "市总工会没有上级工会"
+            continue
+        if parent is None:
+            yield f"/units/{i}", "unit-parent", f"{u.get('name', u.get('id'))} 须填写“上级工会”"
+        elif parent not in by_id:
+            yield f"/units/{i}/parent", "unit-parent", f"“上级工会”{parent} 不存在"
+        elif level is not None and UNIT_LEVEL.get(by_id[parent].get("kind"), 0) <= level:
+            yield f"/units/{i}/parent", "unit-parent", f"“上级工会”{parent} 的层级不高于 {u.get('id')}：企业、街道工会属区县或产业工会，区县和产业工会属市总工会"
+
+
+def reviewers_well_formed(record):
+    """Reviewer ids are unique, keys' dates are in order, and ID numbers are valid."""
+    seen = {}
+    for i, r in enumerate(record.data.get("reviewers") or []):
+        if not isinstance(r, dict):
+            continue
+        if r.get("id") in seen:
+            yield f"/reviewers/{i}/id", "reviewer-duplicate", f"审核人编号 {r['id']} 重复（第 {seen[r['id']] + 1} 项已用）"
+        seen.setdefault(r.get("id"), i)
+        yield from _check_id("reviewers", f"/reviewers/{i}/id_number", r.get("id_number"))
+        for j, number in enumerate(r.get("family_id_numbers") or []):
+            yield from _check_id("reviewers", f"/reviewers/{i}/family_id_numbers/{j}", number)
+        for j, key in enumerate(r.get("keys") or []):
+            if isinstance(key, dict) and _str(key.get("valid_until")) and _str(key.get("valid_from")):
+                if key["valid_until"] < key["valid_from"]:
+                    yield f"/reviewers/{i}/keys/{j}/valid_until", "key-dates", "“失效日期”早于“生效日期”"
+
+
+RECORD_RULES = {
+    "application": [
+        path_matches_record, id_numbers_valid, worker_agrees_with_id, phone_valid, money_in_fen,
+        form_matches_stage, admission_year_fits_form, documents_attached, single_mother_is_female,
+        approvals_in_order,
+    ],
+    "graduate": [path_matches_record, graduate_ids_valid, phone_valid, graduate_years_fit, service_amounts, employment_dated],
+    "report": [path_matches_record, phone_valid, funds_add_up],
+    "campaign": [campaign_dates_in_order],
+    "units": [units_form_a_tree],
+    "reviewers": [reviewers_well_formed],
+}
+
+from .crossrules import DATASET_RULES  # noqa: E402  (re-exported for validate)

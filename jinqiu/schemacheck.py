@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 
 import fastjsonschema
@@ -15,7 +16,8 @@ _TYPE_ZH = {"string": "文字", "integer": "整数", "number": "数字", "boolea
 @lru_cache(maxsize=None)
 def _fast(kind: str):
     """A compiled validator: fast, but only says yes or no."""
-    return fastjsonschema.compile(layout.schema(kind), use_formats=True)
+    # fastjsonschema rewrites the $refs of the schema it is given: give it a copy
+    return fastjsonschema.compile(copy.deepcopy(layout.schema(kind)), use_formats=True)
 
 
 @lru_cache(maxsize=None)

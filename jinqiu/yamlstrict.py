@@ -18,16 +18,20 @@ it appears (billion laughs and self-references never get expanded), and the
 nesting depth is checked while streaming, so ``[[[[…`` (even 100,000 deep)
 stops at level MAX_DEPTH + 1 without any recursion.
 
-Measured (Python 3.11.7, PyYAML 6.0.3 + libyaml, one core; a synthetic
-60-line application x 2,000 files, best of 3):
-  events  (this module, lines=False)               ~ 11,700 files/s
-  events  (this module, lines=True)                ~ 10,300 files/s
-  compose (yaml.compose(Loader=CLoader) + walk      ~  5,000 files/s
+Measured (Python 3.11.7, PyYAML 6.0.3 + libyaml, one core of a shared 2-core
+VM; a synthetic 60-line application, 143 events, x 2,000 files, best of 3):
+  events  (this module, lines=False)                ~ 9,100 files/s
+  events  (this module, lines=True)                 ~ 7,700 files/s
+  compose (yaml.compose(Loader=CLoader) + a walk     ~ 3,450 files/s
            with node-identity alias check and
            tag-vs-resolver check)
-so the event loop is about twice as fast, and compose cannot see an anchor
-that is never used (its node graph does not record anchors) nor guard depth
-before its recursive composer runs.  100,000 files: ~9 s per core.
+  ceiling: CParser.get_event alone, no tree          ~10,500 files/s
+           compose with a no-op resolver, no walk    ~10,500 files/s
+So 100,000 files take ~11 s per core here; the event loop costs only ~15 %
+over creating PyYAML's event objects, which is the floor for any PyYAML
+API.  compose is ~2.6x slower (the resolver's regexes run on every plain
+scalar), cannot see an anchor that is never used (nodes do not record
+anchors), and its composer recurses in C, so depth cannot be guarded first.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ def data_dir(args) -> Path:
 
 
 def run(args, out, err) -> int:
-    _, problems = validate.run(data_dir(args), args.data, use_cache=not args.no_cache)
+    problems, files, cached = validate.problems(data_dir(args), args.data, use_cache=not args.no_cache)
     report(problems, args.format, out, err)
+    err.write(f"共校验 {files} 个文件{'（内容未变，结果取自缓存）' if cached else ''}。\n")
     return 1 if has_errors(problems) else 0

@@ -1,0 +1,232 @@
+"""The rules that need more than one file: references, policy, deadlines and duplicate aid.
+
+Each rule is a small generator whose docstring states the rule in one sentence. It takes the
+Dataset and yields (record, pointer, code, message) or (record, pointer, code, message, severity).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import ids
+from .problems import WARNING
+from .rules import UNIT_LEVEL, _get, _str
+
+
+def _ancestors(units: dict, unit_id: str) -> list[str]:
+    """unit_id and every union above it, nearest first."""
+    chain, seen = [], set()
+    while unit_id in units and unit_id not in seen:
+        chain.append(unit_id)
+        seen.add(unit_id)
+        unit_id = units[unit_id].get("parent")
+    return chain
+
+
+def filing_units_exist(data):
+    """An application or graduate record is filed by an existing grassroots (enterprise or street) union."""
+    units = data.units
+    for record in data.applications + data.graduates:
+        unit = record.data.get("unit")
+        if not _str(unit):
+            continue
+        if unit not in units:
+            yield record, "/unit", "unit-unknown", f"“单位”{unit} 不在工会名单（units.yaml）中"
+        elif UNIT_LEVEL.get(units[unit].get("kind")) != 1:
+            yield record, "/unit", "unit-not-grassroots", f"“单位”{unit}（{units[unit].get('name')}）不是基层工会：申请由企业工会或街道工会填报"
+    for record in data.reports:
+        unit = record.data.get("unit")
+        if _str(unit) and unit not in units:
+            yield record, "/unit", "unit-unknown", f"“填报单位”{unit} 不在工会名单（units.yaml）中"
+
+
+def funding_unit_in_chain(data):
+    """The funding union is the filing union itself or one above it, and the city funds no local aid."""
+    units = data.units
+    for record in data.applications:
+        unit, funder = record.data.get("unit"), _get(record.data, "aid", "funding_unit")
+        if not (_str(unit) and _str(funder)) or unit not in units:
+            continue
+        chain = _ancestors(units, unit)
+        if funder not in chain:
+            names = "、".join(chain)
+            yield record, "/aid/funding_unit", "funding-unit-not-ancestor", f"“资助单位”{funder} 应为填报单位或它的上级（{names}）之一"
+        elif record.data.get("form") == "local" and UNIT_LEVEL.get(units[funder].get("kind")) == 3:
+            yield record, "/aid/funding_unit", "local-aid-by-city", "市总工会资助的是大学新生（附件1）和在读生（附件2）；form: local 只用于区市县和基层工会自行资助"
+
+
+def reviewers_exist(data):
+    """Every approval names a registered reviewer, and every reviewer belongs to an existing union of their level."""
+    reviewers, units = data.reviewers, data.units
+    for record in data.applications:
+        for i, entry in enumerate(record.data.get("approvals") or []):
+            who = entry.get("reviewer") if isinstance(entry, dict) else None
+            if _str(who) and who not in reviewers:
+                yield record, f"/approvals/{i}/reviewer", "reviewer-unknown", f"“审核人”{who} 不在审核人登记（reviewers.yaml）中"
+    for record in data.of("reviewers"):
+        for i, r in enumerate(record.data.get("reviewers") or []):
+            if not isinstance(r, dict) or not _str(r.get("unit")):
+                continue
+            unit = units.get(r["unit"])
+            if unit is None:
+                yield record, f"/reviewers/{i}/unit", "reviewer-unit-unknown", f"审核人 {r.get('id')} 的“所在工会”{r['unit']} 不存在"
+            elif isinstance(r.get("level"), int) and UNIT_LEVEL.get(unit.get("kind")) != r["level"]:
+                yield record, f"/reviewers/{i}/level", "reviewer-level", (
+                    f"审核人 {r.get('id')} 的“审批层级”{r['level']} 与所在工会 {unit.get('name')} 的层级 {UNIT_LEVEL.get(unit.get('kind'))} 不符")
+
+
+def campaign_exists(data):
+    """Every application, graduate record and report belongs to a year that has a campaign file."""
+    years = data.campaigns
+    for record in data.applications + data.graduates + data.reports:
+        year = record.data.get("year")
+        if isinstance(year, int) and year not in years:
+            yield record, "/year", "campaign-missing", f"没有 {year} 年度的活动文件 campaigns/{year}.yaml"
+
+
+def amount_within_policy(data):
+    """The aid amount does not exceed the campaign's amount for its form and 学历 (and equals it when the city pays)."""
+    units = data.units
+    for record in data.applications:
+        campaign = data.campaigns.get(record.data.get("year"))
+        amount = _get(record.data, "aid", "amount")
+        form, education = record.data.get("form"), _get(record.data, "student", "education")
+        if not campaign or not isinstance(amount, (Decimal, int)) or form not in ("new", "continuing", "local"):
+            continue
+        table = _get(campaign, "amounts", form) or {}
+        limit = table.get(education)
+        form_zh = {"new": "新生资助标准", "continuing": "在读生奖学金标准", "local": "各级工会自行资助上限"}[form]
+        if limit is None:
+            yield record, "/student/education", "policy-missing", f"{record.data['year']} 年度的{form_zh}中没有“{education}”的金额"
+        elif amount > limit:
+            yield record, "/aid/amount", "amount-over-policy", f"“助学资金”{amount} 元超过 {record.data['year']} 年度{education}的{form_zh} {limit} 元"
+        elif form != "local" and UNIT_LEVEL.get(units.get(_get(record.data, "aid", "funding_unit"), {}).get("kind")) == 3 and amount != limit:
+            yield record, "/aid/amount", "amount-not-standard", f"市总工会资助的“助学资金”应为{form_zh} {limit} 元，现为 {amount} 元", WARNING
+
+
+def filed_before_deadline(data):
+    """Applications filed after the materials deadline, and reports filed after the report deadline, are flagged."""
+    for record in data.applications:
+        campaign = data.campaigns.get(record.data.get("year")) or {}
+        due, filed = campaign.get("materials_due"), record.data.get("filed_on")
+        if _str(due) and _str(filed) and filed > due:
+            yield record, "/filed_on", "filed-late", f"“填表日期”{filed} 晚于申报材料截止日期 {due}", WARNING
+    for record in data.reports:
+        campaign = data.campaigns.get(record.data.get("year")) or {}
+        due, filed = campaign.get("report_due"), record.data.get("filed_on")
+        if _str(due) and _str(filed) and filed > due:
+            yield record, "/filed_on", "report-late", f"“报送日期”{filed} 晚于总结和统计表截止日期 {due}", WARNING
+
+
+def _child_keys(record) -> list[tuple]:
+    """The keys that identify the aided child: the student's ID number, and the worker's ID with the student's name."""
+    keys = []
+    sid = _get(record.data, "student", "id_number")
+    if _str(sid):
+        keys.append(("student", sid))
+    wid, name = _get(record.data, "worker", "id_number"), _get(record.data, "student", "name")
+    if _str(wid) and _str(name):
+        keys.append(("family", wid, name))
+    return keys
+
+
+def _child_label(record) -> str:
+    name = _get(record.data, "student", "name")
+    return ids.mask_name(name) if _str(name) else "该学生"
+
+
+def no_duplicate_aid(data):
+    """The same child is aided at most once a year, by one union or by two; the error names both files."""
+    first = {}
+    for record in sorted(data.applications, key=lambda r: r.rel):
+        year = record.data.get("year")
+        for key in _child_keys(record):
+            other = first.setdefault((year, key), record)
+            if other is not record:
+                for one, two in ((record, other), (other, record)):
+                    yield one, "/student", "duplicate-aid", (
+                        f"重复资助：{_child_label(one)} 在 {year} 年度另有申请 {two.path}（同一学生一年只资助一次，避免重复救助）")
+                break
+
+
+def new_student_aid_once(data):
+    """新生资助 (附件1) is given once: a child who had it in an earlier year cannot have it again."""
+    earlier = {}
+    for record in sorted(data.applications, key=lambda r: (r.data.get("year") or 0, r.rel)):
+        if record.data.get("form") != "new":
+            continue
+        year = record.data.get("year")
+        for key in _child_keys(record):
+            other = earlier.get(key)
+            if other is not None and other.data.get("year") != year:
+                yield record, "/form", "new-aid-repeated", (
+                    f"{_child_label(record)} 已在 {other.data.get('year')} 年度作为新生受助（{other.path}），往后应以在读生（附件2，form: continuing）申请")
+                break
+        for key in _child_keys(record):
+            earlier.setdefault(key, record)
+
+
+def continuing_is_linked(data):
+    """A continuing student (附件2) links to an earlier year's approved record of the same child and is still within the course."""
+    by_id = {r.data.get("id"): r for r in data.applications if _str(r.data.get("id"))}
+    for record in data.applications:
+        if record.data.get("form") != "continuing":
+            continue
+        year, link = record.data.get("year"), record.data.get("continues")
+        if _str(link):
+            previous = by_id.get(link)
+            if previous is None:
+                yield record, "/continues", "continues-unknown", f"“上年资助记录”{link} 不存在"
+            else:
+                if not isinstance(year, int) or not isinstance(previous.data.get("year"), int) or previous.data["year"] >= year:
+                    yield record, "/continues", "continues-not-earlier", f"“上年资助记录”{link} 不是更早年度的记录"
+                if not set(_child_keys(record)) & set(_child_keys(previous)):
+                    yield record, "/continues", "continues-other-child", f"“上年资助记录”{link} 资助的不是同一名学生（职工身份证号码和学生姓名不符）"
+                if not _funded(previous, data.units):
+                    yield record, "/continues", "continues-not-funded", f"“上年资助记录”{link} 没有审批通过，不能据此继续资助"
+        campaign = data.campaigns.get(year) or {}
+        education = _get(record.data, "student", "education")
+        admitted = _get(record.data, "student", "admission_year")
+        course = (campaign.get("course_years") or {}).get(education)
+        if isinstance(course, int) and isinstance(admitted, int) and isinstance(year, int) and year - admitted >= course:
+            yield record, "/student/admission_year", "course-finished", (
+                f"{admitted} 年考入的{education}学生（学制 {course} 年）在 {year} 年已经完成学业，不再继续资助")
+        allowed = campaign.get("continuing_years")
+        if isinstance(allowed, list) and allowed and isinstance(admitted, int) and admitted not in allowed:
+            yield record, "/student/admission_year", "continuing-year-not-covered", (
+                f"{year} 年度的奖学金只继续资助 {'、'.join(map(str, allowed))} 年考入的学生", WARNING)
+
+
+def _funded(record, units) -> bool:
+    """Approved (as the record claims) up to its funding union, without a rejection."""
+    from .status import APPROVED, PAID, from_claims
+
+    funder = _get(record.data, "aid", "funding_unit")
+    end = UNIT_LEVEL.get(units.get(funder, {}).get("kind"), 3)
+    status = from_claims(record.data, end)
+    return status.state in (APPROVED, PAID) and status.complete
+
+
+def no_duplicate_graduate(data):
+    """A graduate has one record a year."""
+    first = {}
+    for record in sorted(data.graduates, key=lambda r: r.rel):
+        number = _get(record.data, "graduate", "id_number")
+        if _str(number):
+            other = first.setdefault((record.data.get("year"), number), record)
+            if other is not record:
+                yield record, "/graduate/id_number", "duplicate-graduate", f"毕业生 {ids.mask_id(number)} 在本年度已有登记 {other.path}"
+
+
+DATASET_RULES = [
+    filing_units_exist,
+    funding_unit_in_chain,
+    reviewers_exist,
+    campaign_exists,
+    amount_within_policy,
+    filed_before_deadline,
+    no_duplicate_aid,
+    new_student_aid_once,
+    continuing_is_linked,
+    no_duplicate_graduate,
+]

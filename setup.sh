@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install Jinqiu's dependencies: Python packages (pinned) and, as root, the Debian packages.
+# Usage: ./setup.sh [dev]   -- "dev" adds what the tests and benchmarks need.
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $(grep -v '^#' packages-debian.txt) >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -r "requirements${1:+-$1}.txt"
