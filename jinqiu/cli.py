@@ -19,8 +19,9 @@ COMMANDS = {
     "approve": "approve",
     "codeowners": "codeowners",
     "demo": "demo",
+    "build": "build",
 }
-DEFAULT_COMMAND = "validate"
+DEFAULT_COMMAND = "build"
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,68 @@
+"""`build.py build` (also `python build.py` with no command): check, then publish."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from .. import publish
+from ..cli import UserError
+from ..problems import report
+from .validate import add_data_argument, data_dir
+
+HELP = "校验并生成全部输出：公开网站（site/）、表格和统计表（private/，不公开）"
+
+
+def add_arguments(p) -> None:
+    add_data_argument(p)
+    p.add_argument("--out", default=".", metavar="DIR", help="输出目录：网站写到 DIR/site，表格写到 DIR/private（默认当前目录）")
+    p.add_argument("--as-of", metavar="日期|提交", help="按仓库在某日（YYYY-MM-DD，当日最后一次提交）或某次提交时的数据生成")
+    p.add_argument("--year", type=int, help="活动年度（默认最近的年度）")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="计算剩余天数和公示期所用的日期（默认今天）")
+    p.add_argument("--allow-invalid", action="store_true", help="数据有错误时仍然生成，未通过校验的记录不纳入")
+    p.add_argument("--no-forms", action="store_true", help="不生成打印表格")
+    p.add_argument("--no-pdf", action="store_true", help="只生成 HTML 表格，不生成 PDF")
+
+
+def _iso(text: str, what: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text or ""):
+        raise UserError(f"{what} 应为 YYYY-MM-DD 格式的日期：{text}")
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{what} 不是有效日期：{text}") from None
+    return text
+
+
+def run(args, out, err) -> int:
+    root = data_dir(args)
+    today = _iso(args.today, "--today") if args.today else date.today().isoformat()
+    opts = publish.Options(data=root, out=Path(args.out), today=today, allow_invalid=args.allow_invalid,
+                           pdf=not args.no_pdf, forms=not args.no_forms, year=args.year)
+    try:
+        if args.as_of:
+            with publish.temp_dir() as tmp:
+                opts.data, commit, day = publish.checkout_data(root, args.as_of, Path(tmp))
+                opts.today = today if args.today else day
+                opts.source = f"按提交 {commit[:12]}（{day}）时的数据"
+                result = publish.build(opts)
+        else:
+            result = publish.build(opts)
+    except publish.BuildError as exc:
+        err.write(f"错误：{exc}\n")
+        return 1
+    if result.problems or result.left_out:
+        report(result.problems, "text", out, err)
+    if result.site_dir is None:
+        err.write("数据有错误，未生成网站。修正后重试，或用 --allow-invalid 跳过有错误的记录。\n")
+        return 1
+    for path in result.left_out:
+        err.write(f"{path}:1: warning: 未通过校验，本次发布未纳入\n")
+    if result.findings:
+        for finding in result.findings:
+            out.write(finding.text() + "\n")
+        err.write(f"公开网站中发现 {len(result.findings)} 处个人信息，构建失败；不要发布 {result.site_dir}。\n")
+        return 1
+    err.write(f"网站：{result.site_dir}  表格：{result.private_dir / 'forms'}（{len(result.forms)} 个工会）\n")
+    return 0

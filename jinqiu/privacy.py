@@ -1,0 +1,260 @@
+"""No personal data on the public site: the projection every public template reads through, and
+the scanner that reads every built file and fails the build if any personal data got through."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import html
+import json
+import lzma
+import re
+import unicodedata
+import urllib.parse
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import ids, layout
+
+# ---------------------------------------------------------------- projection
+
+
+@lru_cache(maxsize=None)
+def _schema(kind: str) -> dict:
+    # Our own copy: fastjsonschema.compile rewrites the $refs of the shared layout.schema() dict.
+    return json.loads((layout.SCHEMA_DIR / layout.KINDS[kind][0]).read_text(encoding="utf-8"))
+
+
+def project(kind: str, data: dict) -> dict:
+    """Only the fields the schema marks `x-public: true` (with the objects that lead to them)."""
+    root = _schema(kind)
+    return _project(data, root, root)
+
+
+def _project(value, node: dict, root: dict):
+    node = _resolve(node, root)
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        out = {}
+        for key, child in value.items():
+            sub = props.get(key)
+            if sub is None:
+                extra = node.get("additionalProperties")
+                if isinstance(extra, dict) and node.get("x-public"):
+                    out[key] = child  # a public map of plain values (amount tables, typed figures)
+                continue
+            sub = _resolve(sub, root)
+            if sub.get("x-personal"):
+                continue
+            if sub.get("x-public"):
+                out[key] = child
+            elif isinstance(child, (dict, list)):
+                kept = _project(child, sub, root)
+                if kept:
+                    out[key] = kept
+        return out
+    if isinstance(value, list):
+        items = node.get("items", {})
+        kept = [_project(v, items, root) for v in value]
+        return [k for k in kept if k not in ({}, [], None)]
+    return None
+
+
+def _resolve(node: dict, root: dict) -> dict:
+    ref = node.get("$ref")
+    if ref and "#/$defs/" in ref:
+        return {**root["$defs"][ref.split("#/$defs/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+# ---------------------------------------------------------------- what counts as personal data
+
+# Field names whose values are names, ID numbers, phones or addresses (the scanner looks for them).
+NEEDLE_FIELDS = {"name", "worker_name", "id_number", "worker_id_number", "phone", "address", "filled_by", "family_id_numbers"}
+
+
+def personal_values(dataset) -> set[str]:
+    """Every name, ID number, phone and address in the data's personal (`x-personal`) fields."""
+    found: set[str] = set()
+    for rec in dataset.records:
+        if rec.data is None or rec.kind not in layout.KINDS:
+            continue
+        root = _schema(rec.kind)
+        _collect(rec.data, root, root, found, False)
+    return {normalize(v) for v in found if len(v) >= 2}
+
+
+def _collect(value, node, root, found, personal):
+    node = _resolve(node, root)
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        for key, child in value.items():
+            sub = props.get(key, {})
+            mark = personal or (key in NEEDLE_FIELDS and _resolve(sub, root).get("x-personal", False))
+            _collect(child, sub, root, found, mark)
+    elif isinstance(value, list):
+        for v in value:
+            _collect(v, node.get("items", {}), root, found, personal)
+    elif personal and isinstance(value, str):
+        found.add(value)
+
+
+# ---------------------------------------------------------------- undoing what hides text
+
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+_U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_X_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+
+
+def normalize(text: str) -> str:
+    """Undo JSON \\u escapes, HTML entities, URL encoding, full-width forms and zero-width characters."""
+    for _ in range(3):  # nested encodings (an entity inside URL encoding inside JSON ...)
+        before = text
+        text = _U_ESCAPE.sub(lambda m: _unsurrogate(m.group(1)), text)
+        text = _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        text = html.unescape(text)
+        if "%" in text:
+            text = urllib.parse.unquote(text)
+        text = unicodedata.normalize("NFKC", text)
+        text = ZERO_WIDTH.sub("", text)
+        if text == before:
+            break
+    return text
+
+
+def _unsurrogate(hexdigits: str) -> str:
+    code = int(hexdigits, 16)
+    return chr(code) if not 0xD800 <= code <= 0xDFFF else ""
+
+
+def read_text(path: Path) -> str:
+    """A file's text, decompressed when it is gzip, zlib, bzip2 or xz."""
+    raw = path.read_bytes()
+    for opener in (gzip.decompress, bz2.decompress, lzma.decompress, zlib.decompress):
+        try:
+            raw = opener(raw)
+            break
+        except Exception:  # noqa: BLE001 - not that compression; try the next
+            continue
+    text = raw.decode("utf-8", errors="replace")
+    if "\\u" in text and path.suffix == ".json":
+        try:
+            text = json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text
+
+
+# ---------------------------------------------------------------- the scanner
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    what: str  # 身份证号码, 电话号码, 数据中的个人信息
+
+    def text(self) -> str:
+        return f"{self.path}:{self.line}: error: 公开网站中发现{self.what}"
+
+
+_ID_CANDIDATE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}-[2-9][0-9]{6,7}(?![0-9])")
+
+
+class Needles:
+    """The personal values to look for: digit values (ID numbers, phones) by exact digit run, the
+    others (names, addresses) by their first character, so only a few positions are checked."""
+
+    def __init__(self, values):
+        self.digits: set[str] = set()
+        self.by_first: dict[str, list[str]] = {}
+        for v in values:
+            if len(v) < 2:
+                continue
+            if v[0].isdigit():
+                self.digits.add(v.upper())
+                self.digits.add(v.replace("-", "").upper())
+            else:
+                self.by_first.setdefault(v[0], []).append(v)
+        for lst in self.by_first.values():
+            lst.sort(key=len, reverse=True)
+        chars = "".join(sorted(self.by_first))
+        self.first_re = re.compile("[" + re.escape(chars) + "]") if chars else None
+
+    def find(self, text: str):
+        """(offset, value) of the first personal value in text, or None."""
+        if self.digits:
+            for m in _DIGIT_RUN.finditer(text):
+                run = m.group(0).upper()
+                if run in self.digits or run.replace("-", "") in self.digits:
+                    return m.start(), run
+        if self.first_re is not None:
+            by_first = self.by_first
+            for m in self.first_re.finditer(text):
+                i = m.start()
+                for v in by_first[text[i]]:
+                    if text.startswith(v, i):
+                        return i, v
+        return None
+
+
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9][0-9-]*[0-9Xx]")
+
+
+def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
+    """(offset, what) for each kind of personal data found in already normalized text."""
+    found = []
+    for m in _ID_CANDIDATE.finditer(text):
+        number = m.group(0).upper()
+        if ids.id_problem(number) is None:
+            found.append((m.start(), "有效的身份证号码"))
+            break
+    for regex in (_MOBILE, _LANDLINE):
+        m = regex.search(text)
+        if m:
+            found.append((m.start(), "电话号码"))
+    hit = needles.find(text)
+    if hit:
+        found.append((hit[0], "数据中的个人信息（姓名、身份证号码、电话或住址）"))
+    return found
+
+
+def scan(site: Path, values) -> list[Finding]:
+    """Every file under site, read whole after undoing encodings: where personal data shows up."""
+    needles = values if isinstance(values, Needles) else Needles(values)
+    findings = []
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        text = normalize(read_text(path))
+        for offset, what in scan_text(text, needles):
+            findings.append(Finding(str(path), text.count("\n", 0, offset) + 1, what))
+    return findings
+
+
+# ---------------------------------------------------------------- the public notice (公示)
+
+
+def notice_rows(dataset, year: int, statuses: dict, units: dict) -> list[dict]:
+    """The 公示 list: for each application approved all the way, the masked student name, school,
+    stage and amount. Never an ID number, phone, address, birth date or cause of hardship."""
+    from . import statistics as stats
+
+    rows = []
+    for rec in dataset.applications:
+        d = rec.data
+        s = statuses.get(d["id"])
+        if d.get("year") != year or s is None or not s.complete:
+            continue
+        stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
+        rows.append({
+            "name": ids.mask_name(d["student"]["name"]),
+            "school": d["student"]["school"],
+            "stage": stage,
+            "amount": d["aid"]["amount"],
+            "unit": units.get(d["unit"], {}).get("name", d["unit"]),
+        })
+    rows.sort(key=lambda r: (r["unit"], r["school"], r["name"]))
+    return rows

@@ -1,0 +1,213 @@
+"""build: validate, derive statuses and statistics, write the public site and the private outputs,
+then prove the site holds no personal data. Each stage is a function; this module only wires them."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import privacy, site, statistics, status, validate
+from .problems import ERROR, Problem, has_errors
+
+
+class BuildError(Exception):
+    """The build cannot go on; the message is one line for people."""
+
+
+# ---------------------------------------------------------------- statuses
+
+# Set to True, and make statuses() return the verified statuses, once verification is on main.
+STATUSES_VERIFIED = False
+
+
+def chain_end(units: dict, record: dict) -> int:
+    """The approval level the chain ends at: the level of the union that funds the aid."""
+    funder = units.get((record.get("aid") or {}).get("funding_unit"), {})
+    return site.LEVEL_OF_KIND.get(funder.get("kind"), 3)
+
+
+def statuses(dataset) -> dict:
+    """Application id -> Status. Until verification lands these are the statuses the records claim;
+    the one line to change is the return below (e.g. `return verify.run(dataset, ...).statuses`)."""
+    units = dataset.units
+    return {r.data["id"]: status.from_claims(r.data, chain_end(units, r.data)) for r in dataset.applications}
+
+
+# ---------------------------------------------------------------- the build
+
+
+@dataclass
+class Options:
+    data: Path
+    out: Path
+    today: str  # ISO date: "today" for days left and the 公示 window
+    source: str = "工作区"  # said on the site: where the data came from
+    allow_invalid: bool = False
+    pdf: bool = True
+    forms: bool = True
+    year: int | None = None
+
+
+@dataclass
+class Result:
+    problems: list = field(default_factory=list)
+    findings: list = field(default_factory=list)
+    left_out: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    site_dir: Path | None = None
+    private_dir: Path | None = None
+    forms: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems) and not self.findings
+
+
+def load_checked(opts: Options, result: Result):
+    """Validate; without allow_invalid any error stops the build; with it, bad records are left out."""
+    dataset, problems = validate.run(opts.data, str(opts.data))
+    result.problems = problems
+    if not has_errors(problems):
+        return dataset
+    if not opts.allow_invalid:
+        return None
+    bad = {p.path for p in problems if p.severity == ERROR}
+    result.left_out = sorted(bad)
+    dataset.records = [r for r in dataset.records if r.path not in bad]
+    result.problems = [p for p in problems if p.severity != ERROR]
+    return dataset
+
+
+def pick_year(dataset, year: int | None) -> int:
+    if year is not None:
+        if year not in dataset.campaigns:
+            raise BuildError(f"数据中没有 {year} 年度的活动文件（campaigns/{year}.yaml）")
+        return year
+    if not dataset.campaigns:
+        raise BuildError("数据中没有活动文件（campaigns/<年度>.yaml），无法生成网站")
+    return max(dataset.campaigns)
+
+
+def build(opts: Options) -> Result:
+    """Everything `python build.py` does, without printing."""
+    result = Result()
+    t0 = time.perf_counter()
+    dataset = load_checked(opts, result)
+    result.timings["load"] = time.perf_counter() - t0
+    if dataset is None:
+        return result
+    year = pick_year(dataset, opts.year)
+    t = time.perf_counter()
+    sts = statuses(dataset)
+    tables = statistics.compute_all(dataset, year, sts)
+    result.timings["derive"] = time.perf_counter() - t
+    out = opts.out
+    result.site_dir = out / "site"
+    result.private_dir = out / "private"
+    if result.private_dir.resolve().is_relative_to(result.site_dir.resolve()):
+        raise BuildError("私有输出目录不能在网站目录之内")
+    t = time.perf_counter()
+    view = site.public_view(dataset, year, sts, tables, opts.today, opts.source, STATUSES_VERIFIED, len(result.left_out))
+    work = result.private_dir / "site-build"
+    site.write_pages(view, work / "docs")
+    shutil.copyfile(site.MKDOCS_YML, work / "mkdocs.yml")
+    result.timings["render"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run_mkdocs(work / "mkdocs.yml", result.site_dir)
+    result.timings["mkdocs"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result.findings = privacy.scan(result.site_dir, privacy.personal_values(dataset))
+    result.timings["scan"] = time.perf_counter() - t
+    if result.findings:
+        return result
+    if opts.forms:
+        from . import forms
+
+        t = time.perf_counter()
+        result.forms = forms.write_all(dataset, year, sts, tables, result.private_dir / "forms")
+        result.timings["forms_html"] = time.perf_counter() - t
+        if opts.pdf:
+            t = time.perf_counter()
+            forms.print_pdfs(result.forms)
+            result.timings["forms_pdf"] = time.perf_counter() - t
+    return result
+
+
+def run_mkdocs(config: Path, site_dir: Path) -> None:
+    """A strict mkdocs build in this process; any warning fails it."""
+    from mkdocs.commands import build as mkbuild
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter
+    try:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+    except ImportError:
+        pass
+    log = logging.getLogger("mkdocs")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.WARNING)
+    log.addHandler(handler)
+    try:
+        cfg = load_config(config_file=str(config), site_dir=str(site_dir.resolve()), strict=True)
+        mkbuild.build(cfg)
+    except (Abort, MkDocsException) as exc:
+        raise BuildError(f"mkdocs 构建失败：{exc} {stream.getvalue().strip()}") from None
+    finally:
+        log.removeHandler(handler)
+
+
+# ---------------------------------------------------------------- --as-of
+
+
+def resolve_as_of(repo: Path, as_of: str) -> tuple[str, str]:
+    """(commit, ISO date) of the last commit on or before a date, or of a named commit."""
+    def git(*args):
+        proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+        if proc.returncode:
+            raise BuildError(f"git {' '.join(args)} 失败：{proc.stderr.strip()}")
+        return proc.stdout.strip()
+
+    import re
+
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", as_of):
+        commit = git("rev-list", "-1", f"--before={as_of} 23:59:59", "HEAD")
+        if not commit:
+            raise BuildError(f"{as_of} 之前没有提交")
+        return commit, as_of
+    try:
+        commit = git("rev-parse", "--verify", "--quiet", f"{as_of}^{{commit}}")
+    except BuildError:
+        raise BuildError(f"找不到提交 {as_of}") from None
+    return commit, git("show", "-s", "--format=%cs", commit)
+
+
+def checkout_data(data: Path, as_of: str, into: Path) -> tuple[Path, str, str]:
+    """Extract the data directory as it stood at a date or commit into a temporary folder."""
+    data = data.resolve()
+    proc = subprocess.run(["git", "-C", str(data), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    if proc.returncode:
+        raise BuildError(f"--as-of 需要数据目录在 git 仓库中：{data}")
+    repo = Path(proc.stdout.strip())
+    commit, day = resolve_as_of(repo, as_of)
+    rel = data.relative_to(repo).as_posix()
+    archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", commit, rel], capture_output=True)
+    if archive.returncode:
+        raise BuildError(f"提交 {commit[:12]} 中没有 {rel}/")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / rel, commit, day
+
+
+def temp_dir() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="jinqiu-as-of-")

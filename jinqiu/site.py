@@ -1,0 +1,351 @@
+"""The public site's pages: a public view of the data (aggregates and public fields only),
+rendered to Markdown in a build folder from which mkdocs (or Zensical) builds the site."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from . import charts, privacy
+from . import statistics as stats
+from . import status as st
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SITE_SRC = ROOT / "site_src"
+MKDOCS_YML = ROOT / "mkdocs.yml"
+
+LEVEL_OF_KIND = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
+KIND_LABELS = {
+    "city": "市总工会",
+    "district": "区总工会",
+    "county_city": "县级市总工会",
+    "county": "县总工会",
+    "industry": "产业工会",
+    "enterprise": "企业工会",
+    "street": "街道工会",
+}
+# Where an application stands, in the order the site lists them.
+STAGES = [
+    ("filed", "已填报，待基层工会审查"),
+    ("level1", "基层工会已审查"),
+    ("level2", "区市县、产业工会已审核"),
+    ("complete", "审批完成，待发放"),
+    ("paid", "已发放"),
+    ("rejected", "未通过"),
+    ("stale", "内容已改动，待重新审批"),
+]
+FORM_LABELS = {"new": "当年考入大学（附件1）", "continuing": "大学在读（附件2）", "local": "各级工会自行资助"}
+
+
+def stage_of(s: st.Status) -> str:
+    """One of STAGES' keys for a status."""
+    if s.state == st.PAID:
+        return "paid"
+    if s.state in (st.REJECTED, st.STALE, st.FILED):
+        return s.state
+    if s.complete:
+        return "complete"
+    return "level2" if s.level >= 2 else "level1"
+
+
+@dataclass
+class PublicView:
+    """Everything the public pages may show: public fields, counts and sums. Nothing personal."""
+
+    campaign: dict
+    today: str
+    source: str  # where the data came from (working tree, or commit and date for --as-of)
+    verified: bool
+    left_out: int
+    units: dict  # id -> projected unit
+    tables: dict  # unit id -> StatisticsTable
+    apps: list  # projected applications, each with "_stage"
+    notice_rows: list = field(default_factory=list)
+    reports: dict = field(default_factory=dict)  # unit id -> projected report
+
+
+def days_left(today: str, due: str) -> int:
+    return (date.fromisoformat(due) - date.fromisoformat(today)).days
+
+
+def in_notice_window(campaign: dict, today: str) -> bool:
+    """The 公示 list is shown only when enabled and today is inside [from, to]."""
+    notice = campaign.get("public_notice") or {}
+    return bool(notice.get("enabled")) and notice.get("from", "9999") <= today <= notice.get("to", "0000")
+
+
+def public_view(dataset, year, statuses, tables, today, source, verified, left_out) -> PublicView:
+    """Project everything to its public fields; compute the masked 公示 list only inside its window."""
+    campaign = privacy.project("campaign", dataset.campaigns[year])
+    units = {}
+    for uid, u in dataset.units.items():
+        units[uid] = {k: u[k] for k in ("id", "name", "kind", "parent") if k in u}
+    apps = []
+    for rec in dataset.applications:
+        if rec.data.get("year") != year:
+            continue
+        a = privacy.project("application", rec.data)
+        a["_stage"] = stage_of(statuses[rec.data["id"]])
+        apps.append(a)
+    reports = {r.data["unit"]: privacy.project("report", r.data) for r in dataset.reports if r.data.get("year") == year}
+    view = PublicView(campaign, today, source, verified, left_out, units, tables, apps, reports=reports)
+    if in_notice_window(campaign, today):
+        view.notice_rows = privacy.notice_rows(dataset, year, statuses, units)
+    return view
+
+
+# ---------------------------------------------------------------- figures for the pages
+
+
+def _wan(yuan: Decimal) -> Decimal:
+    return (Decimal(yuan) / stats.WAN).quantize(Decimal("0.0001")).normalize()
+
+
+def home_figures(view: PublicView) -> dict:
+    counts = Counter(a["_stage"] for a in view.apps)
+    approved = sum((a["aid"]["amount"] for a in view.apps if a["_stage"] in ("complete", "paid")), Decimal(0))
+    paid = sum((a["aid"]["amount"] for a in view.apps if a["_stage"] == "paid"), Decimal(0))
+    by_form = Counter(a["form"] for a in view.apps)
+    city = next((t for uid, t in view.tables.items() if view.units[uid]["kind"] == "city"), None)
+    v = city.values if city else stats.empty()
+    return {
+        "counts": [(label, counts.get(key, 0)) for key, label in STAGES],
+        "total": len(view.apps),
+        "by_form": [(FORM_LABELS[k], by_form.get(k, 0)) for k in FORM_LABELS],
+        "approved_wan": _wan(approved),
+        "paid_wan": _wan(paid),
+        "raised_wan": v["01A"],
+        "graduates": v["06A"],
+        "employed": v["13A"],
+        "not_signed": v["15A"],
+        "earlier_unemployed": v["16A"],
+        "internships": v["07A"],
+        "training": v["08A"],
+        "fairs": v["09A"],
+        "posts": v["09A_amount"],
+    }
+
+
+def home_charts(f: dict) -> dict:
+    c = {}
+    c["status"] = charts.figure(
+        "申请按审批进度",
+        charts.bar_chart("申请按审批进度", f["counts"], " 份"),
+        Markup("<p>共收到申请 <strong>{}</strong> 份。每份申请依次经过基层工会审查、区市县或产业工会审核、"
+               "市总工会审批（由基层或区级工会自行资助的，审批到出资工会为止），审批完成后发放助学金。</p>").format(f["total"]),
+    )
+    c["money"] = charts.figure(
+        "助学资金（万元）",
+        charts.bar_chart("助学资金（万元）", [("共筹集资金", f["raised_wan"]), ("已审批金额", f["approved_wan"]), ("已发放金额", f["paid_wan"])], " 万元"),
+        Markup("<p>各级工会报告共筹集资金 <strong>{}</strong> 万元；已审批的助学金 <strong>{}</strong> 万元，"
+               "其中已发放 <strong>{}</strong> 万元。</p>").format(stats.fmt(f["raised_wan"]), stats.fmt(f["approved_wan"]), stats.fmt(f["paid_wan"])),
+    )
+    c["jobs"] = charts.figure(
+        "阳光就业",
+        charts.bar_chart("阳光就业（人、人次）", [
+            ("困难家庭高校毕业生", f["graduates"]),
+            ("工会帮助实现就业", f["employed"]),
+            ("实习见习", f["internships"]),
+            ("就业技能培训", f["training"]),
+            ("应届未签约（本地就读）", f["not_signed"]),
+            ("往届未就业", f["earlier_unemployed"]),
+        ]),
+        Markup("<p>登记困难职工家庭高校毕业生 <strong>{}</strong> 人，工会帮助实现就业 <strong>{}</strong> 人次；"
+               "举办招聘会等活动 <strong>{}</strong> 场，提供岗位 <strong>{}</strong> 个。</p>").format(
+            f["graduates"], f["employed"], f["fairs"], f["posts"]),
+    )
+    return {k: Markup(v) for k, v in c.items()}  # built from escaped parts in charts.py
+
+
+def progress_rows(view: PublicView) -> list[dict]:
+    """One row per district, county and industry union: applications at each stage, report, timeliness."""
+    due = view.campaign["report_due"]
+    top = {}  # grassroots id -> its level-2 union
+    for uid, u in view.units.items():
+        node, seen = uid, set()
+        while node in view.units and LEVEL_OF_KIND.get(view.units[node]["kind"]) != 2 and node not in seen:
+            seen.add(node)
+            node = view.units[node].get("parent")
+        top[uid] = node if node in view.units else None
+    per = {uid: Counter() for uid, u in view.units.items() if LEVEL_OF_KIND.get(u["kind"]) == 2}
+    grassroots = {uid: set() for uid in per}
+    active = {uid: set() for uid in per}
+    for uid, u in view.units.items():
+        if LEVEL_OF_KIND.get(u["kind"]) == 1 and top.get(uid) in grassroots:
+            grassroots[top[uid]].add(uid)
+    for a in view.apps:
+        t = top.get(a["unit"])
+        if t in per:
+            per[t][a["_stage"]] += 1
+            active[t].add(a["unit"])
+    rows = []
+    for uid in sorted(per, key=lambda k: (view.units[k]["kind"] == "industry", k)):
+        report = view.reports.get(uid)
+        filed = report.get("filed_on") if report else None
+        reported_below = sum(1 for g in grassroots[uid] if g in view.reports)
+        rows.append({
+            "id": uid,
+            "name": view.units[uid]["name"],
+            "kind": KIND_LABELS[view.units[uid]["kind"]],
+            "stages": [per[uid].get(k, 0) for k, _ in STAGES],
+            "total": sum(per[uid].values()),
+            "reported": bool(report),
+            "typed": bool(report and report.get("typed_statistics")),
+            "filed_on": filed or "",
+            "on_time": bool(filed and filed <= due),
+            "grassroots": len(grassroots[uid]),
+            "active": len(active[uid]),
+            "reported_below": reported_below,
+        })
+    return rows
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def _ordered_units(view: PublicView) -> list[str]:
+    level = {uid: LEVEL_OF_KIND.get(u["kind"], 1) for uid, u in view.units.items()}
+    return sorted(view.tables, key=lambda uid: (-level[uid], uid))
+
+
+def statistics_csv(view: PublicView) -> str:
+    """Every union's 附件3 side by side: one row per item, one column per union."""
+    order = _ordered_units(view)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["编号", "项目", *[f"{view.units[u]['name']}（{u}）" for u in order]])
+    for item, letter, label, key in stats.ROWS:
+        w.writerow([key, label.format(year=view.campaign["year"]), *[stats.fmt(view.tables[u].values[key], key) for u in order]])
+    return "\ufeff" + buf.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
+
+
+def statistics_xlsx(view: PublicView, path: Path) -> None:
+    """附件3 in the official layout: the city and each district or industry union on its own sheet,
+    and every union side by side on the last sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wb = Workbook()
+    wb.remove(wb.active)
+    year = view.campaign["year"]
+    used = set()
+    for uid in _ordered_units(view):
+        if LEVEL_OF_KIND.get(view.units[uid]["kind"]) < 2:
+            continue
+        table = view.tables[uid]
+        name = "".join(ch for ch in table.unit_name if ch not in "[]:*?/\\")[:31] or uid
+        while name in used:
+            name = (name[:28] + uid[-3:])[:31]
+        used.add(name)
+        ws = wb.create_sheet(name)
+        ws.merge_cells("A1:D1")
+        ws["A1"] = f"{year}年“金秋助学”和“阳光就业”行动情况统计表"
+        ws["A1"].font = Font(bold=True, size=14)
+        ws["A1"].alignment = Alignment(horizontal="center")
+        ws["A2"] = f"填报单位：{table.unit_name}"
+        ws.merge_cells("A2:D2")
+        ws.append(["编  号", "", "项      目", "数量"])
+        ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=2)
+        for item, letter, label, key, value, _typed in table.rows():
+            ws.append([f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, _number(table.values[key])])
+        ws.append([f"填报说明：数据统计截止日期为{_cn_date(view.campaign['statistics_as_of'])}。"])
+        for row in ws.iter_rows(min_row=3, max_row=ws.max_row - 1, max_col=4):
+            for cell in row:
+                cell.border = box
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions["A"].width = 8
+        ws.column_dimensions["B"].width = 6
+        ws.column_dimensions["C"].width = 60
+        ws.column_dimensions["D"].width = 14
+    ws = wb.create_sheet("全部工会")
+    order = _ordered_units(view)
+    ws.append(["编号", "项目", *[view.units[u]["name"] for u in order]])
+    for item, letter, label, key in stats.ROWS:
+        ws.append([key, label.format(year=year), *[_number(view.tables[u].values[key]) for u in order]])
+    wb.save(path)
+
+
+def _number(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _cn_date(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES / "site")),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = stats.fmt
+    env.filters["cn_date"] = _cn_date
+    return env
+
+
+def write_pages(view: PublicView, docs: Path) -> list[str]:
+    """Write every page and download into docs (emptied first); returns the files written."""
+    if docs.exists():
+        shutil.rmtree(docs)
+    shutil.copytree(SITE_SRC, docs)
+    env = environment()
+    year = view.campaign["year"]
+    figures = home_figures(view)
+    level2 = [uid for uid in _ordered_units(view) if LEVEL_OF_KIND.get(view.units[uid]["kind"]) == 2]
+    city = [uid for uid in _ordered_units(view) if view.units[uid]["kind"] == "city"]
+    common = {
+        "view": view,
+        "campaign": view.campaign,
+        "year": year,
+        "deadlines": [
+            (label, view.campaign[key], days_left(view.today, view.campaign[key]))
+            for key, label in (("materials_due", "申报材料报市总工会"), ("report_due", "活动总结和统计表报市总工会"), ("ends_on", "活动结束"))
+        ],
+        "stages": STAGES,
+    }
+    pages = {
+        "index.md": env.get_template("index.md").render(**common, f=figures, charts=home_charts(figures)),
+        "progress.md": env.get_template("progress.md").render(**common, rows=progress_rows(view)),
+        "notice.md": env.get_template("notice.md").render(**common, rows=view.notice_rows,
+                                                          open=in_notice_window(view.campaign, view.today)),
+        "statistics/index.md": env.get_template("statistics.md").render(
+            **common, table=view.tables[city[0]] if city else None, unions=[view.tables[u] for u in level2],
+            units=view.units, rows_of=lambda t: list(t.rows()), is_city=True),
+    }
+    for uid in level2:
+        pages[f"statistics/{uid}.md"] = env.get_template("statistics.md").render(
+            **common, table=view.tables[uid], unions=[], units=view.units, rows_of=lambda t: list(t.rows()), is_city=False)
+    written = []
+    for rel, text in pages.items():
+        path = docs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(rel)
+    downloads = docs / "downloads"
+    downloads.mkdir(exist_ok=True)
+    (downloads / f"statistics-{year}.csv").write_text(statistics_csv(view), encoding="utf-8", newline="")
+    statistics_xlsx(view, downloads / f"statistics-{year}.xlsx")
+    written += [f"downloads/statistics-{year}.csv", f"downloads/statistics-{year}.xlsx"]
+    return written

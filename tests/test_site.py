@@ -1,0 +1,156 @@
+"""The build command end to end: real mkdocs (and Zensical) builds, downloads, --as-of, invalid data."""
+
+import csv
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from jinqiu import cli, publish, site
+
+DATA = Path(__file__).parent / "site_data" / "data"
+GIT = ["git", "-c", "user.name=T", "-c", "user.email=t@example.invalid"]
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    code, stdout, stderr = run("build", "--data", str(DATA), "--out", str(out), "--today", "2011-08-20", "--no-forms")
+    assert code == 0, stdout + stderr
+    return out
+
+
+def test_default_command_is_build():
+    assert cli.DEFAULT_COMMAND == "build" and "build" in cli.COMMANDS
+
+
+def test_site_and_private_are_separate(built):
+    assert (built / "site" / "index.html").exists()
+    assert (built / "private" / "site-build" / "docs" / "index.md").exists()
+    assert not list((built / "site").rglob("*.md"))
+    assert not (built / "site" / "private").exists()
+
+
+def test_home_page_content(built):
+    html = (built / "site" / "index.html").read_text(encoding="utf-8")
+    for text in ("2011年“金秋助学”活动", "还有 5 天", "已截止", "已发放", "审批状态尚未核验", "<svg", "万元"):
+        assert text in html, text
+    assert "fonts.googleapis" not in html and "https://" not in html.split("</head>")[0]
+
+
+def test_progress_page_completeness_and_timeliness(built):
+    html = (built / "site" / "progress.html").read_text(encoding="utf-8")
+    assert "已报送总结和统计表 2 个，其中按时报送 1 个" in html
+    assert "逾期" in html and "未报送" in html
+
+
+def test_statistics_pages_for_city_and_each_union(built):
+    stats = built / "site" / "statistics"
+    assert {p.name for p in stats.glob("*.html")} == {"index.html", "dl-zs.html", "dl-xg.html", "dl-jx.html"}
+    zs = (stats / "dl-zs.html").read_text(encoding="utf-8")
+    assert "与工会自填数字的差异" in zs and "02A：计算 1.2，自填 1.3" in zs
+
+
+def test_csv_download(built):
+    text = (built / "site" / "downloads" / "statistics-2011.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["编号", "项目", "大连市总工会（dl）"]
+    assert len(rows) == 43 and len(rows[0]) == 2 + 8
+    assert rows[[r[0] for r in rows].index("03A")][2] == "5"
+
+
+def test_xlsx_download_in_official_layout(built):
+    wb = openpyxl.load_workbook(built / "site" / "downloads" / "statistics-2011.xlsx")
+    assert wb.sheetnames == ["大连市总工会", "大连市机械冶金工会", "大连市西岗区总工会", "大连市中山区总工会", "全部工会"]
+    ws = wb["大连市总工会"]
+    assert ws["A1"].value == "2011年“金秋助学”和“阳光就业”行动情况统计表"
+    labels = {ws.cell(r, 3).value: ws.cell(r, 4).value for r in range(4, 46)}
+    assert labels["2011年助学活动中共资助困难职工和困难农民工子女（人）"] == 5
+    assert labels["2011年助学活动共发放助学款（万元）"] == 1.4
+
+
+def test_public_notice_only_inside_window(tmp_path):
+    for today, shown in (("2011-08-14", False), ("2011-08-15", True), ("2011-08-24", True), ("2011-08-25", False)):
+        out = tmp_path / today
+        result = publish.build(publish.Options(data=DATA, out=out, today=today, forms=False))
+        html = (out / "site" / "notice.html").read_text(encoding="utf-8")
+        assert ("王*雨" in html) is shown, today
+        assert ("当前不在公示期" in html) is not shown
+        assert result.ok
+
+
+def test_invalid_data_is_not_published(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    bad = data / "applications/2011/dl-xg-0001/2011-dl-xg-0001-006.yaml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("amount: 5000", "amount: -5"), encoding="utf-8")
+    code, out, err = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms")
+    assert code == 1 and "2011-dl-xg-0001-006.yaml:" in out and "未生成网站" in err
+    assert not (tmp_path / "o" / "site").exists()
+    code, out, err = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms", "--allow-invalid")
+    assert code == 0, out + err
+    assert "未纳入" in err
+    assert "有 1 个数据文件未通过校验" in (tmp_path / "o" / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_as_of_rebuilds_from_an_earlier_commit(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA, repo / "data")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env = {"GIT_COMMITTER_DATE": "2011-08-10T18:00:00", "GIT_AUTHOR_DATE": "2011-08-10T18:00:00"}
+    import os
+
+    env = {**os.environ, **env}
+    subprocess.run([*GIT, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-qm", "as at 08-10"], check=True, env=env)
+    extra = repo / "data/applications/2011/dl-xg-0001/2011-dl-xg-0001-006.yaml"
+    extra.unlink()
+    env2 = {**os.environ, "GIT_COMMITTER_DATE": "2011-08-20T10:00:00", "GIT_AUTHOR_DATE": "2011-08-20T10:00:00"}
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-qam", "later"], check=True, env=env2)
+    code, out, err = run("build", "--data", str(repo / "data"), "--out", str(tmp_path / "now"), "--no-forms")
+    assert code == 0, out + err
+    code, out, err = run("build", "--data", str(repo / "data"), "--out", str(tmp_path / "then"), "--as-of", "2011-08-10", "--no-forms")
+    assert code == 0, out + err
+    now = (tmp_path / "now/site/index.html").read_text(encoding="utf-8")
+    then = (tmp_path / "then/site/index.html").read_text(encoding="utf-8")
+    assert "共收到申请 <strong>7</strong>" in now and "共收到申请 <strong>8</strong>" in then
+    assert "按提交" in then and "今天截止" in then
+    code, out, err = run("build", "--data", str(repo / "data"), "--out", str(tmp_path / "x"), "--as-of", "deadbeef", "--no-forms")
+    assert code == 1 and "找不到提交" in err
+
+
+def test_bad_option_is_a_usage_error(tmp_path):
+    assert run("build", "--data", str(tmp_path / "missing"))[0] == 2
+    assert run("build", "--data", str(DATA), "--today", "2011-13-01")[0] == 2
+
+
+def test_mkdocs_yml_is_strict_offline_and_plugin_free():
+    import yaml
+
+    cfg = yaml.safe_load(site.MKDOCS_YML.read_text(encoding="utf-8"))
+    assert cfg["strict"] is True and cfg["theme"]["font"] is False and cfg["theme"]["language"] == "zh"
+    assert [p if isinstance(p, str) else next(iter(p)) for p in cfg["plugins"]] == ["search"]
+    assert "hooks" not in cfg and "extra_javascript" not in cfg
+
+
+@pytest.mark.parametrize("tool", ["mkdocs", "zensical"])
+def test_same_config_builds_with_mkdocs_and_zensical(built, tmp_path, tool):
+    work = tmp_path / "w"
+    shutil.copytree(built / "private" / "site-build", work)
+    exe = shutil.which(tool)
+    assert exe, f"{tool} is not installed (requirements-dev.txt pins it)"
+    args = [exe, "build", "--strict"] if tool == "mkdocs" else [exe, "build"]
+    proc = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for page in ("index.html", "progress.html", "statistics/index.html", "statistics/dl-zs.html", "notice.html", "apply.html"):
+        assert (work / "site" / page).exists(), page
+    assert "大连市西岗区总工会" in (work / "site" / "progress.html").read_text(encoding="utf-8")
