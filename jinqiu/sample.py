@@ -195,6 +195,7 @@ class _Gen:
     def __init__(self, seed: int):
         self.seed = seed
         self.rng = random.Random(seed)
+        self.signing_keys: dict[str, bytes] = {}
         self.used_ids: set[str] = set()
 
     # -- small helpers ------------------------------------------------------------------------
@@ -301,6 +302,7 @@ def _reviewers(g: _Gen, units, keys_dir: Path | None):
         comment = f"jinqiu-TEST-KEY-{rid}" + (f"-{n}" if n > 1 else "")
         line, fp = ssh_public_line(public, comment)
         secrets[comment] = (secret, public, line)
+        g.signing_keys[rid] = secret  # the last key listed is the one in use now
         return {"type": "ssh", "public_key": line, "fingerprint": fp, "valid_from": valid_from, **extra}
 
     for u in units:
@@ -449,6 +451,19 @@ def generate(out_dir: Path, *, seed: int = 2011, applications_per_year: int | No
         counts["graduate"] += len(grads)
         counts["report"] += _reports(g, w, y, y == last_year, units, ginfo, recs, grads)
     return counts
+
+
+def _sign_approvals(rec: dict, secrets: dict[str, bytes]) -> None:
+    """Give each approval the digest of the record and a detached signature by the reviewer's TEST
+    key, as `approve` does, so that verify proves them from a plain clone of this repository."""
+    from . import digest, sshsig, verify
+
+    content = digest.of(rec)
+    for entry in rec["approvals"]:
+        entry["digest"] = content
+        key = Ed25519PrivateKey.from_private_bytes(secrets[entry["reviewer"]])
+        payload = verify.entry_payload(rec["id"], entry)
+        entry["signature"] = sshsig.sign(key, payload, verify.NAMESPACE_ENTRY).decode()
 
 
 class _Applications:
@@ -738,6 +753,7 @@ class _Applications:
         write = self.w.write
         for rec in records:
             state = rec.pop("_state")
+            _sign_approvals(rec, self.g.signing_keys)
             write(layout.application_path(year, rec["unit"], rec["id"]), yamlwrite.dump(rec, "application"))
             rec["_state"] = state
         self.prev_college = [r for r in records
