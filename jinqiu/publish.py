@@ -7,13 +7,12 @@ import io
 import logging
 import shutil
 import subprocess
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import privacy, site, statistics, status, validate
+from . import privacy, site, statistics, validate, verify
 from .problems import ERROR, Problem, has_errors
 
 
@@ -23,8 +22,8 @@ class BuildError(Exception):
 
 # ---------------------------------------------------------------- statuses
 
-# Set to True, and make statuses() return the verified statuses, once verification is on main.
-STATUSES_VERIFIED = False
+# Statuses come from verify: only approvals it proved count (jinqiu.status.derive_one).
+STATUSES_VERIFIED = True
 
 
 def chain_end(units: dict, record: dict) -> int:
@@ -33,11 +32,10 @@ def chain_end(units: dict, record: dict) -> int:
     return site.LEVEL_OF_KIND.get(funder.get("kind"), 3)
 
 
-def statuses(dataset) -> dict:
-    """Application id -> Status. Until verification lands these are the statuses the records claim;
-    the one line to change is the return below (e.g. `return verify.run(dataset, ...).statuses`)."""
-    units = dataset.units
-    return {r.data["id"]: status.from_claims(r.data, chain_end(units, r.data)) for r in dataset.applications}
+def statuses(dataset) -> tuple[dict, list]:
+    """(application id -> Status derived from verified approvals only, verify's problems)."""
+    by_rel, problems = verify.run(None, dataset.root, display_root=dataset.display_root, dataset=dataset)
+    return {r.data["id"]: by_rel[r.rel] for r in dataset.applications if r.rel in by_rel}, problems
 
 
 # ---------------------------------------------------------------- the build
@@ -105,7 +103,8 @@ def build(opts: Options) -> Result:
         return result
     year = pick_year(dataset, opts.year)
     t = time.perf_counter()
-    sts = statuses(dataset)
+    sts, verify_problems = statuses(dataset)
+    result.problems = sorted(set(result.problems) | set(verify_problems))
     tables = statistics.compute_all(dataset, year, sts)
     result.timings["derive"] = time.perf_counter() - t
     out = opts.out
@@ -131,7 +130,9 @@ def build(opts: Options) -> Result:
         from . import forms
 
         t = time.perf_counter()
-        result.forms = forms.write_all(dataset, year, sts, tables, result.private_dir / "forms")
+        proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
+                  for rid, st in sts.items() for level, proof, commit in st.proofs}
+        result.forms = forms.write_all(dataset, year, sts, tables, result.private_dir / "forms", proofs)
         result.timings["forms_html"] = time.perf_counter() - t
         if opts.pdf:
             t = time.perf_counter()
@@ -201,12 +202,17 @@ def checkout_data(data: Path, as_of: str, into: Path) -> tuple[Path, str, str]:
     repo = Path(proc.stdout.strip())
     commit, day = resolve_as_of(repo, as_of)
     rel = data.relative_to(repo).as_posix()
-    archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", commit, rel], capture_output=True)
-    if archive.returncode:
+    # a shared clone checked out at that commit: the data as it stood, and the history up to it,
+    # so that verify proves the approvals exactly as it would have then
+    clone = into / "repo"
+    for cmd in (["git", "clone", "-q", "--shared", "--no-checkout", str(repo), str(clone)],
+                ["git", "-C", str(clone), "checkout", "-q", "--detach", commit]):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode:
+            raise BuildError(f"无法取出提交 {commit[:12]}：{proc.stderr.strip()}")
+    if not (clone / rel).is_dir():
         raise BuildError(f"提交 {commit[:12]} 中没有 {rel}/")
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
-    return into / rel, commit, day
+    return clone / rel, commit, day
 
 
 def temp_dir() -> tempfile.TemporaryDirectory:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 FILED = "filed"
 APPROVED = "approved"  # approved up to `level`
@@ -27,6 +27,8 @@ class Status:
     level: int = 0  # highest level reached (approved or rejected at)
     complete: bool = False  # approved all the way to the funding union
     verified: bool = False  # derived from verified signatures, not from what the YAML claims
+    # (level, proof, commit) of each approval counted: the key fingerprint (or forge review) and commit
+    proofs: tuple = field(default=(), compare=False)
 
     @property
     def label(self) -> str:
@@ -58,24 +60,25 @@ def derive_one(record: dict, entries, chain_end: int) -> Status:
     """The status from verified entries only (each has .data, .verified, .stale): the longest run of
     verified, current approvals from level 1; a verified rejection at the next level; an approval
     made stale by a later edit sends the application back to the level below it."""
-    level = 0
+    level, proofs = 0, []
     for e in entries:
         entry = e.data
         if entry.get("level") != level + 1:
             break
         if e.stale:
-            return Status(STALE, level, False, True)
+            return Status(STALE, level, False, True, tuple(proofs))
         if not e.verified:
             break
+        proofs.append((entry["level"], getattr(e, "proof", ""), getattr(e, "commit", "") or ""))
         if entry.get("decision") == "reject":
-            return Status(REJECTED, entry["level"], False, True)
+            return Status(REJECTED, entry["level"], False, True, tuple(proofs))
         level = entry["level"]
     if level == 0:
         return Status(FILED, verified=True)
     complete = level >= chain_end
     if complete and (record.get("aid") or {}).get("paid_on"):
-        return Status(PAID, level, True, True)
-    return Status(APPROVED, level, complete, True)
+        return Status(PAID, level, True, True, tuple(proofs))
+    return Status(APPROVED, level, complete, True, tuple(proofs))
 
 
 def derive(dataset, repo_root=None) -> dict:

@@ -41,6 +41,7 @@ class Entry:
     commit: str | None = None
     verified: bool = False
     stale: bool = False
+    proof: str = ""  # what proved it: the signing key's fingerprint, or the forge review
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (code, message, severity)
 
     def add(self, code, message, severity=ERROR):
@@ -204,6 +205,7 @@ def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str])
     if c.oid in ctx.registry_commits:
         e.add("approval-with-registry-change", f"提交 {c.oid[:10]} 同时修改了审核人登记和审批；登记的修改须单独提交")
         return
+    e.proof = fpr
     e.verified = True
 
 
@@ -226,6 +228,7 @@ def _check_forge(ctx: Context, record, e: Entry) -> None:
     if not ok:
         e.add("forge-review-mismatch", f"平台审阅核对不上：{reason}")
         return
+    e.proof = f"{f.get('name')}:{f.get('login')} 审阅 {f.get('review_id')}"
     e.verified = True
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import publish
 from ..cli import UserError
-from ..problems import report
+from ..problems import has_errors, report
 from .validate import add_data_argument, data_dir
 
 HELP = "校验并生成全部输出：公开网站（site/）、表格和统计表（private/，不公开）"
@@ -65,4 +65,4 @@ def run(args, out, err) -> int:
         err.write(f"公开网站中发现 {len(result.findings)} 处个人信息，构建失败；不要发布 {result.site_dir}。\n")
         return 1
     err.write(f"网站：{result.site_dir}  表格：{result.private_dir / 'forms'}（{len(result.forms)} 个工会）\n")
-    return 0
+    return 1 if has_errors(result.problems) else 0  # an approval that fails verify does not count, and says so
