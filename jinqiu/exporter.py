@@ -181,19 +181,17 @@ class StatisticsUnavailable(Exception):
 
 
 def export_statistics(root: Path, display_root: str, unit: str, year: int, path: Path) -> None:
-    """Hook for `export --statistics`: the 附件3 table in the official layout, as .xlsx.
+    """`export --statistics`: 附件3 in the official layout as .xlsx, for the union and each union
+    below it down to the district and industry unions, computed as the public site computes it
+    (jinqiu.statistics, from verified statuses); the layout is the site's (site.tables_workbook)."""
+    from . import publish, site, statistics, validate
+    from .crossrules import _ancestors
 
-    The table itself is computed and laid out by jinqiu.statistics (written with the public
-    site); this only calls it, so there is one implementation of the official layout. Expected:
-    statistics.compute(dataset, unit, year) -> table and statistics.write_xlsx(table, path)."""
-    try:
-        from . import statistics  # type: ignore[attr-defined]
-    except ImportError:
-        raise StatisticsUnavailable("统计表模块（jinqiu/statistics.py）尚未合并到此版本，暂不能导出统计表") from None
-    write = getattr(statistics, "write_xlsx", None)
-    if write is None or not hasattr(statistics, "compute"):
-        raise StatisticsUnavailable("统计表模块没有 compute 和 write_xlsx，暂不能导出统计表")
-    from . import validate
-
-    data = validate.load(root, display_root)
-    write(statistics.compute(data, unit, year), path)
+    data, _ = validate.run(root, display_root)
+    if year not in data.campaigns:
+        raise StatisticsUnavailable(f"数据中没有 {year} 年度的活动文件（campaigns/{year}.yaml）")
+    statuses, _ = publish.statuses(data)
+    tables = statistics.compute_all(data, year, statuses)
+    units = data.units
+    chosen = [u for u in tables if unit in _ancestors(units, u) and (u == unit or site.LEVEL_OF_KIND.get(units[u]["kind"], 1) >= 2)]
+    site.tables_workbook([tables[u] for u in chosen], data.campaigns[year]).save(path)

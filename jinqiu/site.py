@@ -229,9 +229,8 @@ def statistics_csv(view: PublicView) -> str:
     return "\ufeff" + buf.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
 
 
-def statistics_xlsx(view: PublicView, path: Path) -> None:
-    """附件3 in the official layout: the city and each district or industry union on its own sheet,
-    and every union side by side on the last sheet."""
+def tables_workbook(tables: list, campaign: dict):
+    """An openpyxl workbook with one sheet per statistics table, each in the official 附件3 layout."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -239,12 +238,10 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     wb = Workbook()
     wb.remove(wb.active)
-    year = view.campaign["year"]
+    year = campaign["year"]
     used = set()
-    for uid in _ordered_units(view):
-        if LEVEL_OF_KIND.get(view.units[uid]["kind"]) < 2:
-            continue
-        table = view.tables[uid]
+    for table in tables:
+        uid = table.unit_id
         name = "".join(ch for ch in table.unit_name if ch not in "[]:*?/\\")[:31] or uid
         while name in used:
             name = (name[:28] + uid[-3:])[:31]
@@ -260,7 +257,7 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
         ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=2)
         for item, letter, label, key, value, _typed in table.rows():
             ws.append([f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, _number(table.values[key])])
-        ws.append([f"填报说明：数据统计截止日期为{_cn_date(view.campaign['statistics_as_of'])}。"])
+        ws.append([f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。"])
         for row in ws.iter_rows(min_row=3, max_row=ws.max_row - 1, max_col=4):
             for cell in row:
                 cell.border = box
@@ -269,11 +266,19 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
         ws.column_dimensions["B"].width = 6
         ws.column_dimensions["C"].width = 60
         ws.column_dimensions["D"].width = 14
+    return wb
+
+
+def statistics_xlsx(view: PublicView, path: Path) -> None:
+    """附件3 in the official layout: the city and each district or industry union on its own sheet,
+    and every union side by side on the last sheet."""
+    wb = tables_workbook([view.tables[u] for u in _ordered_units(view)
+                          if LEVEL_OF_KIND.get(view.units[u]["kind"]) >= 2], view.campaign)
     ws = wb.create_sheet("全部工会")
     order = _ordered_units(view)
     ws.append(["编号", "项目", *[view.units[u]["name"] for u in order]])
     for item, letter, label, key in stats.ROWS:
-        ws.append([key, label.format(year=year), *[_number(view.tables[u].values[key]) for u in order]])
+        ws.append([key, label.format(year=view.campaign["year"]), *[_number(view.tables[u].values[key]) for u in order]])
     wb.save(path)
 
 

@@ -77,7 +77,8 @@ def test_home_has_charts_and_tables(served, browser):
     assert page.locator("svg.jq-chart-svg").count() == 3
     assert page.locator(".jq-chart-text").count() == 3
     assert page.locator("table.jq-deadlines tr").count() == 4
-    assert "审批状态尚未核验" in page.inner_text("article")
+    assert "审批状态经签名核验" in page.inner_text("article")
+    assert "尚未核验" not in page.inner_text("article")
     page.close()
 
 

@@ -127,15 +127,16 @@ def test_a_filled_template_imports(tmp_path):
     assert len(files(root)) == 1
 
 
-def test_statistics_export_is_a_hook_until_the_statistics_module_exists(data, tmp_path):
+def test_statistics_export_in_the_official_layout(data, tmp_path):
     code, _, err = run("export", "--statistics", "--unit", "dl-zs", "--year", "2011", "--data", data,
                        "--out", tmp_path / "s.xlsx")
-    try:
-        import jinqiu.statistics  # noqa: F401
-    except ImportError:
-        assert code == 2 and "统计表模块" in err
-    else:  # pragma: no cover - once the publishing work is merged
-        assert code == 0 and (tmp_path / "s.xlsx").exists()
+    assert code == 0, err
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    ws = wb.worksheets[0]
+    assert "行动情况统计表" in ws["A1"].value and "中山区" in ws["A2"].value
+    labels = [row[2] for row in ws.iter_rows(min_row=4, values_only=True) if len(row) > 2 and row[2]]
+    assert any("共筹集资金" in label for label in labels)
+    assert any("往届未就业" in label for label in labels)
 
 
 def test_export_usage_errors(data, tmp_path):

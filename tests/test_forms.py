@@ -16,7 +16,7 @@ def printed(tmp_path_factory):
     out = tmp_path_factory.mktemp("forms")
     dataset, problems = validate.run(DATA)
     assert not has_errors(problems)
-    sts = publish.statuses(dataset)
+    sts = publish.statuses(dataset)[0]
     tables = statistics.compute_all(dataset, 2011, sts)
     htmls = forms.write_all(dataset, 2011, sts, tables, out)
     wanted = [h for h in htmls if h.stem in ("dl-zs-0001", "dl-zs-0002", "dl")]
