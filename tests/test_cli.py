@@ -127,3 +127,8 @@ def test_every_command_has_help():
     for name, p in sub.choices.items():
         assert p.description, name
         assert name in cli.COMMANDS
+
+
+def test_codeowners_is_up_to_date():
+    code, out, err = run("codeowners", "--check", cwd=ROOT)
+    assert code == 0, out + err
