@@ -81,12 +81,18 @@ def personal_values(dataset) -> set[str]:
     for rec in dataset.records:
         if rec.data is None or rec.kind not in layout.KINDS:
             continue
-        root = _schema(rec.kind)
-        _collect(rec.data, root, root, found, False)
+        plan = _plan(rec.kind)
+        if plan is None:
+            root = _schema(rec.kind)
+            _collect(rec.data, root, root, found, False)
+        else:
+            _gather(rec.data, plan, found)
     return {normalize(v) for v in found if len(v) >= 2}
 
 
 def _collect(value, node, root, found, personal):
+    """The schema walk _plan compiles: every string below a NEEDLE_FIELDS key the schema marks
+    `x-personal` (kept as the definition the plan is tested against)."""
     node = _resolve(node, root)
     if isinstance(value, dict):
         props = node.get("properties", {})
@@ -101,6 +107,74 @@ def _collect(value, node, root, found, personal):
         found.add(value)
 
 
+# A plan is (keys, items): keys maps a property name to True (every string below it is personal)
+# or to the plan of its value; items is the plan of a list's items. Only the keys that can lead to
+# a personal value are in it, so a record is read along a few paths instead of walked whole.
+_EMPTY_PLAN = ({}, None)
+
+
+class _Recursive(Exception):
+    pass
+
+
+@lru_cache(maxsize=None)
+def _plan(kind: str):
+    """The kind's plan, or None for a recursive schema (then _collect walks it)."""
+    root = _schema(kind)
+    try:
+        return _compile(root, root, ())
+    except _Recursive:
+        return None
+
+
+def _compile(node: dict, root: dict, seen: tuple):
+    ref = node.get("$ref")
+    if ref in seen:  # a recursive $ref (none in our schemas): the plan would never end
+        raise _Recursive
+    seen = seen + (ref,) if ref else seen
+    node = _resolve(node, root)
+    keys = {}
+    for key, sub in node.get("properties", {}).items():
+        if key in NEEDLE_FIELDS and _resolve(sub, root).get("x-personal", False):
+            keys[key] = True
+        else:
+            plan = _compile(sub, root, seen)
+            if plan is not _EMPTY_PLAN:
+                keys[key] = plan
+    items = _compile(node["items"], root, seen) if isinstance(node.get("items"), dict) else None
+    if items is _EMPTY_PLAN:
+        items = None
+    return (keys, items) if keys or items else _EMPTY_PLAN
+
+
+def _gather(value, plan, found) -> None:
+    keys, items = plan
+    if isinstance(value, dict):
+        if keys:
+            for key, sub in keys.items():
+                child = value.get(key)
+                if child is None:
+                    continue
+                if sub is True:
+                    _all_strings(child, found)
+                else:
+                    _gather(child, sub, found)
+    elif isinstance(value, list) and items is not None:
+        for v in value:
+            _gather(v, items, found)
+
+
+def _all_strings(value, found) -> None:
+    if isinstance(value, str):
+        found.add(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _all_strings(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _all_strings(v, found)
+
+
 # ---------------------------------------------------------------- undoing what hides text
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
@@ -110,6 +184,9 @@ _X_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
 def normalize(text: str) -> str:
     """Undo JSON \\u escapes, HTML entities, URL encoding, full-width forms and zero-width characters."""
+    if ("\\" not in text and "&" not in text and "%" not in text and unicodedata.is_normalized("NFKC", text)
+            and not ZERO_WIDTH.search(text)):
+        return text  # nothing to undo (most values): every step below would leave it as it is
     for _ in range(3):  # nested encodings (an entity inside URL encoding inside JSON ...)
         before = text
         text = _U_ESCAPE.sub(lambda m: _unsurrogate(m.group(1)), text)
@@ -167,11 +244,13 @@ _LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}-[2-9][0-9]{6,7}(?![0-9])")
 
 class Needles:
     """The personal values to look for: digit values (ID numbers, phones) by exact digit run, the
-    others (names, addresses) by their first character, so only a few positions are checked."""
+    others (names, addresses) by set lookup of the text's substrings of their lengths at each place
+    where their first character occurs, so the cost does not grow with the number of values."""
 
     def __init__(self, values):
         self.digits: set[str] = set()
-        self.by_first: dict[str, list[str]] = {}
+        self.words: set[str] = set()
+        lengths: dict[str, set[int]] = {}
         for v in values:
             if len(v) < 2:
                 continue
@@ -179,10 +258,11 @@ class Needles:
                 self.digits.add(v.upper())
                 self.digits.add(v.replace("-", "").upper())
             else:
-                self.by_first.setdefault(v[0], []).append(v)
-        for lst in self.by_first.values():
-            lst.sort(key=len, reverse=True)
-        chars = "".join(sorted(self.by_first))
+                self.words.add(v)
+                lengths.setdefault(v[0], set()).add(len(v))
+        # longest first: at one place the longest value that starts there is the one reported
+        self.lengths = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
+        chars = "".join(sorted(self.lengths))
         self.first_re = re.compile("[" + re.escape(chars) + "]") if chars else None
 
     def find(self, text: str):
@@ -193,12 +273,12 @@ class Needles:
                 if run in self.digits or run.replace("-", "") in self.digits:
                     return m.start(), run
         if self.first_re is not None:
-            by_first = self.by_first
+            lengths, words = self.lengths, self.words
             for m in self.first_re.finditer(text):
                 i = m.start()
-                for v in by_first[text[i]]:
-                    if text.startswith(v, i):
-                        return i, v
+                for n in lengths[text[i]]:
+                    if text[i:i + n] in words:
+                        return i, text[i:i + n]
         return None
 
 
