@@ -62,6 +62,7 @@ class Result:
     site_dir: Path | None = None
     private_dir: Path | None = None
     forms: list = field(default_factory=list)
+    statuses: dict = field(default_factory=dict)  # application id -> Status
 
     @property
     def ok(self) -> bool:
@@ -104,9 +105,12 @@ def build(opts: Options) -> Result:
     year = pick_year(dataset, opts.year)
     t = time.perf_counter()
     sts, verify_problems = statuses(dataset)
+    result.statuses = sts
     result.problems = sorted(set(result.problems) | set(verify_problems))
+    result.timings["verify"] = time.perf_counter() - t
+    t = time.perf_counter()
     tables = statistics.compute_all(dataset, year, sts)
-    result.timings["derive"] = time.perf_counter() - t
+    result.timings["stats"] = time.perf_counter() - t
     out = opts.out
     result.site_dir = out / "site"
     result.private_dir = out / "private"
