@@ -375,7 +375,7 @@ def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
     statuses = {r.rel: status.Status(status.FILED, verified=True) for r in dataset.applications}
     if repo is None:
         for r in apps:
-            problems.append(Problem(r.path, dataset.line(r, "/approvals"), "/approvals", "approval-no-git",
+            problems.append(Problem(r.path, _approvals_line(dataset, r), "/approvals", "approval-no-git",
                                     "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
         return statuses, sorted(problems)
     prefix = _prefix(repo, data_dir)
@@ -418,6 +418,22 @@ def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
     finally:
         ctx.signers.gpg.close()
     return statuses, sorted(set(problems))
+
+
+_APPROVALS_KEY = re.compile(rb"(?m)^approvals:")
+
+
+def _approvals_line(dataset, r) -> int:
+    """The line of a record's approvals key: read off the text when the key is there exactly once
+    at column 0 (as every canonical file has it), else from the parsed file (dataset.line)."""
+    try:
+        raw = (dataset.root / r.rel).read_bytes()
+    except OSError:
+        raw = b""
+    hits = _APPROVALS_KEY.findall(raw, 0, len(raw)) if not raw.lstrip().startswith((b"{", b"---")) else []
+    if len(hits) == 1:
+        return raw.count(b"\n", 0, _APPROVALS_KEY.search(raw).start()) + 1
+    return dataset.line(r, "/approvals")
 
 
 def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
