@@ -133,3 +133,24 @@ def test_normalize_undoes_each_hiding():
     for hide in (fullwidth, zero_width, entities, u_escapes, urllib.parse.quote):
         assert privacy.normalize(hide(ID_NUMBER)) == ID_NUMBER
         assert privacy.normalize(hide(NAME)) == NAME
+
+
+def test_personal_values_plan_reads_what_the_schema_walk_reads():
+    """personal_values follows a plan compiled from the schemas; it must find exactly what walking
+    every record along its schema (_collect) finds, on the shipped sample and the test data."""
+    for root in (DATA, Path(__file__).parent.parent / "data"):
+        dataset = validate.load(root)
+        walked = set()
+        for rec in dataset.records:
+            if rec.data is not None and rec.kind in privacy.layout.KINDS:
+                schema = privacy._schema(rec.kind)
+                privacy._collect(rec.data, schema, schema, walked, False)
+        assert privacy.personal_values(dataset) == {privacy.normalize(v) for v in walked if len(v) >= 2}
+
+
+def test_needles_report_the_longest_value_at_the_first_place():
+    needles = privacy.Needles({"王建", "王建国", "人民路10号", "13941120000"})
+    assert needles.find("甲乙王建国丙") == (2, "王建国")
+    assert needles.find("住人民路10号，王建") == (1, "人民路10号")
+    assert needles.find("电话 1394112-0000") == (3, "1394112-0000")
+    assert needles.find("王小雨 王 建") is None
