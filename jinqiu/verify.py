@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -103,6 +105,23 @@ class Signers:
         self.reg = reg
         self.gpg = registry.GpgVerifier(reg.gpg_keys())
         self.memo: dict[str, tuple[registry.Key | None, str | None, str | None]] = {}
+        self.ssh: dict[tuple, tuple[str | None, str | None]] = {}  # (sig, payload, namespace) -> _ssh_check
+
+    def prefetch(self, items: list[tuple[bytes, bytes, str]]) -> None:
+        """Check many SSH signatures ahead, on every core when there are many (the checks are pure
+        CPU and hold the GIL); check() then answers from what was found."""
+        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and i not in self.ssh]
+        jobs = os.cpu_count() or 1
+        if jobs == 1 or len(items) < PARALLEL_SIGNATURES:
+            return
+        size = max(200, len(items) // (jobs * 4))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for chunk, found in zip(chunks, pool.map(_ssh_check_all, chunks)):
+                    self.ssh.update(zip(chunk, found))
+        except OSError:  # no processes to be had: check() does them one by one
+            pass
 
     def check(self, sig: bytes | None, payload: bytes, namespace: str = NAMESPACE_GIT):
         """(key, fingerprint, reason): key is the registered key that made a good signature;
@@ -111,9 +130,9 @@ class Signers:
             return None, None, "unsigned"
         try:
             if sig.lstrip().startswith(sshsig.BEGIN):
-                parsed = sshsig.parse(sig)
-                sshsig.verify(parsed, payload, namespace)
-                fpr = parsed.fingerprint
+                fpr, reason = self.ssh.get((sig, payload, namespace)) or _ssh_check(sig, payload, namespace)
+                if reason:
+                    return None, None, reason
             elif b"BEGIN PGP SIGNATURE" in sig:
                 try:
                     fpr = self.gpg.verify(sig, payload)
@@ -134,6 +153,23 @@ class Signers:
         if c.oid not in self.memo:
             self.memo[c.oid] = self.check(c.signature, c.payload)
         return self.memo[c.oid]
+
+
+PARALLEL_SIGNATURES = 2000  # fewer than this: not worth starting processes
+
+
+def _ssh_check(sig: bytes, payload: bytes, namespace: str) -> tuple[str | None, str | None]:
+    """(fingerprint of the key that made a good SSH signature, None) or (None, why it is not good)."""
+    try:
+        parsed = sshsig.parse(sig)
+        sshsig.verify(parsed, payload, namespace)
+        return parsed.fingerprint, None
+    except sshsig.SignatureError as exc:
+        return None, f"签名无效：{exc}"
+
+
+def _ssh_check_all(items):
+    return [_ssh_check(*i) for i in items]
 
 
 def _squash_hint(c: gitlog.Commit, reviewers_in_commit: set[str]) -> str:
@@ -164,6 +200,7 @@ class Context:
     forge_checker: object
     commits: dict = field(default_factory=dict)
     registry_commits: set = field(default_factory=set)
+    current: dict = field(default_factory=dict)  # record rel -> its current digest (each computed once)
 
 
 def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str]) -> None:
@@ -239,7 +276,7 @@ def _check_chain(ctx: Context, record, entries: list[Entry]) -> None:
     data = record.data
     app_unit = str(data.get("unit") or record.parts.get("unit", ""))
     end = registry.funding_level(app_unit, (data.get("aid") or {}).get("funding_unit"), ctx.units)
-    current = digest.of(data)
+    current = ctx.current.get(record.rel) or digest.of(data)
     worker_id = (data.get("worker") or {}).get("id_number")
     prev, rejected = 0, False
     for e in entries:
@@ -381,8 +418,9 @@ def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
     prefix = _prefix(repo, data_dir)
     history = gitlog.load(repo, prefix)
     strict = bool(roots)
+    current = {r.rel: digest.of(r.data) for r in dataset.applications}
     ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,
-                  {digest.of(r.data): r.rel for r in dataset.applications}, forge_checker)
+                  {d: rel for rel, d in current.items()}, forge_checker, current=current)
     try:
         if history is not None:
             ctx.registry_commits = {c for c, _ in history.changes.get(REGISTRY_REL, [])}
@@ -392,6 +430,9 @@ def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
         per_record = _locate(ctx, data_dir, apps)
         if history is not None:
             ctx.commits = history.commits({e.commit for entries in per_record.values() for e in entries if e.commit})
+        ctx.signers.prefetch([(str(e.data["signature"]).encode(), entry_payload(r.data.get("id", ""), e.data), NAMESPACE_ENTRY)
+                              for r in apps for e in per_record[r.rel]
+                              if e.commit and e.data.get("signature") and not isinstance(e.data.get("forge"), dict)])
         for r in apps:
             entries = per_record[r.rel]
             by_commit: dict[str, set] = {}
