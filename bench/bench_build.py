@@ -2,6 +2,8 @@
 
     python bench/bench_build.py [SIZES...] [--no-pdf] [--no-git] [--keep DIR] [--profile FILE]
 
+Each size runs in a fresh process (imports, jieba's dictionary and all, as `build.py build` does).
+
 Each size N is a sample tree with N // 3 applications a year for 3 years (jinqiu.sample.generate),
 committed to a fresh git repository (the reviewer registry in its own commit first, then the rest),
 so that verify finds every approval's commit and checks its detached TEST-key signature; --no-git
@@ -13,6 +15,7 @@ is "filed"). The figures are publish.build's own stage timings:
   mkdocs      mkdocs build                         scan    privacy scan of site/
   site        render + mkdocs + scan (what the issue bounds: ≤ 2× from 1,000 to 100,000)
   forms       HTML forms and pages per second      pdf     Chromium printing (unless --no-pdf)
+  build       the whole of publish.build           verified  applications with a verified approval
 """
 
 from __future__ import annotations
@@ -74,50 +77,71 @@ def pages_in(htmls) -> int:
     return sum(h.read_text(encoding="utf-8").count('<section class="page') for h in htmls)
 
 
+COLUMNS = ("N", "apps", "gen", "load+check", "verify", "stats", "render", "mkdocs", "scan", "site",
+           "forms", "pages", "pages/s", "pdf", "build", "verified")
+
+
+def run_one(n: int, args) -> None:
+    """Generate (or reuse) the tree for size n, build it once, print one row."""
+    publish.privacy.scan = scan_and_go_on
+    ctx = tempfile.TemporaryDirectory(prefix="jinqiu-bench-") if args.keep is None else None
+    root = Path(ctx.name) if ctx else args.keep / str(n)
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        t = time.perf_counter()
+        data = make_tree(root, n, not args.no_git)
+        gen = time.perf_counter() - t
+        opts = publish.Options(data=data, out=root / "out", today="2011-08-20", pdf=not args.no_pdf)
+        prof = cProfile.Profile() if args.profile else None
+        t = time.perf_counter()
+        if prof:
+            prof.enable()
+        result = publish.build(opts)
+        if prof:
+            prof.disable()
+            prof.dump_stats(args.profile)
+        total = time.perf_counter() - t
+        assert result.ok, (result.problems[:3], result.findings[:3])
+        tm = result.timings
+        pages = pages_in(result.forms)
+        site = tm["render"] + tm["mkdocs"] + tm["scan"]
+        verified = sum(1 for st in result.statuses.values() if st.proofs)
+        row = (n, len(result.statuses), gen, tm["load"], tm["verify"], tm["stats"], tm["render"], tm["mkdocs"],
+               tm["scan"], site, tm["forms_html"], pages, pages / tm["forms_html"], tm.get("forms_pdf", float("nan")),
+               total, verified)
+        print(" ".join(f"{v:>10.2f}" if isinstance(v, float) else f"{v:>10}" for v in row), flush=True)
+        for f in FINDINGS:
+            print(f"    scanner finding (not fatal in the bench): {f}", flush=True)
+    finally:
+        if ctx:
+            ctx.cleanup()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000, 100000])
     ap.add_argument("--no-pdf", action="store_true", help="HTML forms only")
     ap.add_argument("--no-git", action="store_true", help="build from a plain directory, not a git repository")
     ap.add_argument("--keep", type=Path, help="build under DIR/N and keep it; a later run reuses the tree")
-    ap.add_argument("--profile", type=Path, help="write cProfile stats of the build (last size) to this file")
+    ap.add_argument("--profile", type=Path, help="write cProfile stats of the build to this file (one size)")
+    ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one size, no header
     args = ap.parse_args(argv)
-    publish.privacy.scan = scan_and_go_on
-    print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; git: {not args.no_git}; pdf: {not args.no_pdf}")
-    cols = ("apps", "files", "gen", "load+check", "verify", "stats", "render", "mkdocs", "scan", "site",
-            "forms", "pages", "pages/s", "pdf", "verified")
-    print(" ".join(f"{c:>10}" for c in cols), flush=True)
-    for n in args.sizes:
-        ctx = tempfile.TemporaryDirectory(prefix="jinqiu-bench-") if args.keep is None else None
-        root = Path(ctx.name) if ctx else args.keep / str(n)
-        root.mkdir(parents=True, exist_ok=True)
-        try:
-            t = time.perf_counter()
-            data = make_tree(root, n, not args.no_git)
-            gen = time.perf_counter() - t
-            opts = publish.Options(data=data, out=root / "out", today="2011-08-20", pdf=not args.no_pdf)
-            FINDINGS.clear()
-            prof = cProfile.Profile() if args.profile else None
-            if prof:
-                prof.enable()
-            result = publish.build(opts)
-            if prof:
-                prof.disable()
-                prof.dump_stats(args.profile)
-            assert result.ok, (result.problems[:3], result.findings[:3])
-            tm = result.timings
-            pages = pages_in(result.forms)
-            site = tm["render"] + tm["mkdocs"] + tm["scan"]
-            verified = sum(1 for st in result.statuses.values() if st.proofs) if hasattr(result, "statuses") else -1
-            row = (n, sum(1 for _ in data.rglob("*.yaml")), gen, tm["load"], tm.get("verify", float("nan")),
-                   tm.get("stats", tm.get("derive", float("nan"))), tm["render"], tm["mkdocs"], tm["scan"], site,
-                   tm["forms_html"], pages, pages / tm["forms_html"], tm.get("forms_pdf", float("nan")), verified)
-            print(" ".join(f"{v:>10.2f}" if isinstance(v, float) else f"{v:>10}" for v in row), flush=True)
-            for f in FINDINGS:
-                print(f"    scanner finding (not fatal in the bench): {f}", flush=True)
-        finally:
-            if ctx:
-                ctx.cleanup()
+    if args.one or (args.profile and len(args.sizes) == 1):
+        for n in args.sizes:
+            run_one(n, args)
+        return 0
+    if args.profile:
+        ap.error("--profile takes one size")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
+          f"git repository: {'no' if args.no_git else 'yes'}; PDF: {'no' if args.no_pdf else 'yes'}; seconds")
+    print(" ".join(f"{c:>10}" for c in COLUMNS), flush=True)
+    flags = [f for f, on in (("--no-pdf", args.no_pdf), ("--no-git", args.no_git)) if on]
+    flags += ["--keep", str(args.keep)] if args.keep else []
+    for n in args.sizes:  # each size in a fresh process, as `build.py build` runs: imports and jieba's dictionary included
+        proc = subprocess.run([sys.executable, __file__, "--one", str(n), *flags])
+        if proc.returncode:
+            return proc.returncode
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 
