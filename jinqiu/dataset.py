@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -139,6 +139,9 @@ def read_one(root: Path, display_root: str, rel: str):
         return lines.get(pointer, 1)
 
     data, problems = yamlstrict.coerce(tree, layout.schema(kind), path, line_of)
+    # name the field by its label on the form, not by its place in the file
+    problems = [replace(p, message=p.message.replace(f"字段 {p.pointer or '/'}：", f"“{layout.label(kind, p.pointer)}”", 1))
+                for p in problems]
     return Record(kind, path, rel, data, parts), problems, line_of
 
 

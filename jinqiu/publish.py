@@ -123,7 +123,7 @@ def build(opts: Options) -> Result:
     shutil.copyfile(site.MKDOCS_YML, work / "mkdocs.yml")
     result.timings["render"] = time.perf_counter() - t
     t = time.perf_counter()
-    run_mkdocs(work / "mkdocs.yml", result.site_dir)
+    run_mkdocs(work / "mkdocs.yml", result.site_dir, search_words(dataset.units))
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
     result.findings = privacy.scan(result.site_dir, privacy.personal_values(dataset))
@@ -145,8 +145,22 @@ def build(opts: Options) -> Result:
     return result
 
 
-def run_mkdocs(config: Path, site_dir: Path) -> None:
-    """A strict mkdocs build in this process; any warning fails it."""
+def search_words(units: dict) -> list[str]:
+    """The distinctive part of each union's name as one word for the Chinese segmenter, so that
+    searching 中山区 finds 中山区总工会 (jieba alone splits it 中 / 山区): the name without 大连市
+    and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
+    words = set()
+    for unit in units.values():
+        short = unit.get("name", "").removeprefix("大连市")
+        for suffix in ("总工会", "工会"):
+            short = short.removesuffix(suffix)
+        if 2 <= len(short) <= 6:
+            words.add(short)
+    return sorted(words)
+
+
+def run_mkdocs(config: Path, site_dir: Path, words=()) -> None:
+    """A strict mkdocs build in this process; any warning fails it. words: terms the search index keeps whole."""
     from mkdocs.commands import build as mkbuild
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
@@ -156,6 +170,8 @@ def run_mkdocs(config: Path, site_dir: Path) -> None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
+        for word in words:
+            jieba.add_word(word)
     except ImportError:
         pass
     log = logging.getLogger("mkdocs")

@@ -14,8 +14,10 @@ def check_file(root: Path, display_root: str, rel: str) -> tuple[ds.Record, list
     record, problems, line_of = ds.read_one(root, display_root, rel)
     if record.data is None or record.kind not in ds.layout.KINDS:
         return record, problems
+    mistyped = {p.pointer for p in problems}  # the loader already said what is wrong with these
     for pointer, code, message in schemacheck.check(record.kind, record.data):
-        problems.append(Problem(record.path, line_of(pointer), pointer, code, message))
+        if not (code == "schema-type" and pointer in mistyped):
+            problems.append(Problem(record.path, line_of(pointer), pointer, code, message))
     for rule in rules.RECORD_RULES.get(record.kind, ()):
         for pointer, code, message, *severity in rule(record):
             problems.append(Problem(record.path, line_of(pointer), pointer, code, message, *(severity or [ERROR])))

@@ -636,7 +636,14 @@ def coerce(tree, schema: dict, path: str, line_of) -> tuple[object, list[Problem
     walker = _walker(schema)
     problems: list[Problem] = []
 
-    def walk(value, info, ptr):
+    def pointer(at) -> str:  # the path is kept as nested (parent, key) pairs until a message needs it
+        parts = []
+        while at:
+            at, key = at
+            parts.append(_esc(key) if isinstance(key, str) else str(key))
+        return "".join("/" + p for p in reversed(parts))
+
+    def walk(value, info, at):
         if info.has_conds:
             info = walker.resolve_conds(info, value)
         if isinstance(value, str):
@@ -648,6 +655,7 @@ def coerce(tree, schema: dict, path: str, line_of) -> tuple[object, list[Problem
                 return new
             kind = "number" if "number" in kinds else "integer" if "integer" in kinds else "boolean"
             expected = "；或".join(_KIND_ZH[k] for k in kinds)
+            ptr = pointer(at)
             try:
                 line = int(line_of(ptr))
             except Exception:
@@ -666,7 +674,7 @@ def coerce(tree, schema: dict, path: str, line_of) -> tuple[object, list[Problem
                 sub = walker.child(info, k)
                 if sub is None:
                     continue
-                nv = walk(v, sub, ptr + "/" + _esc(k))
+                nv = walk(v, sub, (at, k))
                 if nv is not v:
                     if out is None:
                         out = dict(value)
@@ -679,7 +687,7 @@ def coerce(tree, schema: dict, path: str, line_of) -> tuple[object, list[Problem
             sub = walker.info(sub)
             out = None
             for i, v in enumerate(value):
-                nv = walk(v, sub, f"{ptr}/{i}")
+                nv = walk(v, sub, (at, i))
                 if nv is not v:
                     if out is None:
                         out = list(value)
@@ -688,4 +696,4 @@ def coerce(tree, schema: dict, path: str, line_of) -> tuple[object, list[Problem
         return value
 
     root = walker.info(walker.expand([schema]))
-    return walk(tree, root, ""), problems
+    return walk(tree, root, ()), problems

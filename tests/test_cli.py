@@ -132,3 +132,15 @@ def test_every_command_has_help():
 def test_codeowners_is_up_to_date():
     code, out, err = run("codeowners", "--check", cwd=ROOT)
     assert code == 0, out + err
+
+
+def test_a_mistyped_number_is_named_by_its_label_once(base_data):
+    path = base_data / A4
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("household_size: 3", "household_size: ３").replace("amount: 800", "amount: 1_000"), encoding="utf-8")
+    code, out, _ = run("validate", "--data", str(base_data))
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "“家庭人口”应为整数" in lines[0] and "全角" in lines[0]
+    assert "“助学资金”应为数字" in lines[1] and "1_000" in lines[1]
