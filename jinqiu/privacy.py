@@ -303,6 +303,26 @@ def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
     return found
 
 
+def fixed_text(site: Path, dataset, sources=()) -> str:
+    """The text a site holds whatever the data: our templates and pages, the theme's assets, and the
+    published names of the unions and the campaign. A name that occurs in it (a child called 余天,
+    inside 剩余天数) cannot be told apart from it, so the scan cannot look for that name."""
+    parts = []
+    for folder in [*sources, site / "assets"]:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            parts.append(normalize(read_text(path)))
+    parts += [normalize(str(u.get("name", ""))) for u in dataset.units.values()]
+    for campaign in dataset.campaigns.values():
+        parts += [normalize(str(campaign.get(k, ""))) for k in ("title", "notice", "issuer", "receiver")]
+    return "\n".join(parts)
+
+
+def scannable(values, fixed: str) -> tuple[set[str], set[str]]:
+    """(values to look for, names and addresses that are part of the site's fixed text)."""
+    hidden = {v for v in values if not v[0].isdigit() and v in fixed}
+    return set(values) - hidden, hidden
+
+
 def scan(site: Path, values) -> list[Finding]:
     """Every file under site, read whole after undoing encodings: where personal data shows up."""
     needles = values if isinstance(values, Needles) else Needles(values)

@@ -62,6 +62,7 @@ class Result:
     site_dir: Path | None = None
     private_dir: Path | None = None
     forms: list = field(default_factory=list)
+    unscannable: set = field(default_factory=set)  # names that are part of the site's own text
     statuses: dict = field(default_factory=dict)  # application id -> Status
 
     @property
@@ -126,7 +127,9 @@ def build(opts: Options) -> Result:
     run_mkdocs(work / "mkdocs.yml", result.site_dir, search_words(dataset.units))
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
-    result.findings = privacy.scan(result.site_dir, privacy.personal_values(dataset))
+    values, result.unscannable = privacy.scannable(
+        privacy.personal_values(dataset), privacy.fixed_text(result.site_dir, dataset, (site.TEMPLATES / "site", site.SITE_SRC)))
+    result.findings = privacy.scan(result.site_dir, values)
     result.timings["scan"] = time.perf_counter() - t
     if result.findings:
         return result

@@ -154,3 +154,23 @@ def test_needles_report_the_longest_value_at_the_first_place():
     assert needles.find("住人民路10号，王建") == (1, "人民路10号")
     assert needles.find("电话 1394112-0000") == (3, "1394112-0000")
     assert needles.find("王小雨 王 建") is None
+
+
+def test_a_name_inside_the_sites_own_text_is_not_a_leak(tmp_path):
+    """A child called 余天 is inside 剩余天数 on every home page: it is set aside (and said), not a finding;
+    every other value is still looked for."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    path = next((data / "applications" / "2011").rglob("*.yaml"))
+    text = path.read_text(encoding="utf-8")
+    student = next(line.split(":", 1)[1].strip() for line in text.split("student:", 1)[1].splitlines() if "name:" in line)
+    path.write_text(text.replace(f"name: {student}", "name: 余天", 1), encoding="utf-8")
+    result = publish.build(publish.Options(data=data, out=tmp_path / "out", today="2011-08-20", forms=False))
+    assert result.findings == []
+    assert "余天" in result.unscannable
+    assert NAME not in result.unscannable and ADDRESS not in result.unscannable
+    # the scan itself still finds 余天 where it is not part of the fixed text
+    leak = tmp_path / "leak"
+    leak.mkdir()
+    (leak / "page.html").write_text("<p>受助学生：余天</p>", encoding="utf-8")
+    assert privacy.scan(leak, {"余天"})

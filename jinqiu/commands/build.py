@@ -6,7 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from .. import publish
+from .. import ids, publish
 from ..cli import UserError
 from ..problems import has_errors, report
 from .validate import add_data_argument, data_dir
@@ -59,6 +59,10 @@ def run(args, out, err) -> int:
         return 1
     for path in result.left_out:
         err.write(f"{path}:1: warning: 未通过校验，本次发布未纳入\n")
+    if result.unscannable:
+        shown = "、".join(sorted(ids.mask_name(v) for v in result.unscannable)[:5])
+        err.write(f"注意：{len(result.unscannable)} 个姓名或住址恰好是网站固定文字的一部分（{shown}），"
+                  "无法与固定文字区分，扫描时不查找它们；公开网站只读取标记为公开的字段。\n")
     if result.findings:
         for finding in result.findings:
             out.write(finding.text() + "\n")
