@@ -124,8 +124,18 @@ def _init(job):
 
 
 def _run_chunk(rels):
+    """Check a chunk in a worker; send back plain tuples, which cost a quarter of dataclasses to unpickle."""
     root, display_root, check_file = _job
-    return [check_file(root, display_root, rel) for rel in rels]
+    out = []
+    for rel in rels:
+        record, problems = check_file(root, display_root, rel)
+        out.append((record.kind, record.path, record.rel, record.data, record.parts,
+                    [astuple_problem(p) for p in problems]))
+    return out
+
+
+def astuple_problem(p):
+    return (p.path, p.line, p.pointer, p.code, p.message, p.severity)
 
 
 def check_all(root, display_root, rels, check_file, jobs: int | None = None):
@@ -137,7 +147,11 @@ def check_all(root, display_root, rels, check_file, jobs: int | None = None):
     chunks = [rels[i:i + size] for i in range(0, len(rels), size)]
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs, initializer=_init, initargs=((root, display_root, check_file),)) as pool:
+        from .dataset import Record
+        from .problems import Problem
+
         results = []
         for part in pool.imap(_run_chunk, chunks):
-            results.extend(part)
+            results.extend((Record(kind, path, rel, data, parts), [Problem(*p) for p in problems])
+                           for kind, path, rel, data, parts, problems in part)
     return results
