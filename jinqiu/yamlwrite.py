@@ -76,7 +76,9 @@ def ordered(value, node: dict, root: dict):
     if isinstance(value, dict):
         props = node.get("properties", {})
         extra = node.get("additionalProperties") if isinstance(node.get("additionalProperties"), dict) else {}
-        keys = [k for k in props if k in value] + sorted(k for k in value if k not in props)
+        # then keys the schema names in propertyNames' enum (学历 in their order), then the rest sorted
+        named = [k for k in (node.get("propertyNames") or {}).get("enum", []) if k in value and k not in props]
+        keys = [k for k in props if k in value] + named + sorted(k for k in value if k not in props and k not in named)
         return {k: ordered(value[k], props.get(k, extra), root) for k in keys}
     if isinstance(value, list):
         return [ordered(v, node.get("items", {}), root) for v in value]
