@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # command name -> module in jinqiu.commands; each module has HELP, add_arguments(parser) and
@@ -57,6 +58,9 @@ def main(argv=None, out=None, err=None) -> int:
     except KeyboardInterrupt:
         err.write("已中断。\n")
         return 130
+    except BrokenPipeError:  # the output went to a command that stopped reading (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except UserError as exc:
         err.write(f"错误：{exc}\n")
         return 2

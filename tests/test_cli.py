@@ -144,3 +144,13 @@ def test_a_mistyped_number_is_named_by_its_label_once(base_data):
     assert len(lines) == 2, lines
     assert "“家庭人口”应为整数" in lines[0] and "全角" in lines[0]
     assert "“助学资金”应为数字" in lines[1] and "1_000" in lines[1]
+
+
+def test_output_cut_short_by_a_pipe_is_no_traceback(base_data):
+    _break_id(base_data)
+    text = (base_data / A4).read_text(encoding="utf-8")
+    for i in range(2, 400):  # far more output than a pipe holds
+        (base_data / A4).with_name(f"2011-dl-jx-0001-{i:03d}.yaml").write_text(text, encoding="utf-8")
+    proc = subprocess.run(f'{sys.executable} {ROOT / "build.py"} validate --data {base_data} | head -c 1',
+                          shell=True, capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr
