@@ -54,23 +54,22 @@ class Dataset:
     def reports(self) -> list[Record]:
         return self.of("report")
 
-    @cached_property
-    def units(self) -> dict[str, dict]:
+    def _by_id(self, kind: str) -> dict[str, dict]:
+        """The entries of a list file (units.yaml, reviewers.yaml) by id; the first of a duplicate wins."""
         out = {}
-        for r in self.of("units"):
-            for u in r.data.get("units", []):
-                if isinstance(u, dict) and isinstance(u.get("id"), str):
-                    out.setdefault(u["id"], u)
+        for r in self.of(kind):
+            for entry in r.data.get(kind, []):
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                    out.setdefault(entry["id"], entry)
         return out
 
     @cached_property
+    def units(self) -> dict[str, dict]:
+        return self._by_id("units")
+
+    @cached_property
     def reviewers(self) -> dict[str, dict]:
-        out = {}
-        for r in self.of("reviewers"):
-            for v in r.data.get("reviewers", []):
-                if isinstance(v, dict) and isinstance(v.get("id"), str):
-                    out.setdefault(v["id"], v)
-        return out
+        return self._by_id("reviewers")
 
     @cached_property
     def campaigns(self) -> dict[int, dict]:
