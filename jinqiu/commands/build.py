@@ -23,6 +23,7 @@ def add_arguments(p) -> None:
     p.add_argument("--allow-invalid", action="store_true", help="数据有错误时仍然生成，未通过校验的记录不纳入")
     p.add_argument("--no-forms", action="store_true", help="不生成打印表格")
     p.add_argument("--no-pdf", action="store_true", help="只生成 HTML 表格，不生成 PDF")
+    p.add_argument("--no-cache", action="store_true", help="不使用缓存：每份表格都重新打印")
 
 
 def _iso(text: str, what: str) -> str:
@@ -39,7 +40,8 @@ def run(args, out, err) -> int:
     root = data_dir(args)
     today = _iso(args.today, "--today") if args.today else date.today().isoformat()
     opts = publish.Options(data=root, out=Path(args.out), today=today, allow_invalid=args.allow_invalid,
-                           pdf=not args.no_pdf, forms=not args.no_forms, year=args.year)
+                           pdf=not args.no_pdf, forms=not args.no_forms, year=args.year,
+                           cache=not args.no_cache)
     try:
         if args.as_of:
             with publish.temp_dir() as tmp:
@@ -68,5 +70,9 @@ def run(args, out, err) -> int:
             out.write(finding.text() + "\n")
         err.write(f"公开网站中发现 {len(result.findings)} 处个人信息，构建失败；不要发布 {result.site_dir}。\n")
         return 1
-    err.write(f"网站：{result.site_dir}  表格：{result.private_dir / 'forms'}（{len(result.forms)} 个工会）\n")
+    printed = result.printed
+    if printed is not None and printed.cache_refused:
+        err.write(f"注意：打印缓存不可用（{printed.cache_refused}），每份表格都已重新打印。\n")
+    pdfs = f"，PDF {printed.pages} 页：新打印 {printed.printed} 份，{printed.reused} 份未改动沿用" if printed else ""
+    err.write(f"网站：{result.site_dir}  表格：{result.private_dir / 'forms'}（{len(result.forms)} 个工会{pdfs}）\n")
     return 1 if has_errors(result.problems) else 0  # an approval that fails verify does not count, and says so
