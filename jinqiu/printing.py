@@ -8,16 +8,19 @@ a job is kept in the cache under the digest of its own bytes, and an index (JSON
 of which job holds each key. Bundles are put together from those pages (pikepdf), so a form that
 did not change is never printed again, and each is printed once however many bundles hold it.
 
-The cache is the user's ($XDG_CACHE_HOME/jinqiu/forms, or --forms-cache), never a folder inside a
-git work tree or the data directory (a file there could come from whoever can commit): such a
-place is refused and every form printed afresh. A job's PDF is used only if its bytes still have
-the digest it is named by; an index entry that does not hold is ignored; either way the form is
-printed again. The cache can make printing faster, never change what is printed.
+The cache is the user's ($XDG_CACHE_HOME/jinqiu/forms), never a folder inside a git work tree or
+the data or output directory (a file there could come from whoever can commit): such a place is
+refused and every form printed afresh. The index is JSON (never pickle) carrying an HMAC made with
+the user's cache secret (jinqiu.cache); a job's PDF is used only if its bytes still have the digest
+it is named by and the page the index names is in it. An index that fails its HMAC, or an entry or
+a job that does not hold, is ignored and the forms printed again: the cache can make printing
+faster, never change what is printed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -30,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import browser, forms as fm
+from . import browser, cache as caches, forms as fm
 
 FORMAT = "jinqiu-forms-1"
 JOB_PAGES = 100  # forms to one print job
@@ -49,10 +52,7 @@ class PrintError(Exception):
 
 
 def user_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    if not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "jinqiu" / "forms"
+    return caches.user_cache_home() / "forms"
 
 
 def refused(place: Path, untrusted: tuple[Path, ...] = ()) -> str | None:
@@ -62,16 +62,7 @@ def refused(place: Path, untrusted: tuple[Path, ...] = ()) -> str | None:
     for root in untrusted:
         if place.is_relative_to(Path(os.path.abspath(root))):
             return f"{place} 在数据或输出目录之内"
-    probe = place
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    try:
-        proc = subprocess.run(["git", "-C", str(probe), "rev-parse", "--is-inside-work-tree"],
-                              capture_output=True, text=True, env=env)
-    except OSError:
-        return None
-    if proc.stdout.strip() == "true":
+    if caches.in_work_tree(place):
         return f"{place} 在 git 工作区之内"
     return None
 
@@ -123,16 +114,31 @@ class Cache:
         self._pdfs: dict = {}  # job digest -> its pikepdf.Pdf, or None when it does not hold
         self._lock = threading.Lock()
         self.today = int(time.time() // 86400)
+        self.secret = caches._secret() if self._tmp is None else b"this run only"
+        doc = None
         try:
-            doc = json.loads(self.index_path.read_text(encoding="utf-8"))
+            mac, _, body = self.index_path.read_bytes().partition(b"\n")
+            if self.secret and hmac.compare_digest(mac, self._mac(body)):
+                doc = json.loads(body)
         except (OSError, ValueError, RecursionError):
-            doc = None
+            pass
         if isinstance(doc, dict) and doc.get("format") == FORMAT and isinstance(doc.get("entries"), dict):
             for key, entry in doc["entries"].items():
                 if (isinstance(key, str) and _HEX.fullmatch(key) and isinstance(entry, list) and len(entry) == 3
                         and isinstance(entry[0], str) and _HEX.fullmatch(entry[0])
                         and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in entry[1:])):
                     self.entries[key] = entry
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self.secret, body, hashlib.sha256).hexdigest().encode()
+
+    def write_index(self, entries: dict) -> None:
+        if not self.secret:
+            return
+        body = json.dumps({"format": FORMAT, "entries": entries}, separators=(",", ":")).encode()
+        tmp = self.index_path.with_name(f"index.{os.getpid()}.tmp")
+        tmp.write_bytes(self._mac(body) + b"\n" + body)
+        os.replace(tmp, self.index_path)
 
     def job_path(self, digest: str) -> Path:
         return self.jobs / f"{digest}.pdf"
@@ -179,9 +185,7 @@ class Cache:
         """Write the index (entries used in the last KEEP_DAYS days) and drop jobs no entry uses."""
         keep = {k: e for k, e in self.entries.items() if self.today - e[2] <= KEEP_DAYS}
         try:
-            tmp = self.index_path.with_name(f"index.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"format": FORMAT, "entries": keep}, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self.index_path)
+            self.write_index(keep)
             used = {e[0] for e in keep.values()}
             for path in self.jobs.glob("*.pdf"):
                 if path.stem not in used and time.time() - path.stat().st_mtime > 3600:

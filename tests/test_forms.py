@@ -160,19 +160,26 @@ def test_cache_reprints_only_a_changed_form(printed, tmp_path):
             assert differ == [], uid
 
 
-def _plant(cache: Path, into: Path) -> Path:
+def index_of(cache: Path) -> dict:
+    return json.loads((cache / "index.json").read_bytes().partition(b"\n")[2])["entries"]
+
+
+def _plant(cache: Path, into: Path, sign: bool = True) -> Path:
     """A copy of a good cache whose index points each form at another page of the same print job:
-    what someone who can commit would plant to change what is printed."""
+    what someone who can commit would plant to change what is printed; sign: with a good HMAC (as
+    if the attacker had this user's secret)."""
     planted = into / "jinqiu" / "forms"
     shutil.copytree(cache, planted)
-    index = json.loads((planted / "index.json").read_text(encoding="utf-8"))
+    entries = index_of(cache)
     pages: dict = {}
-    for entry in index["entries"].values():
+    for entry in entries.values():
         pages.setdefault(entry[0], []).append(entry[1])
-    for entry in index["entries"].values():
-        count = max(pages[entry[0]]) + 1
-        entry[1] = count - 1 - entry[1]  # the job's pages in reverse
-    (planted / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    for entry in entries.values():
+        entry[1] = max(pages[entry[0]]) - entry[1]  # the job's pages in reverse
+    if sign:
+        printing.Cache(planted).write_index(entries)
+    else:
+        (planted / "index.json").write_text(json.dumps({"format": printing.FORMAT, "entries": entries}), encoding="utf-8")
     return planted
 
 
@@ -182,7 +189,7 @@ def test_a_cache_planted_in_the_work_tree_is_not_trusted(printed, tmp_path):
     repo.mkdir()
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     planted = _plant(cache, repo / ".cache")
-    # used from outside a work tree, the planted cache would change what is printed...
+    # used from outside a work tree, such a cache (with a good HMAC) would change what is printed...
     elsewhere = _plant(cache, tmp_path / "home")
     fooled = printing.bundle_pdfs(rendered, tmp_path / "fooled", cache_dir=elsewhere)
     assert fooled.printed == 0 and pages_of(bundle(fooled, "dl-zs-0001")) != pages_of(bundle(report, "dl-zs-0001"))
@@ -194,14 +201,25 @@ def test_a_cache_planted_in_the_work_tree_is_not_trusted(printed, tmp_path):
         assert pages_of(bundle(got, uid)) == pages_of(bundle(report, uid)), uid
     # and nothing was written into it
     assert sorted(p.name for p in (planted / "jobs").iterdir()) == sorted(p.name for p in (elsewhere / "jobs").iterdir())
+    # the data and output directories are refused too, in git or not
+    inside = printing.bundle_pdfs(rendered, tmp_path / "o2", cache_dir=tmp_path / "o2" / "c", untrusted=(tmp_path / "o2",))
+    assert inside.cache_refused and inside.printed == report.printed + report.reused
+
+
+def test_an_index_without_a_good_hmac_is_ignored(printed, tmp_path):
+    rendered, _, report, cache = printed
+    forged = _plant(cache, tmp_path / "home", sign=False)
+    got = printing.bundle_pdfs(rendered, tmp_path / "out", cache_dir=forged)
+    assert got.reused == 0 and got.printed == report.printed + report.reused
+    for uid in ALL_UNIONS:
+        assert pages_of(bundle(got, uid)) == pages_of(bundle(report, uid)), uid
 
 
 def test_a_job_whose_bytes_changed_is_printed_again(printed, tmp_path):
     rendered, _, report, cache = printed
     mine = tmp_path / "cache"
     shutil.copytree(cache, mine)
-    index = json.loads((mine / "index.json").read_text(encoding="utf-8"))["entries"]
-    counts = Counter(entry[0] for entry in index.values())
+    counts = Counter(entry[0] for entry in index_of(mine).values())
     job = mine / "jobs" / f"{max(counts, key=counts.get)}.pdf"  # one of the first run's jobs
     job.write_bytes(job.read_bytes() + b"\n% changed\n")  # still a good PDF, but not the one the index names
     got = printing.bundle_pdfs(rendered, tmp_path / "out", cache_dir=mine)
