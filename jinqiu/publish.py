@@ -194,9 +194,7 @@ def search_words(units: dict) -> list[str]:
     and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
     words = set()
     for unit in units.values():
-        short = unit.get("name", "").removeprefix("大连市")
-        for suffix in ("总工会", "工会"):
-            short = short.removesuffix(suffix)
+        short = site.short_name(unit.get("name", ""))
         if 2 <= len(short) <= 6:
             words.add(short)
     words.add("附件3")  # the statistics table's name in the notice: one word, so that searching it finds the table

@@ -49,6 +49,15 @@ STAGES = [
 FORM_LABELS = {"new": "当年考入大学（附件1）", "continuing": "大学在读（附件2）", "local": "各级工会自行资助"}
 
 
+def short_name(name: str) -> str:
+    """The distinctive part of a union's name, as people search for it: without 大连市 and its
+    总工会 or 工会 ending (大连市中山区总工会 -> 中山区)."""
+    short = name.removeprefix("大连市")
+    for suffix in ("总工会", "工会"):
+        short = short.removesuffix(suffix)
+    return short
+
+
 def stage_of(s: st.Status) -> str:
     """One of STAGES' keys for a status."""
     if s.state == st.PAID:
@@ -417,6 +426,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["fmt"] = stats.fmt
     env.filters["cn_date"] = _cn_date
+    env.filters["short_name"] = short_name
     return env
 
 
