@@ -427,7 +427,8 @@ def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forg
     day = str(payload.get("review", {}).get("submitted_at") or dt.date.today().isoformat())[:10]
     files, refusals = {}, []
     for r in records:
-        entry = {"level": reviewer["level"], "decision": "approve", "opinion": str(payload["review"].get("body") or "同意"),
+        body = payload["review"].get("body") or payload["review"].get("content")
+        entry = {"level": reviewer["level"], "decision": "approve", "opinion": str(body or "同意").strip() or "同意",
                  "reviewer": rid, "date": day, "digest": digest.of(r.data), "forge": f}
         existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
         new = Entry(len(existing), entry, "")

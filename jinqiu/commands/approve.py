@@ -80,8 +80,11 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
     reviewer = reg.reviewers[key.reviewer]
     if args.unit and args.unit not in dataset.units:
         raise UserError(f"工会编号 {args.unit} 不在 units.yaml 中")
-    statuses, _ = verify.run(None, root, display_root=args.data, dataset=dataset, use_cache=True,
-                             forge_checker=forge.checker_from_env(os.environ))
+    try:
+        checker = forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError as exc:
+        raise UserError(str(exc)) from None
+    statuses, _ = verify.run(None, root, display_root=args.data, dataset=dataset, use_cache=True, forge_checker=checker)
     plan = approve.pending_for(dataset, reviewer, args.unit, statuses)
     level = reviewer["level"]
     where = f"{args.unit} 及其下级工会" if args.unit else f"{reviewer['unit']} 负责的工会"
@@ -149,8 +152,12 @@ def _forge(args, repo, root, dataset, out, err) -> int:
     except (OSError, ValueError) as exc:
         raise UserError(f"读不了事件文件 {args.forge_review}：{exc}") from None
     changed = [line for line in os.environ.get("JINQIU_CHANGED_FILES", "").splitlines() if line.strip()]
+    if not isinstance(payload, dict):
+        raise UserError(f"事件文件 {args.forge_review} 不是平台的事件（JSON 对象）")
     try:
         oid, n = approve.record_forge_review(repo, root, dataset, payload, forge.forge_name(os.environ), changed)
+    except forge.ForgeConfigError as exc:
+        raise UserError(str(exc)) from None
     except approve.ApproveError as exc:
         err.write(f"错误：{exc}\n")
         return 1
