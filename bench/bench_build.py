@@ -1,8 +1,13 @@
 """Time `build.py build` (publish.build) for 1,000 / 10,000 / 100,000 applications in all.
 
-    python bench/bench_build.py [SIZES...] [--no-pdf] [--no-git] [--keep DIR] [--profile FILE]
+    python bench/bench_build.py [--sizes 1000,10000,100000] [--no-pdf] [--no-git] [--warm]
+                                [--keep DIR] [--profile FILE]
 
-Each size runs in a fresh process (imports, jieba's dictionary and all, as `build.py build` does).
+Each build runs in a fresh process (imports, jieba's dictionary and all, as `build.py build` does);
+its peak RSS is that process's ru_maxrss (os.wait4), the largest of it and the processes it waited
+for (validate's worker pool; Chromium is not counted). Each size has a cache directory of its own
+($XDG_CACHE_HOME), empty for the first build; --warm builds a second time in a new process with
+nothing changed (the row marked "warm").
 
 Each size N is a sample tree with N // 3 applications a year for 3 years (jinqiu.sample.generate),
 committed to a fresh git repository (the reviewer registry in its own commit first, then the rest),
@@ -16,6 +21,7 @@ is "filed"). The figures are publish.build's own stage timings:
   site        render + mkdocs + scan (what the issue bounds: ≤ 2× from 1,000 to 100,000)
   forms       HTML forms and pages per second      pdf     Chromium printing (unless --no-pdf)
   build       the whole of publish.build           verified  applications with a verified approval
+  printed     forms Chromium printed (the rest came from the cache)    rss  peak RSS, MB
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,16 +85,16 @@ def pages_in(htmls) -> int:
 
 
 COLUMNS = ("N", "apps", "gen", "load+check", "verify", "stats", "render", "mkdocs", "scan", "site",
-           "forms", "pages", "pages/s", "pdf", "build", "verified")
+           "forms", "pdf pages", "printed", "pdf", "pages/s", "build", "verified", "rss MB")
 
 
 def run_one(n: int, args) -> None:
-    """Generate (or reuse) the tree for size n, build it once, print one row."""
+    """Generate (or reuse) the tree for size n under args.root, build it once, print one row
+    (without its last column, the peak RSS, which the parent adds)."""
     publish.privacy.scan = scan_and_go_on
-    ctx = tempfile.TemporaryDirectory(prefix="jinqiu-bench-") if args.keep is None else None
-    root = Path(ctx.name) if ctx else args.keep / str(n)
+    root = args.root
     root.mkdir(parents=True, exist_ok=True)
-    try:
+    if True:
         t = time.perf_counter()
         data = make_tree(root, n, not args.no_git)
         gen = time.perf_counter() - t
@@ -103,44 +110,62 @@ def run_one(n: int, args) -> None:
         total = time.perf_counter() - t
         assert result.ok, (result.problems[:3], result.findings[:3])
         tm = result.timings
-        pages = pages_in(result.forms)
         site = tm["render"] + tm["mkdocs"] + tm["scan"]
         verified = sum(1 for st in result.statuses.values() if st.proofs)
-        row = (n, len(result.statuses), gen, tm["load"], tm["verify"], tm["stats"], tm["render"], tm["mkdocs"],
-               tm["scan"], site, tm["forms_html"], pages, pages / tm["forms_html"], tm.get("forms_pdf", float("nan")),
-               total, verified)
-        print(" ".join(f"{v:>10.2f}" if isinstance(v, float) else f"{v:>10}" for v in row), flush=True)
+        printed = result.printed
+        pdf = tm.get("forms_pdf", float("nan"))
+        pages = printed.pages if printed else 0
+        row = (f"{n}{' warm' if args.warm_run else ''}", len(result.statuses), gen, tm["load"], tm["verify"], tm["stats"],
+               tm["render"], tm["mkdocs"], tm["scan"], site, tm.get("forms_html", float("nan")), pages,
+               printed.printed if printed else 0, pdf, (printed.printed / pdf) if printed else float("nan"), total, verified)
+        print(" ".join(f"{v:>10.2f}" if isinstance(v, float) else f"{v:>10}" for v in row), end="", flush=True)
         for f in FINDINGS:
-            print(f"    scanner finding (not fatal in the bench): {f}", flush=True)
-    finally:
-        if ctx:
-            ctx.cleanup()
+            print(f"\n    scanner finding (not fatal in the bench): {f}", end="", flush=True)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000, 100000])
+    ap.add_argument("sizes", nargs="*", type=int, help="sizes (also --sizes)")
+    ap.add_argument("--sizes", dest="size_list", metavar="N,N,...", default="1000,10000,100000",
+                    help="applications in all, comma-separated (default 1000,10000,100000)")
+    ap.add_argument("--warm", action="store_true", help="build each size a second time, nothing changed")
     ap.add_argument("--no-pdf", action="store_true", help="HTML forms only")
     ap.add_argument("--no-git", action="store_true", help="build from a plain directory, not a git repository")
     ap.add_argument("--keep", type=Path, help="build under DIR/N and keep it; a later run reuses the tree")
     ap.add_argument("--profile", type=Path, help="write cProfile stats of the build to this file (one size)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one size, no header
+    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)  # the child's tree
+    ap.add_argument("--warm-run", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.one or (args.profile and len(args.sizes) == 1):
-        for n in args.sizes:
-            run_one(n, args)
+    args.sizes = args.sizes or [int(x) for x in args.size_list.split(",") if x.strip()]
+    if args.one:
+        run_one(args.sizes[0], args)
         return 0
-    if args.profile:
+    if args.profile and len(args.sizes) != 1:
         ap.error("--profile takes one size")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
           f"git repository: {'no' if args.no_git else 'yes'}; PDF: {'no' if args.no_pdf else 'yes'}; seconds")
     print(" ".join(f"{c:>10}" for c in COLUMNS), flush=True)
     flags = [f for f, on in (("--no-pdf", args.no_pdf), ("--no-git", args.no_git)) if on]
-    flags += ["--keep", str(args.keep)] if args.keep else []
-    for n in args.sizes:  # each size in a fresh process, as `build.py build` runs: imports and jieba's dictionary included
-        proc = subprocess.run([sys.executable, __file__, "--one", str(n), *flags])
-        if proc.returncode:
-            return proc.returncode
+    flags += ["--profile", str(args.profile)] if args.profile else []
+    for n in args.sizes:  # each build in a fresh process, as `build.py build` runs: imports and jieba's dictionary included
+        tmp = tempfile.mkdtemp(prefix="jinqiu-bench-") if args.keep is None else None
+        root = Path(tmp) / "tree" if tmp else args.keep / str(n)
+        caches = Path(tmp) / "cache" if tmp else args.keep / f"{n}-cache"  # outside the tree's work tree
+        env = dict(os.environ, XDG_CACHE_HOME=str(caches))
+        shutil.rmtree(caches, ignore_errors=True)
+        try:
+            for warm in ([False, True] if args.warm else [False]):
+                cmd = [sys.executable, __file__, "--one", str(n), "--root", str(root), *flags] + (["--warm-run"] if warm else [])
+                proc = subprocess.Popen(cmd, env=env)
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                if proc.returncode:
+                    return proc.returncode
+                print(f" {usage.ru_maxrss / 1024:>10.0f}", flush=True)
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
