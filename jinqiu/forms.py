@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -100,13 +101,20 @@ TOC_PAGE = 38
 
 @dataclass
 class Forms:
-    """Every form of one year, rendered once: each union's own pages, and the union tree."""
+    """Every form of one year: how many each union has, the union tree, and each union's pages
+    rendered when asked for (one union's at a time: 100,000 rendered forms would not fit the
+    memory the build is allowed)."""
 
     year: int
     names: dict[str, str]
     order: list[str]  # every union, depth first from the top, each union's children by code
     children: dict[str, list[str]]
-    pages: dict[str, list[str]] = field(default_factory=dict)  # union -> its own forms' HTML, in order
+    counts: dict[str, int]  # union -> how many forms of its own (附件3 and applications)
+    render_union: Callable[[str], list[str]] = field(repr=False)
+
+    def pages(self, uid: str) -> list[str]:
+        """A union's own forms as HTML pages, in order: its 附件3, then its applications by number."""
+        return self.render_union(uid)
 
     def members(self, uid: str) -> list[str]:
         """The unions a bundle holds: uid, then every union below it, depth first by code."""
@@ -132,7 +140,7 @@ class Forms:
         for n, member in enumerate(self.members(uid), 1):
             for child in self.children.get(member, []):
                 depth.setdefault(child, depth[member] + 1)
-            count = len(self.pages.get(member, []))
+            count = self.counts.get(member, 0)
             rows.append({"n": n, "uid": member, "name": self.names.get(member, member), "depth": depth.get(member, 0),
                          "count": count, "page": page if count else None})
             page += count
@@ -175,8 +183,8 @@ def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None
             by_unit.setdefault(rec.data["unit"], []).append(rec.data)
     as_of = dataset.campaigns[year]["statistics_as_of"]
     order, children = _tree(units)
-    forms = Forms(year, {uid: u.get("name", uid) for uid, u in units.items()}, order, children)
-    for uid in order:
+
+    def render_union(uid: str) -> list[str]:
         pages = []
         if uid in tables:
             report = reports.get(uid, {})
@@ -184,8 +192,10 @@ def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None
                                            filled_by=report.get("filled_by", ""), phone=report.get("phone", "")))
         for record in sorted(by_unit.get(uid, []), key=lambda r: r["id"]):
             pages.append(page_app.render(**application_context(record, units, reviewers, statuses[record["id"]], proofs)))
-        forms.pages[uid] = pages
-    return forms
+        return pages
+
+    counts = {uid: (uid in tables) + len(by_unit.get(uid, [])) for uid in order}
+    return Forms(year, {uid: u.get("name", uid) for uid, u in units.items()}, order, children, counts, render_union)
 
 
 def cover(forms: Forms, uid: str, links: bool = False) -> list[str]:
@@ -212,7 +222,7 @@ def write_html(forms: Forms, out: Path) -> list[Path]:
     written = []
     for uid in sorted(forms.order):
         path = out / f"{uid}.html"
-        path.write_text(shell(forms.names.get(uid, uid), cover(forms, uid, links=True) + forms.pages[uid]), encoding="utf-8")
+        path.write_text(shell(forms.names.get(uid, uid), cover(forms, uid, links=True) + forms.pages(uid)), encoding="utf-8")
         written.append(path)
     return written
 

@@ -262,14 +262,17 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
     report.cache = str(use) if use else None
     try:
         base = base_key(browser.version())
-        covers = {uid: fm.cover(forms, uid) for uid in forms.order}
-        keys: dict[str, str] = {}  # page HTML -> key, for every page of every bundle
+        # each union's cover and own pages by key (a union's pages are rendered here one union at a
+        # time, and kept only while the cache does not have them)
+        covers: dict[str, list[str]] = {}
+        own: dict[str, list[str]] = {}
         pending: dict[str, str] = {}  # key -> page HTML, for those the cache does not have
-        for html in _all_pages(forms, covers):
-            if html not in keys:
-                key = keys[html] = page_key(base, html)
-                if cache.find(key) is None:
-                    pending[key] = html
+        for uid in forms.order:
+            for into, pages in ((covers, fm.cover(forms, uid)), (own, forms.pages(uid))):
+                into[uid] = [page_key(base, html) for html in pages]
+                for key, html in zip(into[uid], pages):
+                    if key not in pending and cache.find(key) is None:
+                        pending[key] = html
         report.timings["keys"] = time.perf_counter() - t
         t = time.perf_counter()
         items = list(pending.items())
@@ -277,13 +280,13 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
         if items:
             print_jobs([items[i:i + size] for i in range(0, len(items), size)], cache, workers)
         report.printed = len(items)
-        report.reused = len(keys) - len(items)
+        report.reused = len({key for keys in (*covers.values(), *own.values()) for key in keys}) - len(items)
         report.timings["print"] = time.perf_counter() - t
         t = time.perf_counter()
         out.mkdir(parents=True, exist_ok=True)
         for uid in forms.order:
             path = out / f"{uid}.pdf"
-            report.pages += _assemble(forms, uid, covers[uid], keys, cache, path)
+            report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
             report.pdfs.append(path)
         report.timings["assemble"] = time.perf_counter() - t
         cache.save()
@@ -294,13 +297,8 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
     return report
 
 
-def _all_pages(forms: fm.Forms, covers: dict):
-    for uid in forms.order:
-        yield from covers[uid]
-        yield from forms.pages[uid]
-
-
-def _assemble(forms: fm.Forms, uid: str, cover: list[str], keys: dict, cache: Cache, path: Path) -> int:
+def _assemble(forms: fm.Forms, uid: str, cover: list[str], own: dict, cache: Cache, path: Path) -> int:
+    """uid's bundle from the printed pages (by key): cover, then the forms of each member union."""
     import pikepdf
 
     pdf = pikepdf.new()
@@ -309,9 +307,9 @@ def _assemble(forms: fm.Forms, uid: str, cover: list[str], keys: dict, cache: Ca
     for member, row in zip(forms.members(uid), forms.contents(uid)):
         if row["count"]:
             marks.append((row["name"], row["depth"], len(pages)))
-        pages.extend(forms.pages[member])
-    for html in pages:
-        page = cache.find(keys[html])
+        pages.extend(own[member])
+    for key in pages:
+        page = cache.find(key)
         if page is None:
             raise PrintError(f"打印缓存中找不到刚打印的页（{cache.dir}）")
         pdf.pages.append(page)

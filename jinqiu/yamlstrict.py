@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from sys import intern
 
 import yaml
 from yaml.events import (
@@ -60,6 +61,7 @@ __all__ = ["YamlError", "MAX_BYTES", "MAX_DEPTH", "load", "coerce"]
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 20
+SHARED_TEXT = 10  # values this short (性别, 学历, dates, codes) are kept once however many records hold them
 
 
 class YamlError(Exception):
@@ -209,7 +211,7 @@ def _build(data: bytes, path: str, lines: bool, max_depth: int):
                 _refuse_props(ev, path)
             if is_map:
                 if key is None:
-                    key = ev.value
+                    key = intern(ev.value)  # one object for each key across every record: memory at scale
                     if key in cont:
                         if not lines:
                             raise _NeedLines
@@ -226,7 +228,8 @@ def _build(data: bytes, path: str, lines: bool, max_depth: int):
                     if lines:
                         key_line = ev.start_mark.line + 1
                     continue
-                cont[key] = ev.value
+                value = ev.value
+                cont[key] = intern(value) if len(value) <= SHARED_TEXT else value
                 if lines:
                     line_map[ptr + "/" + _esc(key)] = key_line
                 key = None

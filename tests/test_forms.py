@@ -17,10 +17,12 @@ DATA = Path(__file__).parent / "site_data" / "data"
 ALL_UNIONS = ["dl", "dl-zs", "dl-xg", "dl-jx", "dl-zs-0001", "dl-zs-0002", "dl-xg-0001", "dl-jx-0001"]
 
 
-def render(data: Path) -> forms.Forms:
+def render(data: Path, change=None) -> forms.Forms:
     dataset, problems = validate.run(data)
     assert not has_errors(problems)
     sts = publish.statuses(dataset)[0]
+    if change:
+        change(dataset)
     return forms.render(dataset, 2011, sts, statistics.compute_all(dataset, 2011, sts))
 
 
@@ -66,7 +68,8 @@ def test_one_html_file_per_union_with_cover_then_its_own_forms(printed):
 def test_each_union_has_one_pdf_of_its_forms_and_those_below_it(printed):
     rendered, _, report, _ = printed
     assert sorted(p.stem for p in report.pdfs) == sorted(ALL_UNIONS)
-    own = {uid: len(rendered.pages[uid]) for uid in ALL_UNIONS}
+    own = {uid: len(rendered.pages(uid)) for uid in ALL_UNIONS}
+    assert own == {uid: rendered.counts[uid] for uid in ALL_UNIONS}
     assert own["dl-zs-0001"] == 4 and own["dl-zs-0002"] == 3
     below = {"dl": ALL_UNIONS, "dl-zs": ["dl-zs", "dl-zs-0001", "dl-zs-0002"], "dl-xg": ["dl-xg", "dl-xg-0001"],
              "dl-jx": ["dl-jx", "dl-jx-0001"]}
@@ -97,7 +100,7 @@ def test_batched_printing_gives_the_text_each_form_gives_alone(printed, tmp_path
     document of its own; and one of them printed the old way, `chromium --print-to-pdf`."""
     rendered, _, report, _ = printed
     got = pages_of(bundle(report, "dl"))
-    alone = forms.cover(rendered, "dl") + [p for uid in rendered.members("dl") for p in rendered.pages[uid]]
+    alone = forms.cover(rendered, "dl") + [p for uid in rendered.members("dl") for p in rendered.pages(uid)]
     assert len(got) == len(alone) == 17
     with browser.Browser() as chrome:
         tab = chrome.tab()
@@ -145,10 +148,13 @@ def test_cache_reprints_only_a_changed_form(printed, tmp_path):
     assert again.printed == 0 and again.reused == report.printed
     for uid in ALL_UNIONS:
         assert pages_of(bundle(again, uid)) == pages_of(bundle(report, uid)), uid
-    changed = render(DATA)
-    pages = changed.pages["dl-zs-0001"]
-    assert "本人患病，家庭收入低" in pages[1]
-    pages[1] = pages[1].replace("本人患病，家庭收入低", "本人患病，家庭收入很低")
+
+    def change(dataset):
+        record = next(r for r in dataset.applications if r.data["id"] == "2011-dl-zs-0001-001")
+        assert record.data["worker"]["hardship_cause"] == "本人患病，家庭收入低"
+        record.data["worker"]["hardship_cause"] = "本人患病，家庭收入很低"
+
+    changed = render(DATA, change)
     got = printing.bundle_pdfs(changed, tmp_path / "changed", cache_dir=cache)
     assert got.printed == 1 and got.reused == report.printed - 1  # its page; no cover, 附件3 or other form
     for uid in ALL_UNIONS:
