@@ -376,7 +376,7 @@ def test_a_canary_in_every_free_text_field_of_every_kind_is_found_wherever_it_is
     others = validate.load(data)
     others.records = [r for r in others.records if r.rel not in TARGETS.values()]
     pool = sorted(privacy.personal_values(others))
-    fixed = privacy.fixed_text((publish.site.TEMPLATES / "site", publish.site.SITE_SRC))
+    fixed = privacy.fixed_text((publish.site.TEMPLATES / "site", publish.site.SITE_SRC, publish.site.SITE_THEME))
     pool, _ = privacy.scannable(pool, fixed)
     by_kind = {
         "name": sorted(v for v in pool if not v[0].isdigit() and len(v) <= 4),
