@@ -152,7 +152,7 @@ def build(opts: Options) -> Result:
     t = time.perf_counter()
     values, result.unscannable = privacy.scannable(
         privacy.personal_values(dataset),
-        privacy.fixed_text(result.site_dir, dataset, (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
+        privacy.fixed_text((site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
     result.findings = privacy.scan(result.site_dir, values)
     result.timings["scan"] = time.perf_counter() - t
     if result.findings:
