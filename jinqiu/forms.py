@@ -225,8 +225,3 @@ def write_html(forms: Forms, out: Path) -> list[Path]:
         path.write_text(shell(forms.names.get(uid, uid), cover(forms, uid, links=True) + forms.pages(uid)), encoding="utf-8")
         written.append(path)
     return written
-
-
-def write_all(dataset, year: int, statuses: dict, tables: dict, out: Path, proofs: dict | None = None) -> tuple[Forms, list[Path]]:
-    forms = render(dataset, year, statuses, tables, proofs)
-    return forms, write_html(forms, out)

@@ -145,25 +145,34 @@ def build(opts: Options) -> Result:
     site.write_pages(view, work / "docs")
     site.write_config(config, work)
     result.timings["render"] = time.perf_counter() - t
+    # What the later stages need of the records, taken now, so that the records themselves (most
+    # of the build's memory at 100,000 applications) are let go before mkdocs and jieba load.
     t = time.perf_counter()
-    run_mkdocs(work / "mkdocs.yml", result.site_dir, search_words(dataset.units))
+    personal = privacy.personal_values(dataset)
+    words = search_words(dataset.units)
+    rendered = None
+    if opts.forms:
+        from . import forms
+
+        proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
+                  for rid, st in sts.items() for level, proof, commit in st.proofs}
+        rendered = forms.render(dataset, year, sts, tables, proofs)  # holds this year's applications only
+    del dataset
+    result.timings["scan"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run_mkdocs(work / "mkdocs.yml", result.site_dir, words)
     compact_search_index(result.site_dir)
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
     values, result.unscannable = privacy.scannable(
-        privacy.personal_values(dataset),
-        privacy.fixed_text((site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
+        personal, privacy.fixed_text((site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
     result.findings = privacy.scan(result.site_dir, values)
-    result.timings["scan"] = time.perf_counter() - t
+    result.timings["scan"] += time.perf_counter() - t
     if result.findings:
         return result
-    if opts.forms:
-        from . import forms
-
+    if rendered is not None:
         t = time.perf_counter()
-        proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
-                  for rid, st in sts.items() for level, proof, commit in st.proofs}
-        rendered, result.forms = forms.write_all(dataset, year, sts, tables, result.private_dir / "forms", proofs)
+        result.forms = forms.write_html(rendered, result.private_dir / "forms")
         result.timings["forms_html"] = time.perf_counter() - t
         if opts.pdf:
             from . import printing

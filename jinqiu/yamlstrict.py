@@ -61,7 +61,7 @@ __all__ = ["YamlError", "MAX_BYTES", "MAX_DEPTH", "load", "coerce"]
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 20
-SHARED_TEXT = 10  # values this short (性别, 学历, dates, codes) are kept once however many records hold them
+SHARED_TEXT = 16  # values this short (性别, 学历, dates, codes, opinions) are kept once however many records hold them
 
 
 class YamlError(Exception):
