@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import privacy, site, statistics, validate, verify
+from . import asof, privacy, site, statistics, validate, verify
 from .problems import ERROR, Problem, has_errors
 
 
@@ -51,6 +51,7 @@ class Options:
     pdf: bool = True
     forms: bool = True
     year: int | None = None
+    as_of_day: str | None = None  # --as-of: every dated fact is cut at the end of this day (jinqiu.asof)
 
 
 @dataclass
@@ -106,6 +107,9 @@ def build(opts: Options) -> Result:
     year = pick_year(dataset, opts.year)
     t = time.perf_counter()
     sts, verify_problems = statuses(dataset)
+    everything = dataset  # the privacy scan looks for every value in the data, dated later or not
+    if opts.as_of_day:
+        dataset, sts = asof.cut(dataset, sts, opts.as_of_day)
     result.statuses = sts
     result.problems = sorted(set(result.problems) | set(verify_problems))
     result.timings["verify"] = time.perf_counter() - t
@@ -120,7 +124,10 @@ def build(opts: Options) -> Result:
     t = time.perf_counter()
     view = site.public_view(dataset, year, sts, tables, opts.today, opts.source, STATUSES_VERIFIED, len(result.left_out))
     work = result.private_dir / "site-build"
-    site.write_pages(view, work / "docs")
+    try:
+        site.write_pages(view, work / "docs")
+    except site.PageError as exc:
+        raise BuildError(str(exc)) from None
     shutil.copyfile(site.MKDOCS_YML, work / "mkdocs.yml")
     result.timings["render"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -128,7 +135,7 @@ def build(opts: Options) -> Result:
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
     values, result.unscannable = privacy.scannable(
-        privacy.personal_values(dataset), privacy.fixed_text(result.site_dir, dataset, (site.TEMPLATES / "site", site.SITE_SRC)))
+        privacy.personal_values(everything), privacy.fixed_text(result.site_dir, everything, (site.TEMPLATES / "site", site.SITE_SRC)))
     result.findings = privacy.scan(result.site_dir, values)
     result.timings["scan"] = time.perf_counter() - t
     if result.findings:

@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import charts, privacy
+from . import charts, privacy, safemd
 from . import statistics as stats
 from . import status as st
 
@@ -84,6 +84,25 @@ def in_notice_window(campaign: dict, today: str) -> bool:
     return bool(notice.get("enabled")) and notice.get("from", "9999") <= today <= notice.get("to", "0000")
 
 
+def materials_state(record: dict, s: st.Status, units: dict, due: str) -> str | None:
+    """Where an application stands against the materials deadline (申报材料报市总工会): the
+    district or industry union sends the city the applications the city funds; an application is
+    sent when its level-2 approval is verified. "on_time" (sent on or before the deadline), "late",
+    "missing" (not sent yet), or None when nothing goes to the city (funded below it, or rejected
+    below it)."""
+    from .registry import funding_level
+
+    if funding_level(str(record.get("unit")), (record.get("aid") or {}).get("funding_unit"), units) < 3:
+        return None
+    if s.state == st.REJECTED and s.level <= 2:
+        return None
+    if s.level < 2:
+        return "missing"
+    entries = [e for e in record.get("approvals") or [] if isinstance(e, dict)]
+    sent = str(entries[1].get("date", "")) if len(entries) > 1 else ""
+    return "on_time" if sent and sent <= due else "late"
+
+
 def public_view(dataset, year, statuses, tables, today, source, verified, left_out) -> PublicView:
     """Project everything to its public fields; compute the masked 公示 list only inside its window."""
     campaign = privacy.project("campaign", dataset.campaigns[year])
@@ -96,6 +115,7 @@ def public_view(dataset, year, statuses, tables, today, source, verified, left_o
             continue
         a = privacy.project("application", rec.data)
         a["_stage"] = stage_of(statuses[rec.data["id"]])
+        a["_materials"] = materials_state(rec.data, statuses[rec.data["id"]], dataset.units, campaign["materials_due"])
         apps.append(a)
     reports = {r.data["unit"]: privacy.project("report", r.data) for r in dataset.reports if r.data.get("year") == year}
     view = PublicView(campaign, today, source, verified, left_out, units, tables, apps, reports=reports)
@@ -178,6 +198,7 @@ def progress_rows(view: PublicView) -> list[dict]:
             node = view.units[node].get("parent")
         top[uid] = node if node in view.units else None
     per = {uid: Counter() for uid, u in view.units.items() if LEVEL_OF_KIND.get(u["kind"]) == 2}
+    materials = {uid: Counter() for uid in per}
     grassroots = {uid: set() for uid in per}
     active = {uid: set() for uid in per}
     for uid, u in view.units.items():
@@ -188,6 +209,8 @@ def progress_rows(view: PublicView) -> list[dict]:
         if t in per:
             per[t][a["_stage"]] += 1
             active[t].add(a["unit"])
+            if a.get("_materials"):
+                materials[t][a["_materials"]] += 1
     rows = []
     for uid in sorted(per, key=lambda k: (view.units[k]["kind"] == "industry", k)):
         report = view.reports.get(uid)
@@ -206,6 +229,7 @@ def progress_rows(view: PublicView) -> list[dict]:
             "grassroots": len(grassroots[uid]),
             "active": len(active[uid]),
             "reported_below": reported_below,
+            "materials": {k: materials[uid].get(k, 0) for k in ("on_time", "late", "missing")},
         })
     return rows
 
@@ -296,6 +320,19 @@ def _cn_date(iso: str) -> str:
 # ---------------------------------------------------------------- rendering
 
 
+def _notice_markdown(text: str) -> Markup:
+    """The campaign's notice text: validate refuses anything outside the safe subset; checked again
+    here so that no path (--allow-invalid, a stale cache) publishes it unchecked."""
+    try:
+        return safemd.render(text)
+    except ValueError as exc:
+        raise PageError(f"活动文件的“通知正文”不符合要求：{exc}") from None
+
+
+class PageError(Exception):
+    """A page cannot be written; the message is one line for people."""
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES / "site")),
@@ -304,7 +341,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=safemd.finalize,  # every string from data is literal text, in Markdown as in HTML
     )
+    env.filters["notice_markdown"] = _notice_markdown
     env.filters["fmt"] = stats.fmt
     env.filters["cn_date"] = _cn_date
     return env

@@ -4,6 +4,7 @@ import csv
 import io
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import openpyxl
@@ -82,7 +83,7 @@ def test_public_notice_only_inside_window(tmp_path):
     for today, shown in (("2011-08-14", False), ("2011-08-15", True), ("2011-08-24", True), ("2011-08-25", False)):
         out = tmp_path / today
         result = publish.build(publish.Options(data=DATA, out=out, today=today, forms=False))
-        html = (out / "site" / "notice.html").read_text(encoding="utf-8")
+        html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
         assert ("王*雨" in html) is shown, today
         assert ("当前不在公示期" in html) is not shown
         assert result.ok
@@ -127,6 +128,15 @@ def test_as_of_rebuilds_from_an_earlier_commit(tmp_path):
     then = (tmp_path / "then/site/index.html").read_text(encoding="utf-8")
     assert "共收到申请 <strong>7</strong>" in now and "共收到申请 <strong>8</strong>" in then
     assert "按提交" in then and "今天截止" in then
+    # every dated fact is cut at the day too, not only the commits: of the five payments committed by
+    # 08-10 only one (004, paid 08-05) was made by then; no report was filed by then (08-22 and later)
+    def paid(out):
+        rows = list(csv.reader(io.StringIO((tmp_path / out / "site/downloads/statistics-2011.csv").read_text(encoding="utf-8-sig"))))
+        return rows[[r[0] for r in rows].index("03A")][2]
+
+    assert paid("now") == "5" and paid("then") == "1"
+    assert "已报送总结和统计表 0 个" in (tmp_path / "then/site/progress.html").read_text(encoding="utf-8")
+    assert "已报送总结和统计表 3 个" not in (tmp_path / "then/site/progress.html").read_text(encoding="utf-8")
     code, out, err = run("build", "--data", str(repo / "data"), "--out", str(tmp_path / "x"), "--as-of", "deadbeef", "--no-forms")
     assert code == 1 and "找不到提交" in err
 
@@ -157,3 +167,57 @@ def test_same_config_builds_with_mkdocs_and_zensical(built, tmp_path, tool):
     for page in ("index.html", "progress.html", "statistics/index.html", "statistics/dl-zs.html", "notice.html", "apply.html"):
         assert (work / "site" / page).exists(), page
     assert "大连市西岗区总工会" in (work / "site" / "progress.html").read_text(encoding="utf-8")
+
+
+HOSTILE_NAME = "[点我](javascript:alert(1))<img src=x onerror=alert(2)>![](https://evil.example/p.png)"
+
+
+def test_values_from_data_are_text_not_markup(tmp_path):
+    """A union name, campaign title, issuer or 文号 written as Markdown or HTML appears literally."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    units = data / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8").replace("name: 大连市中山区总工会", f"name: '{HOSTILE_NAME}'"), encoding="utf-8")
+    campaign = data / "campaigns/2011.yaml"
+    text = campaign.read_text(encoding="utf-8")
+    text = text.replace("notice: 大工办发[2011]25号", "notice: '[文号](javascript:alert(3))'")
+    text = text.replace("issuer: 大连市总工会", "issuer: '# ![x](https://evil.example/i.png) *粗*'")
+    text += "notice_text: |\n  本年度**助学**活动，详见[申请办法](apply.md)和[市总工会](https://www.example.org/)。\n"
+    campaign.write_text(text, encoding="utf-8")
+    out = tmp_path / "o"
+    code, stdout, stderr = run("build", "--data", str(data), "--out", str(out), "--today", "2011-08-20", "--no-forms")
+    assert code == 0, stdout + stderr
+    pages = {p: p.read_text(encoding="utf-8") for p in (out / "site").rglob("*.html")}
+    for path, page in pages.items():
+        low = page.lower()
+        assert 'href="javascript:' not in low and "onerror=" not in low, path
+        assert '<img src="http' not in low and "evil.example/p.png\"" not in low, path
+    home, zs = pages[out / "site/index.html"], pages[out / "site/statistics/dl-zs.html"]
+    assert HOSTILE_NAME in unescape(pages[out / "site/progress.html"]) and HOSTILE_NAME in unescape(zs)
+    assert "[文号](javascript:alert(3))" in unescape(home) and "# ![x](https://evil.example/i.png) *粗*" in unescape(home)
+    # the notice text's safe subset is rendered as Markdown
+    assert "<strong>助学</strong>" in home and '<a href="apply.html">申请办法</a>' in home
+    assert '<a href="https://www.example.org/">市总工会</a>' in home
+
+
+@pytest.mark.parametrize("notice, expected", [
+    ("请看[这里](javascript:alert(1))", "不能是 javascript:"),
+    ("![海报](https://evil.example/a.png)", "外部图片"),
+    ("<script>alert(1)</script>", "HTML 标签"),
+    ("[x](//evil.example/)", "// 开头"),
+    ("**注意**{: onclick=\"alert(1)\"}", "不允许的属性 onclick"),
+])
+def test_hostile_notice_text_stops_the_build(tmp_path, notice, expected):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    campaign = data / "campaigns/2011.yaml"
+    lines = campaign.read_text(encoding="utf-8") + "notice_text: |\n  第一行没有问题。\n  " + notice + "\n"
+    campaign.write_text(lines, encoding="utf-8")
+    field_line = lines.splitlines().index("notice_text: |") + 1
+    code, stdout, stderr = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms")
+    assert code == 1
+    assert f"campaigns/2011.yaml:{field_line}: error: “通知正文”第 2 行：" in stdout and expected in stdout, stdout
+    assert not (tmp_path / "o" / "site").exists()
+    # built anyway with --allow-invalid, the campaign file is left out and nothing unsafe is published
+    code, stdout, stderr = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms", "--allow-invalid")
+    assert code == 1 or "javascript:" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o/site").rglob("*.html"))

@@ -45,6 +45,7 @@ def run(args, out, err) -> int:
             with publish.temp_dir() as tmp:
                 opts.data, commit, day = publish.checkout_data(root, args.as_of, Path(tmp))
                 opts.today = today if args.today else day
+                opts.as_of_day = day
                 opts.source = f"按提交 {commit[:12]}（{day}）时的数据"
                 result = publish.build(opts)
         else:
