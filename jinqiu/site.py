@@ -253,8 +253,31 @@ def statistics_csv(view: PublicView) -> str:
     return "\ufeff" + buf.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
 
 
-def tables_workbook(tables: list, campaign: dict):
-    """An openpyxl workbook with one sheet per statistics table, each in the official 附件3 layout."""
+def _item_groups():
+    """(first row index, last row index) in ROWS of each numbered item: the official table merges
+    the item number cell (（01）) over all the lines of its item."""
+    starts = [i for i, row in enumerate(stats.ROWS) if row[0]]
+    return [(a, b - 1) for a, b in zip(starts, starts[1:] + [len(stats.ROWS)])]
+
+
+def _print_setup(ws, title_rows: str, landscape: bool = False) -> None:
+    """A4, fitted to one page wide, the header row repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+
+
+def tables_workbook(tables: list, campaign: dict, contacts: dict | None = None):
+    """An openpyxl workbook with one sheet per statistics table, each in the official 附件3 layout:
+    the title, a line 填报单位 / 填报人 / 联系电话, 编号 over two columns with each item's number
+    merged over its lines, set up to print on A4. contacts: unit id -> (填报人, 联系电话) from the
+    union's report, for the private outputs only; the public downloads leave them blank."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -264,6 +287,7 @@ def tables_workbook(tables: list, campaign: dict):
     wb.remove(wb.active)
     year = campaign["year"]
     used = set()
+    groups = _item_groups()
     for table in tables:
         uid = table.unit_id
         name = "".join(ch for ch in table.unit_name if ch not in "[]:*?/\\")[:31] or uid
@@ -275,21 +299,28 @@ def tables_workbook(tables: list, campaign: dict):
         ws["A1"] = f"{year}年“金秋助学”和“阳光就业”行动情况统计表"
         ws["A1"].font = Font(bold=True, size=14)
         ws["A1"].alignment = Alignment(horizontal="center")
-        ws["A2"] = f"填报单位：{table.unit_name}"
+        filled_by, phone = (contacts or {}).get(uid, ("", ""))
+        ws["A2"] = f"填报单位：{table.unit_name}　　填报人：{filled_by or ''}　　联系电话：{phone or ''}"
         ws.merge_cells("A2:D2")
         ws.append(["编  号", "", "项      目", "数量"])
         ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=2)
         for item, letter, label, key, value, _typed in table.rows():
             ws.append([f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, _number(table.values[key])])
+        for first, last in groups:
+            if last > first:
+                ws.merge_cells(start_row=4 + first, start_column=1, end_row=4 + last, end_column=1)
         ws.append([f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。"])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
         for row in ws.iter_rows(min_row=3, max_row=ws.max_row - 1, max_col=4):
             for cell in row:
                 cell.border = box
-                cell.alignment = Alignment(wrap_text=True, vertical="center")
+                cell.alignment = Alignment(wrap_text=True, vertical="center",
+                                           horizontal="center" if cell.column in (1, 2) or cell.row == 3 else None)
         ws.column_dimensions["A"].width = 8
         ws.column_dimensions["B"].width = 6
         ws.column_dimensions["C"].width = 60
         ws.column_dimensions["D"].width = 14
+        _print_setup(ws, "3:3")
     return wb
 
 
@@ -303,6 +334,10 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
     ws.append(["编号", "项目", *[view.units[u]["name"] for u in order]])
     for item, letter, label, key in stats.ROWS:
         ws.append([key, label.format(year=view.campaign["year"]), *[_number(view.tables[u].values[key]) for u in order]])
+    ws.column_dimensions["B"].width = 40
+    ws.freeze_panes = "C2"
+    _print_setup(ws, "1:1", landscape=True)
+    ws.print_title_cols = "A:B"
     wb.save(path)
 
 

@@ -221,3 +221,43 @@ def test_hostile_notice_text_stops_the_build(tmp_path, notice, expected):
     # built anyway with --allow-invalid, the campaign file is left out and nothing unsafe is published
     code, stdout, stderr = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms", "--allow-invalid")
     assert code == 1 or "javascript:" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o/site").rglob("*.html"))
+
+
+def _official_layout(ws):
+    """The official 附件3 layout: A4 fitted to one page wide, the header row printed on every page,
+    编号 over two columns and each item's number merged over its lines."""
+    assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True and ws.print_title_rows == "$3:$3"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A1:D1", "A2:D2", "A3:B3", "A4:A8", "A9:A12", "A13:A16", "A17:A24", "A25:A26"} <= merged
+    assert "A43:A43" not in merged and ws["A4"].value == "（01）" and ws["A9"].value == "（02）"
+
+
+def test_xlsx_download_has_the_official_head_and_print_setup_without_contacts(built):
+    wb = openpyxl.load_workbook(built / "site" / "downloads" / "statistics-2011.xlsx")
+    ws = wb["大连市中山区总工会"]
+    _official_layout(ws)
+    # the public download names no one: 填报人 and 联系电话 are a union official's, kept private
+    assert ws["A2"].value == "填报单位：大连市中山区总工会　　填报人：　　联系电话："
+
+
+def test_statistics_export_xlsx_and_csv(tmp_path):
+    code, out, err = run("export", "--statistics", "--unit", "dl", "--year", "2011", "--data", str(DATA), "--out", str(tmp_path / "s.xlsx"))
+    assert code == 0, out + err
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    ws = wb["大连市中山区总工会"]
+    _official_layout(ws)
+    assert ws["A2"].value == "填报单位：大连市中山区总工会　　填报人：孙立新　　联系电话：0411-82651234"
+    code, out, err = run("export", "--statistics", "--unit", "dl", "--year", "2011", "--data", str(DATA),
+                         "--format", "csv", "--out", str(tmp_path / "s.csv"))
+    assert code == 0, out + err
+    raw = (tmp_path / "s.csv").read_bytes()
+    assert not raw.startswith(b"PK") and raw.startswith("\ufeff编号,项目,".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][2:] == ["大连市总工会（dl）", "大连市中山区总工会（dl-zs）", "大连市西岗区总工会（dl-xg）", "大连市机械冶金工会（dl-jx）"]
+    by_key = {r[0]: r[2:] for r in rows[1:] if r[0]}
+    assert by_key["03A"][0] == "5" and by_key["02A"][1] == "1.2"
+    assert rows[-2][1:4] == ["填报人", "", "孙立新"]
+    assert rows[-1][1] == "联系电话" and '="0411-82651234"' in rows[-1]
+    assert run("export", "--statistics", "--unit", "dl", "--year", "2011", "--data", str(DATA), "--format", "csv",
+               "--out", str(tmp_path / "s.xlsx"))[0] == 2
