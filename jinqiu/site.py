@@ -71,6 +71,7 @@ class PublicView:
     tables: dict  # unit id -> StatisticsTable
     apps: list  # projected applications, each with "_stage"
     notice_rows: list = field(default_factory=list)
+    notice_left_out: int = 0  # approved applications not on the 公示 list (no consent, or a minor)
     reports: dict = field(default_factory=dict)  # unit id -> projected report
 
 
@@ -120,7 +121,8 @@ def public_view(dataset, year, statuses, tables, today, source, verified, left_o
     reports = {r.data["unit"]: privacy.project("report", r.data) for r in dataset.reports if r.data.get("year") == year}
     view = PublicView(campaign, today, source, verified, left_out, units, tables, apps, reports=reports)
     if in_notice_window(campaign, today):
-        view.notice_rows = privacy.notice_rows(dataset, year, statuses, units)
+        view.notice_rows, view.notice_left_out = privacy.notice_rows(
+            dataset, year, statuses, units, campaign["public_notice"]["from"])
     return view
 
 

@@ -261,3 +261,29 @@ def test_statistics_export_xlsx_and_csv(tmp_path):
     assert rows[-1][1] == "联系电话" and '="0411-82651234"' in rows[-1]
     assert run("export", "--statistics", "--unit", "dl", "--year", "2011", "--data", str(DATA), "--format", "csv",
                "--out", str(tmp_path / "s.xlsx"))[0] == 2
+
+
+def test_public_notice_lists_only_consenting_adults(tmp_path):
+    """公示: 王小雨 (本科, consented) is listed; 刘子涵 (初中, a minor, consent given) and 陈晓东's child
+    (大专, no consent) are not; the page says what the list is for and when it comes down."""
+    out = tmp_path / "o"
+    assert publish.build(publish.Options(data=DATA, out=out, today="2011-08-20", forms=False)).ok
+    html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
+    assert "王*雨" in html and "刘*涵" not in html and "刘子涵" not in html
+    assert html.count("<tr><td>") == 2 - 1  # one consenting adult among the approved applications
+    assert "公示的目的" in html and "名单从本站撤下" in html and "2011年8月24日" in html
+    assert "未成年" in html and "另有 3 名审批完成的受助学生未列入名单" in html
+
+
+def test_minors_are_never_named(tmp_path):
+    from jinqiu import privacy
+
+    assert privacy.is_minor({"education": "初中"}, "2011-08-15")
+    assert privacy.is_minor({"education": "中职"}, "2011-08-15")
+    assert not privacy.is_minor({"education": "本科"}, "2011-08-15")
+    born_1994 = "21020219940816" + "001"
+    from jinqiu import ids
+
+    number = born_1994 + ids.check_digit(born_1994)
+    assert privacy.is_minor({"education": "本科", "id_number": number}, "2011-08-15")  # 16 (17 the next day)
+    assert not privacy.is_minor({"education": "本科", "id_number": number}, "2012-08-16")
