@@ -264,7 +264,7 @@ def test_statistics_export_xlsx_and_csv(tmp_path):
 
 
 def test_public_notice_lists_only_consenting_adults(tmp_path):
-    """公示: 王小雨 (本科, consented) is listed; 刘子涵 (初中, a minor, consent given) and 陈晓东's child
+    """公示: 王小雨 (本科, consented) is listed; 刘子涵 (初中, a minor, consent given), 李明轩
     (大专, no consent) are not; the page says what the list is for and when it comes down."""
     out = tmp_path / "o"
     assert publish.build(publish.Options(data=DATA, out=out, today="2011-08-20", forms=False)).ok
@@ -272,7 +272,7 @@ def test_public_notice_lists_only_consenting_adults(tmp_path):
     assert "王*雨" in html and "刘*涵" not in html and "刘子涵" not in html
     assert html.count("<tr><td>") == 2 - 1  # one consenting adult among the approved applications
     assert "公示的目的" in html and "名单从本站撤下" in html and "2011年8月24日" in html
-    assert "未成年" in html and "另有 3 名审批完成的受助学生未列入名单" in html
+    assert "未成年" in html and "另有 4 名审批完成的受助学生未列入名单" in html
 
 
 def test_minors_are_never_named(tmp_path):
