@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import charts, privacy, safemd
+from . import charts, disclosure, privacy, safemd
 from . import statistics as stats
 from . import status as st
 
@@ -72,6 +72,18 @@ class PublicView:
     apps: list  # projected applications, each with "_stage"
     notice_rows: list = field(default_factory=list)
     notice_left_out: int = 0  # approved applications not on the 公示 list (no consent, or a minor)
+    hidden: dict = field(default_factory=dict)  # unit id -> keys not shown in public (jinqiu.disclosure)
+
+    def shown(self, uid: str, key: str):
+        """A figure as the public sees it: the value, or disclosure.HIDDEN."""
+        return disclosure.HIDDEN if key in self.hidden.get(uid, ()) else self.tables[uid].values[key]
+
+    def public_rows(self, table) -> list:
+        """table.rows() with hidden figures (computed and typed) replaced by disclosure.HIDDEN."""
+        hidden = self.hidden.get(table.unit_id, set())
+        return [(item, letter, label, key, disclosure.HIDDEN if key in hidden else value,
+                 disclosure.HIDDEN if key in hidden and typed != "" else typed)
+                for item, letter, label, key, value, typed in table.rows()]
     reports: dict = field(default_factory=dict)  # unit id -> projected report
 
 
@@ -120,6 +132,8 @@ def public_view(dataset, year, statuses, tables, today, source, verified, left_o
         apps.append(a)
     reports = {r.data["unit"]: privacy.project("report", r.data) for r in dataset.reports if r.data.get("year") == year}
     view = PublicView(campaign, today, source, verified, left_out, units, tables, apps, reports=reports)
+    level_of = {uid: LEVEL_OF_KIND.get(u.get("kind"), 1) for uid, u in units.items()}
+    view.hidden = disclosure.suppress(tables, units, level_of, disclosure.threshold_of(campaign))
     if in_notice_window(campaign, today):
         view.notice_rows, view.notice_left_out = privacy.notice_rows(
             dataset, year, statuses, units, campaign["public_notice"]["from"])
@@ -244,6 +258,10 @@ def _ordered_units(view: PublicView) -> list[str]:
     return sorted(view.tables, key=lambda uid: (-level[uid], uid))
 
 
+def disclosure_note(view: PublicView) -> str:
+    return disclosure.NOTE.format(n=disclosure.threshold_of(view.campaign))
+
+
 def statistics_csv(view: PublicView) -> str:
     """Every union's 附件3 side by side: one row per item, one column per union."""
     order = _ordered_units(view)
@@ -251,7 +269,8 @@ def statistics_csv(view: PublicView) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["编号", "项目", *[f"{view.units[u]['name']}（{u}）" for u in order]])
     for item, letter, label, key in stats.ROWS:
-        w.writerow([key, label.format(year=view.campaign["year"]), *[stats.fmt(view.tables[u].values[key], key) for u in order]])
+        w.writerow([key, label.format(year=view.campaign["year"]), *[stats.fmt(view.shown(u, key), key) for u in order]])
+    w.writerow(["", disclosure_note(view)])
     return "\ufeff" + buf.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
 
 
@@ -275,11 +294,12 @@ def _print_setup(ws, title_rows: str, landscape: bool = False) -> None:
     ws.page_margins.top = ws.page_margins.bottom = 0.6
 
 
-def tables_workbook(tables: list, campaign: dict, contacts: dict | None = None):
+def tables_workbook(tables: list, campaign: dict, contacts: dict | None = None, hidden: dict | None = None, note: str = ""):
     """An openpyxl workbook with one sheet per statistics table, each in the official 附件3 layout:
     the title, a line 填报单位 / 填报人 / 联系电话, 编号 over two columns with each item's number
     merged over its lines, set up to print on A4. contacts: unit id -> (填报人, 联系电话) from the
-    union's report, for the private outputs only; the public downloads leave them blank."""
+    union's report, for the private outputs only; the public downloads leave them blank. hidden:
+    unit id -> keys shown as disclosure.HIDDEN (public downloads), explained by note."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -307,11 +327,12 @@ def tables_workbook(tables: list, campaign: dict, contacts: dict | None = None):
         ws.append(["编  号", "", "项      目", "数量"])
         ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=2)
         for item, letter, label, key, value, _typed in table.rows():
-            ws.append([f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, _number(table.values[key])])
+            shown = disclosure.HIDDEN if key in (hidden or {}).get(uid, ()) else _number(table.values[key])
+            ws.append([f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, shown])
         for first, last in groups:
             if last > first:
                 ws.merge_cells(start_row=4 + first, start_column=1, end_row=4 + last, end_column=1)
-        ws.append([f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。"])
+        ws.append([f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。{note}"])
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
         for row in ws.iter_rows(min_row=3, max_row=ws.max_row - 1, max_col=4):
             for cell in row:
@@ -330,12 +351,14 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
     """附件3 in the official layout: the city and each district or industry union on its own sheet,
     and every union side by side on the last sheet."""
     wb = tables_workbook([view.tables[u] for u in _ordered_units(view)
-                          if LEVEL_OF_KIND.get(view.units[u]["kind"]) >= 2], view.campaign)
+                          if LEVEL_OF_KIND.get(view.units[u]["kind"]) >= 2], view.campaign,
+                         hidden=view.hidden, note=disclosure_note(view))
     ws = wb.create_sheet("全部工会")
     order = _ordered_units(view)
     ws.append(["编号", "项目", *[view.units[u]["name"] for u in order]])
     for item, letter, label, key in stats.ROWS:
-        ws.append([key, label.format(year=view.campaign["year"]), *[_number(view.tables[u].values[key]) for u in order]])
+        ws.append([key, label.format(year=view.campaign["year"]), *[_number(view.shown(u, key)) for u in order]])
+    ws.append(["", disclosure_note(view)])
     ws.column_dimensions["B"].width = 40
     ws.freeze_panes = "C2"
     _print_setup(ws, "1:1", landscape=True)
@@ -405,6 +428,7 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
             for key, label in (("materials_due", "申报材料报市总工会"), ("report_due", "活动总结和统计表报市总工会"), ("ends_on", "活动结束"))
         ],
         "stages": STAGES,
+        "disclosure_note": disclosure_note(view),
     }
     pages = {
         "index.md": env.get_template("index.md").render(**common, f=figures, charts=home_charts(figures)),
@@ -413,11 +437,11 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
                                                           open=in_notice_window(view.campaign, view.today)),
         "statistics/index.md": env.get_template("statistics.md").render(
             **common, table=view.tables[city[0]] if city else None, unions=[view.tables[u] for u in level2],
-            units=view.units, rows_of=lambda t: list(t.rows()), is_city=True),
+            units=view.units, rows_of=view.public_rows, is_city=True),
     }
     for uid in level2:
         pages[f"statistics/{uid}.md"] = env.get_template("statistics.md").render(
-            **common, table=view.tables[uid], unions=[], units=view.units, rows_of=lambda t: list(t.rows()), is_city=False)
+            **common, table=view.tables[uid], unions=[], units=view.units, rows_of=view.public_rows, is_city=False)
     written = []
     for rel, text in pages.items():
         path = docs / rel
