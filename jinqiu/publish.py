@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import asof, privacy, site, statistics, validate, verify
+from . import asof, privacy, site, statistics, timeline, validate, verify
 from .problems import ERROR, Problem, has_errors
 
 
@@ -96,6 +96,20 @@ def pick_year(dataset, year: int | None) -> int:
     return max(dataset.campaigns)
 
 
+def history_of(dataset):
+    """The repository's history (read once), or None when the data is not in a git repository."""
+    from . import gitlog
+
+    repo = gitlog.toplevel(dataset.root)
+    if repo is None:
+        return None
+    prefix = Path(dataset.root).resolve().relative_to(repo.resolve()).as_posix()
+    try:
+        return gitlog.load(repo, "" if prefix == "." else prefix)
+    except gitlog.GitError:
+        return None
+
+
 def build(opts: Options) -> Result:
     """Everything `python build.py` does, without printing."""
     result = Result()
@@ -107,7 +121,7 @@ def build(opts: Options) -> Result:
     year = pick_year(dataset, opts.year)
     t = time.perf_counter()
     sts, verify_problems = statuses(dataset)
-    everything = dataset  # the privacy scan looks for every value in the data, dated later or not
+    everything, verified_sts = dataset, sts  # before the --as-of cut: the scan looks for every value
     if opts.as_of_day:
         dataset, sts = asof.cut(dataset, sts, opts.as_of_day)
     result.statuses = sts
@@ -122,7 +136,14 @@ def build(opts: Options) -> Result:
     if result.private_dir.resolve().is_relative_to(result.site_dir.resolve()):
         raise BuildError("私有输出目录不能在网站目录之内")
     t = time.perf_counter()
+    campaign = dataset.campaigns[year]
+    over_time = timeline.build(everything, year, verified_sts, history_of(everything), site.timeline_groups(dataset.units),
+                               campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
+                               min(opts.as_of_day or opts.today, opts.today, site.timeline_end(campaign)))
+    result.timings["timeline"] = time.perf_counter() - t
+    t = time.perf_counter()
     view = site.public_view(dataset, year, sts, tables, opts.today, opts.source, STATUSES_VERIFIED, len(result.left_out))
+    view.timelines = over_time
     work = result.private_dir / "site-build"
     try:
         site.write_pages(view, work / "docs")

@@ -73,6 +73,7 @@ class PublicView:
     notice_rows: list = field(default_factory=list)
     notice_left_out: int = 0  # approved applications not on the 公示 list (no consent, or a minor)
     hidden: dict = field(default_factory=dict)  # unit id -> keys not shown in public (jinqiu.disclosure)
+    timelines: dict = field(default_factory=dict)  # city or level-2 unit id -> timeline.Timeline
 
     def shown(self, uid: str, key: str):
         """A figure as the public sees it: the value, or disclosure.HIDDEN."""
@@ -114,6 +115,43 @@ def materials_state(record: dict, s: st.Status, units: dict, due: str) -> str | 
     entries = [e for e in record.get("approvals") or [] if isinstance(e, dict)]
     sent = str(entries[1].get("date", "")) if len(entries) > 1 else ""
     return "on_time" if sent and sent <= due else "late"
+
+
+def timeline_groups(units: dict) -> dict:
+    """unit id -> the chart groups its applications count in: the city and its level-2 union."""
+    out = {}
+    for uid in units:
+        node, seen, groups = uid, set(), []
+        while node in units and node not in seen:
+            seen.add(node)
+            if LEVEL_OF_KIND.get(units[node].get("kind")) in (2, 3):
+                groups.append(node)
+            node = units[node].get("parent")
+        out[uid] = groups
+    return out
+
+
+DEADLINES = (("materials_due", "申报材料报市总工会"), ("report_due", "活动总结和统计表报市总工会"), ("ends_on", "活动结束"))
+
+
+def timeline_end(campaign: dict) -> str:
+    """The last day the over-time chart runs to: the last deadline or the statistics date."""
+    return max(campaign[k] for k, _ in DEADLINES + (("statistics_as_of", ""),))
+
+
+def timeline_chart(view: PublicView, uid: str, name: str) -> Markup:
+    """The campaign over time for one union (or the city), or nothing when there is no history."""
+    tl = view.timelines.get(uid)
+    if tl is None:
+        return Markup("")
+    from .timeline import SERIES, _day_range
+
+    axis = _day_range(tl.days[0], max(tl.days[-1], timeline_end(view.campaign)))
+    series = [(label, tl.counts[key]) for key, label in SERIES]
+    marks = [(label, view.campaign[key]) for key, label in DEADLINES]
+    title = f"{name}：申请和审批进度（逐日累计）"
+    svg = charts.line_chart(title, axis, series, marks)
+    return Markup(charts.timeline_figure(title, svg, series, marks, axis))  # built from escaped parts
 
 
 def public_view(dataset, year, statuses, tables, today, source, verified, left_out) -> PublicView:
@@ -423,15 +461,14 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
         "view": view,
         "campaign": view.campaign,
         "year": year,
-        "deadlines": [
-            (label, view.campaign[key], days_left(view.today, view.campaign[key]))
-            for key, label in (("materials_due", "申报材料报市总工会"), ("report_due", "活动总结和统计表报市总工会"), ("ends_on", "活动结束"))
-        ],
+        "deadlines": [(label, view.campaign[key], days_left(view.today, view.campaign[key])) for key, label in DEADLINES],
+        "timeline_chart": lambda uid, name: timeline_chart(view, uid, name),
         "stages": STAGES,
         "disclosure_note": disclosure_note(view),
     }
     pages = {
-        "index.md": env.get_template("index.md").render(**common, f=figures, charts=home_charts(figures)),
+        "index.md": env.get_template("index.md").render(**common, f=figures, charts=home_charts(figures),
+                                                        over_time=timeline_chart(view, city[0], view.units[city[0]]["name"]) if city else Markup("")),
         "progress.md": env.get_template("progress.md").render(**common, rows=progress_rows(view)),
         "notice.md": env.get_template("notice.md").render(**common, rows=view.notice_rows,
                                                           open=in_notice_window(view.campaign, view.today)),
