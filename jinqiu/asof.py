@@ -81,7 +81,9 @@ def _cut_record(kind: str, data: dict, day: str) -> dict | None:
 
 def cut(dataset: Dataset, statuses: dict, day: str) -> tuple[Dataset, dict]:
     """(the dataset, the statuses by application id) as they stood at the end of day."""
-    records, out = [], {}
+    records = []
+    out = copy.copy(statuses)  # the same kind of mapping, with what verify said about it (verify.Statuses)
+    out.clear()
     for rec in dataset.records:
         if rec.data is None:
             records.append(rec)

@@ -314,7 +314,10 @@ class SheetImport:
             if column.type == sheets.INFO:
                 continue
             raw = row[c] if c < len(row) else None
-            if column.type == sheets.SERVICES:
+            refused = cells.formula_notes(raw)
+            if refused:
+                value, n = cells.MISSING, refused
+            elif column.type == sheets.SERVICES:
                 value, n = (read_services(raw, self.table.epoch) if not cells.is_empty(raw) else ([], []))
             else:
                 value, n = cells.read(column, raw, self.table.epoch)
