@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 # Characters that Markdown (with the site's extensions) or HTML may read as markup.
-_SPECIAL = set("\\`*_{}[]()#+!|<>&~^=:\"'$@%")
+_SPECIAL = set("\\`*_{}[]()#+!|<>&~^=\"'")
 # At the start of a line these begin a list or a heading; inside a value they are plain.
 _LEADING = re.compile(r"^([0-9]*)([.\-])(?=[\s.\-]|$)")
 
