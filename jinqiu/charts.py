@@ -46,9 +46,10 @@ def line_chart(title: str, days: list[str], series: list[tuple[str, list[int]]],
                last_day: str | None = None) -> str:
     """Cumulative counts per day as lines, with dated marks (deadlines) as dashed vertical lines.
     days: the x axis (ISO dates); series: (label, one count per day up to last_day); marks: (label,
-    ISO date). Small (360 wide) so that its few labels stay legible when a phone scales it down;
+    ISO date). Small (320 wide, 13 px text) so that its few labels stay at 12 px or more when a 390 px phone
+    scales it down;
     the legend and the marks' names are in the HTML beside it (see timeline_figure)."""
-    width, height, left, right, top, bottom = 360, 200, 34, 8, 10, 24
+    width, height, left, right, top, bottom = 320, 190, 34, 8, 10, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(days) - 1, 1)
     peak = max([max(values) if values else 0 for _, values in series] + [1])
@@ -65,19 +66,19 @@ def line_chart(title: str, days: list[str], series: list[tuple[str, list[int]]],
         f"<title>{escape(title)}</title>",
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#424242"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#424242"/>',
-        f'<text x="{left - 4}" y="{top + 9}" text-anchor="end" font-size="12" fill="currentColor">{peak}</text>',
-        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="12" fill="currentColor">0</text>',
+        f'<text x="{left - 4}" y="{top + 9}" text-anchor="end" font-size="13" fill="currentColor">{peak}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="13" fill="currentColor">0</text>',
     ]
     if days:
-        out.append(f'<text x="{left}" y="{height - 6}" font-size="12" fill="currentColor">{escape(_md(days[0]))}</text>')
-        out.append(f'<text x="{width - right}" y="{height - 6}" text-anchor="end" font-size="12" fill="currentColor">{escape(_md(days[-1]))}</text>')
+        out.append(f'<text x="{left}" y="{height - 6}" font-size="13" fill="currentColor">{escape(_md(days[0]))}</text>')
+        out.append(f'<text x="{width - right}" y="{height - 6}" text-anchor="end" font-size="13" fill="currentColor">{escape(_md(days[-1]))}</text>')
     index = {d: i for i, d in enumerate(days)}
     for k, (label, day) in enumerate(marks, 1):
         if day in index:
             xm = x(index[day])
             out.append(f'<line x1="{xm:.1f}" y1="{top}" x2="{xm:.1f}" y2="{top + plot_h}" stroke="#b71c1c" stroke-dasharray="4 3">'
                        f"<title>{escape(label)}：{escape(day)}</title></line>"
-                       f'<text x="{xm + 2:.1f}" y="{top + 10}" font-size="12" fill="#b71c1c">{k}</text>')
+                       f'<text x="{xm + 2:.1f}" y="{top + 10}" font-size="13" fill="#b71c1c">{k}</text>')
     for (label, values), (color, dash) in zip(series, LINE_STYLES):
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
