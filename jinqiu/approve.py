@@ -160,8 +160,8 @@ def approve(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: 
         path = data_dir / r.rel
         path.write_text(append_entry(path.read_text(encoding="utf-8"), entry), encoding="utf-8")
         paths.append(str(path.resolve()))
-    verb = "Reject" if reject else "Approve"
-    message = (f"{verb} {len(changes)} application(s) at level {reviewer['level']} ({key.reviewer})\n\n"
+    verb = "不同意" if reject else "同意"
+    message = (f"第 {reviewer['level']} 级审批：{verb} {len(changes)} 份申请（审核人 {key.reviewer}）\n\n"
                + "\n".join(r.rel for r, _ in changes) + "\n")
     gitlog.git(repo, "add", "--", *paths)
     proc = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-S", "-m", message, "--only", "--", *paths],
@@ -218,7 +218,8 @@ def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forg
     if refusals:
         raise ApproveError("以下申请不能记为审批：\n" + "\n".join(refusals))
     gitlog.git(repo, "add", "--", *paths)
-    message = f"Record {forge_name} review {f['review_id']} by {f['login']} on #{f['pull_request']} as level {reviewer['level']} approval\n"
+    message = (f"第 {reviewer['level']} 级审批：记录 {forge_name} 平台上合并请求 #{f['pull_request']} 的审阅 {f['review_id']}"
+               f"（账号 {f['login']}）\n")
     proc = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", message, "--only", "--", *paths],
                           capture_output=True, text=True, env=dict(os.environ, **(env or {})))
     if proc.returncode != 0:

@@ -16,13 +16,13 @@ HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一
 
 def add_arguments(p) -> None:
     add_data_argument(p)
-    p.add_argument("paths", nargs="*", metavar="PATH", help="要审批的申请文件")
+    p.add_argument("paths", nargs="*", metavar="文件", help="要审批的申请文件")
     p.add_argument("--opinion", help="审批意见，例如 情况属实，同意上报")
     p.add_argument("--reject", action="store_true", help="不同意")
     p.add_argument("--pending", action="store_true", help="审批所有等待你这一级审批的申请")
-    p.add_argument("--unit", metavar="ID", help="与 --pending 一起用：只审批这个工会（或其下级工会）的申请")
+    p.add_argument("--unit", metavar="工会", help="与 --pending 一起用：只审批这个工会（或其下级工会）的申请")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="审批日期（默认今天）")
-    p.add_argument("--forge-review", metavar="EVENT.json",
+    p.add_argument("--forge-review", metavar="事件文件",
                    help="由工作流使用：把平台上的批准审阅（事件文件）记为审批")
 
 

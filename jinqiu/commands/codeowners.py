@@ -13,7 +13,7 @@ HELP = "根据工会和审核人登记生成 .github/CODEOWNERS，让平台自�
 def add_arguments(p) -> None:
     add_data_argument(p)
     p.add_argument("--check", action="store_true", help="只检查 .github/CODEOWNERS 是否最新，过时则退出码 1")
-    p.add_argument("--output", metavar="FILE", help="输出文件（默认 仓库根目录/.github/CODEOWNERS）")
+    p.add_argument("--output", metavar="文件", help="输出文件（默认 仓库根目录/.github/CODEOWNERS）")
 
 
 def run(args, out, err) -> int:
