@@ -2,31 +2,49 @@
 
 The result of `validate` depends only on the bytes of the data files, on their paths, and on
 the code and schemas that check them. A run records a digest of all of that; the next run
-recomputes the digest (re-hashing every file whose size or modification time changed, and every
-file touched too recently for its time stamp to be trusted, as git does) and, when nothing
-differs, returns the recorded problems. Any difference means a full check: the cache can make a
-run faster, never hide an error.
+recomputes the digest (re-hashing every file whose size, times or inode changed, and every file
+touched too recently for its time stamp to be trusted, as git does) and, when nothing differs,
+returns the recorded problems. Any difference means a full check.
+
+What a cache may never do (the invariants, each with a test):
+- execute anything: it is JSON, read with json.loads, never pickle;
+- be taken from the data: it lives outside every work tree, in the repository's git directory
+  (which no commit can write) or, for data outside git, in $XDG_CACHE_HOME/jinqiu; a location
+  that lies inside a work tree (a tracked or committable path) is never read or written;
+- vouch for content it was not made from: each file holds the digest of every input (file
+  contents and paths, the code, the schemas) it speaks for, and is used only when that matches;
+- hide an error: each file carries an HMAC made with a per-user secret (0600, in the user's cache
+  directory, never in a repository); a forged, copied, corrupt or edited file fails the check and
+  costs one full recheck, nothing more.
+
+`Store(root)` is the small API for other stages: `get(kind, key)` / `put(kind, key, value)` of a
+JSON value under a content key (see `content_key`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import multiprocessing
 import os
-import pickle
+import secrets
+import subprocess
 import time
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 SERIAL_BELOW = 400  # files; below this a process pool costs more than it saves
 RACY_SECONDS = 2
+FORMAT = "jinqiu-cache-2"
+MAX_BYTES = 1 << 30  # a cache file larger than this is not read
 
 
 def code_version() -> str:
     """A digest of the checking code and the schemas."""
     h = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")) + sorted(layout_schema_dir().glob("*.json")):
-        h.update(path.name.encode())
+        h.update(path.relative_to(PACKAGE.parent).as_posix().encode() + b"\0")
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -37,80 +55,208 @@ def layout_schema_dir() -> Path:
     return SCHEMA_DIR
 
 
-def cache_dir(root: Path) -> Path:
-    """Where the cache of a data directory lives: .jinqiu-cache beside it (git-ignored)."""
-    return root.resolve().parent / ".jinqiu-cache"
+def user_cache_home() -> Path:
+    """$XDG_CACHE_HOME/jinqiu (default ~/.cache/jinqiu)."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "jinqiu"
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    try:
+        p = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, env=env)
+    except OSError:
+        return None
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def in_work_tree(path: Path) -> bool:
+    """Is this location (or where it would be created) inside a git work tree? Such a path can be
+    committed, so a cache there could come from whoever wrote the data."""
+    return _git(_existing_parent(path), "rev-parse", "--is-inside-work-tree") == "true"
+
+
+def cache_dir(root: Path) -> Path | None:
+    """Where the cache of a data directory lives: <git dir>/jinqiu-cache when the data is in a git
+    repository, else $XDG_CACHE_HOME/jinqiu/trees/<digest of its path>; None when that place lies
+    inside a work tree (then nothing is cached)."""
+    root = Path(root).resolve()
+    git_dir = _git(root, "rev-parse", "--absolute-git-dir")
+    place = Path(git_dir) / "jinqiu-cache" if git_dir else user_cache_home() / "trees" / name_of(root)
+    return None if in_work_tree(place) else place
+
+
+def _secret() -> bytes | None:
+    """The per-user key of the caches' HMACs: made once, 0600, in the user's cache directory, and
+    never inside a work tree; None when no such key can be had (then nothing is cached)."""
+    home = user_cache_home()
+    path = home / "cache-key"
+    try:
+        if in_work_tree(home):
+            return None
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            tmp = home / f"cache-key.{os.getpid()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)  # never replaces a key another process made first
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        st = os.stat(path, follow_symlinks=False)
+        if not (st.st_mode & 0o170000 == 0o100000 and st.st_uid == os.getuid() and st.st_mode & 0o077 == 0):
+            return None  # not a plain file of ours that only we can read
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return bytes.fromhex(key) if len(key) == 64 and all(c in "0123456789abcdef" for c in key) else None
+
+
+class Store:
+    """JSON values kept by kind and content key in a data directory's cache, each file bound by an
+    HMAC to this user's secret: get() returns only what put() stored for exactly that key."""
+
+    def __init__(self, root: Path):
+        self.dir = cache_dir(root)
+        self.secret = _secret() if self.dir is not None else None
+
+    @property
+    def usable(self) -> bool:
+        return self.dir is not None and self.secret is not None
+
+    def path(self, kind: str) -> Path | None:
+        return self.dir / f"{kind}.json" if self.dir is not None else None
+
+    def _mac(self, body: bytes) -> str:
+        return hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+
+    def get(self, kind: str, key: str):
+        """The value stored for (kind, key), or None: missing, unreadable, forged, or for other content."""
+        if not self.usable:
+            return None
+        try:
+            with open(self.path(kind), "rb") as f:
+                raw = f.read(MAX_BYTES + 1)
+        except OSError:
+            return None
+        mac, _, body = raw.partition(b"\n")
+        if len(raw) > MAX_BYTES or not hmac.compare_digest(mac, self._mac(body).encode()):
+            return None
+        try:
+            doc = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("kind") != kind or doc.get("key") != key:
+            return None
+        return doc.get("value")
+
+    def put(self, kind: str, key: str, value) -> None:
+        """Store a JSON value (atomically); a cache that cannot be written only costs time."""
+        if not self.usable:
+            return
+        body = json.dumps({"format": FORMAT, "kind": kind, "key": key, "value": value},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        path = self.path(kind)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                f.write(self._mac(body).encode() + b"\n" + body)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+
+def name_of(root: Path) -> str:
+    return hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]
 
 
 class ContentIndex:
-    """File digests remembered by (size, mtime) so that an unchanged tree is not read again."""
+    """File digests remembered by (size, mtime, ctime, inode) so that an unchanged tree is not read again."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, store: Store | None = None):
         self.root = root
-        self.path = cache_dir(root) / f"stat-{_name(root)}.pickle"
-        try:
-            with open(self.path, "rb") as f:
-                self.written_at, self.entries = pickle.load(f)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError):
-            self.written_at, self.entries = 0.0, {}
+        self.store = store or Store(root)
+        self.kind = f"stat-{name_of(root)}"
+        saved = self.store.get(self.kind, "stat")
+        self.written_at, self.entries = 0.0, {}
+        if isinstance(saved, dict) and isinstance(saved.get("entries"), dict):
+            self.written_at = float(saved.get("written_at") or 0)
+            self.entries = saved["entries"]
 
     def digests(self, rels: list[str]) -> dict[str, str]:
         fresh, out = {}, {}
         for rel in rels:
             full = os.path.join(self.root, rel)
             st = os.stat(full)
-            key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)  # ctime: utime cannot fake it
+            key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]  # ctime: utime cannot fake it
             known = self.entries.get(rel)
-            if known and known[0] == key and max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 < self.written_at - RACY_SECONDS:
+            if (isinstance(known, list) and len(known) == 2 and known[0] == key and isinstance(known[1], str)
+                    and max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 < self.written_at - RACY_SECONDS):
                 out[rel] = known[1]
             else:
                 with open(full, "rb") as f:
                     out[rel] = hashlib.blake2b(f.read(), digest_size=16).hexdigest()
-            fresh[rel] = (key, out[rel])
+            fresh[rel] = [key, out[rel]]
         self.entries = fresh
         return out
 
     def save(self) -> None:
-        _atomic_pickle(self.path, (time.time(), self.entries))
+        self.store.put(self.kind, "stat", {"written_at": time.time(), "entries": self.entries})
 
 
-def _name(root: Path) -> str:
-    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-
-
-def _atomic_pickle(path: Path, value) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-
-
-def run_key(root: Path, display_root: str, rels: list[str], index: ContentIndex) -> str:
-    """The digest of everything a validate run's result depends on."""
+def content_key(root: Path, display_root: str, rels: list[str], index: ContentIndex, *extra: str) -> str:
+    """The digest of everything a run over these files depends on: code and schemas, the name the
+    data is shown under, each file's path and content digest, and any extra parts."""
     h = hashlib.sha256()
-    h.update(code_version().encode())
-    h.update(display_root.encode())
+    for part in (code_version(), display_root, *extra):
+        h.update(part.encode() + b"\0")
     for rel, digest in sorted(index.digests(rels).items()):
         h.update(f"{rel}\0{digest}\n".encode())
     return h.hexdigest()
 
 
-def recall(root: Path, key: str):
+def run_key(root: Path, display_root: str, rels: list[str], index: ContentIndex) -> str:
+    """The digest of everything a validate run's result depends on."""
+    return content_key(root, display_root, rels, index, "validate")
+
+
+def _problem_rows(problems) -> list:
+    return [astuple_problem(p) for p in problems]
+
+
+def recall(root: Path, key: str, store: Store | None = None):
     """The problems a run with this key found, or None."""
-    try:
-        with open(cache_dir(root) / f"result-{_name(root)}.pickle", "rb") as f:
-            stored_key, problems = pickle.load(f)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+    from .problems import Problem
+
+    rows = (store or Store(root)).get(f"validate-{name_of(root)}", key)
+    if not isinstance(rows, list):
         return None
-    return problems if stored_key == key else None
+    try:
+        out = []
+        for row in rows:
+            path, line, pointer, code, message, severity = row
+            if not (isinstance(line, int) and all(isinstance(v, str) for v in (path, pointer, code, message, severity))):
+                return None
+            out.append(Problem(path, line, pointer, code, message, severity))
+    except (TypeError, ValueError):
+        return None
+    return out
 
 
-def remember(root: Path, key: str, problems) -> None:
-    _atomic_pickle(cache_dir(root) / f"result-{_name(root)}.pickle", (key, problems))
+def remember(root: Path, key: str, problems, store: Store | None = None) -> None:
+    (store or Store(root)).put(f"validate-{name_of(root)}", key, _problem_rows(problems))
 
 
 # ---- parallel per-file checks -------------------------------------------------------------

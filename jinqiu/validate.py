@@ -56,12 +56,15 @@ def problems(root: Path, display_root: str | None = None, *, use_cache: bool = T
     rels = ds.discover(root)
     if not use_cache:
         return cross_check(load(root, display_root, rels=rels, jobs=jobs)), len(rels), False
-    index = cache.ContentIndex(root)
+    store = cache.Store(root)
+    if not store.usable:
+        return cross_check(load(root, display_root, rels=rels, jobs=jobs)), len(rels), False
+    index = cache.ContentIndex(root, store)
     key = cache.run_key(root, display_root, rels, index)
-    found = cache.recall(root, key)
+    found = cache.recall(root, key, store)
     if found is not None:
         return found, len(rels), True
     result = cross_check(load(root, display_root, rels=rels, jobs=jobs))
     index.save()
-    cache.remember(root, key, result)
+    cache.remember(root, key, result, store)
     return result, len(rels), False

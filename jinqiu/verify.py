@@ -12,22 +12,22 @@ sample data, a fresh clone) they are warnings "未签名的审批，视为未核
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import multiprocessing
 import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import digest, forge, gitlog, registry, sshsig, status, yamlstrict
+from . import cache, digest, forge, gitlog, registry, sshsig, status, yamlstrict
 from . import validate as validate_stage
 from .problems import ERROR, WARNING, Problem
 
 NAMESPACE_GIT = "git"
 NAMESPACE_ENTRY = "jinqiu-approval@jinqiu.invalid"  # detached signatures inside an entry
-CACHE_VERSION = "verify-1"
+CACHE_VERSION = "verify-2"
 REGISTRY_REL = "reviewers.yaml"
 _SQUASH_MESSAGE = re.compile(r"\(#\d+\)\s*$")
 _WEB_COMMITTERS = ("GitHub <noreply@github.com>", "Gitea <", "Forgejo <")
@@ -332,59 +332,80 @@ def _check_chain(ctx: Context, record, entries: list[Entry]) -> None:
             entries_last.add("paid-before-approved", f"审批尚未完成到第 {end} 级就已登记发放（{paid}）")
 
 
-def _cache_file(repo: Path) -> Path:
-    return Path(gitlog.git(repo, "rev-parse", "--absolute-git-dir").decode().strip()) / "jinqiu-verify.pickle"
+VERIFY_CACHE = "verify"
 
 
-def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], token: bool, display_root: str) -> str | None:
-    dirty = gitlog.git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--", prefix or ".")
+def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], display_root: str, rels) -> str | None:
+    """What a verify result depends on: the commit (whose id is a digest of the whole history and
+    tree), a clean work tree under the data directory (no change, no untracked or ignored file),
+    the root of trust, the code and schemas, and which records were checked. None: do not cache."""
+    dirty = gitlog.git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--", prefix or ".")
     if dirty:
         return None  # uncommitted changes: check everything again
     h = hashlib.sha256()
-    for part in (CACHE_VERSION, head, prefix, ",".join(sorted(roots)), str(token), display_root, _code_version()):
+    for part in (CACHE_VERSION, head, prefix, ",".join(sorted(roots)), display_root, cache.code_version(),
+                 "\n".join(rels) if rels is not None else "*"):
         h.update(part.encode() + b"\0")
     return h.hexdigest()
 
 
-def _code_version() -> str:
-    h = hashlib.sha256()
-    for name in ("verify.py", "registry.py", "gitlog.py", "sshsig.py", "digest.py", "status.py", "forge.py"):
-        h.update((Path(__file__).parent / name).read_bytes())
-    return h.hexdigest()
+def _result_to_json(result) -> dict:
+    statuses, problems = result
+    return {"statuses": {rel: dataclasses.asdict(st) for rel, st in statuses.items()},
+            "problems": [cache.astuple_problem(p) for p in problems]}
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _result_from_json(doc):
+    """The (statuses, problems) a cache file holds, or None when it is not exactly that shape."""
+    if not isinstance(doc, dict):
+        return None
+    try:
+        statuses = {rel: status.Status(**{k: _tuples(v) for k, v in st.items()}) for rel, st in doc["statuses"].items()}
+        problems = [Problem(*row) for row in doc["problems"]]
+        if not all(isinstance(p.line, int) and all(isinstance(v, str) for v in (p.path, p.pointer, p.code, p.message, p.severity))
+                   for p in problems):
+            return None
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return None
+    return statuses, problems
 
 
 def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, root_keys=None,
-        forge_checker=None, use_cache: bool = True):
+        forge_checker=None, use_cache: bool | None = None):
     """Verify every approval under data_dir: ({record.rel: Status}, [Problem]). repo_root may be
-    None (found from data_dir). Never raises for bad data; git missing is reported as a warning."""
+    None (found from data_dir). Never raises for bad data; git missing is reported as a warning.
+
+    The cache (JSON in the git directory, HMAC-bound, see jinqiu.cache) is used by default when no
+    dataset is given, and with a dataset when use_cache=True (the key then also covers which
+    records the dataset holds); never with a forge checker, since a review can be dismissed any time."""
     data_dir = Path(data_dir)
     display_root = str(data_dir) if display_root is None else display_root
     repo = Path(repo_root) if repo_root else gitlog.toplevel(data_dir)
     if repo is not None and gitlog.toplevel(data_dir) is None:
         repo = None
-    cache_path = key = None
+    store = key = None
     roots, root_source = registry.root_keys(repo, root_keys)
-    if repo is not None and use_cache and dataset is None:
+    if use_cache is None:
+        use_cache = dataset is None
+    if repo is not None and use_cache and forge_checker is None:
         head = gitlog.head(repo)
-        prefix = _prefix(repo, data_dir)
         if head:
-            key = _cache_key(repo, prefix, head, roots, forge_checker is not None, display_root)
-            cache_path = _cache_file(repo)
-            if key and cache_path.is_file():
-                try:
-                    saved_key, result = pickle.loads(cache_path.read_bytes())
-                    if saved_key == key:
-                        return result
-                except Exception:  # a broken cache is just a miss
-                    pass
+            rels = sorted(r.rel for r in dataset.records) if dataset is not None else None
+            key = _cache_key(repo, _prefix(repo, data_dir), head, roots, display_root, rels)
+            if key:
+                store = cache.Store(data_dir)
+                found = _result_from_json(store.get(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key))
+                if found is not None:
+                    return found
     if dataset is None:
         dataset = validate_stage.load(data_dir, display_root)
     result = _verify(repo, data_dir, dataset, roots, root_source, forge_checker)
-    if cache_path is not None and key is not None:
-        try:
-            cache_path.write_bytes(pickle.dumps((key, result)))
-        except OSError:
-            pass
+    if store is not None:
+        store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))
     return result
 
 

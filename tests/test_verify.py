@@ -318,7 +318,7 @@ def test_not_a_git_repository(tmp_path):
 def test_second_run_uses_the_cache(lab):
     sign_entry(lab, APP, 1)
     first = verify.run(None, lab.data, display_root="data")
-    assert (lab.repo / ".git" / "jinqiu-verify.pickle").is_file()
+    assert list((lab.repo / ".git" / "jinqiu-cache").glob("verify-*.json"))
     again = verify.run(None, lab.data, display_root="data")
     assert again == first
     lab.write(APP, lab.read(APP).replace("amount: 5000", "amount: 8000"))  # uncommitted: no cache
