@@ -18,16 +18,21 @@ Excel's damage and what is done about it:
 - Phones: a Dalian landline that lost its leading 0 (41184123456, 411-84123456) is exactly
   0411 plus an eight-digit local number, so it is repaired to 0411-84123456 with a warning.
   Anything else that is not a mobile or an area-coded landline is refused.
+
+Formulas are refused (formula_notes): a clerk's sheet holds values, and a cell that a spreadsheet
+evaluates (=…, or text starting with + - @ that is not a plain number or phone) must never reach
+the data, from where an export could hand it to someone else's Excel. The one exception is
+="…" around plain text, which is how Excel keeps an ID number as text (our CSV export writes it).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from . import ids, sheets
+from . import cellsafe, ids, sheets
 
 MISSING = object()
 ERROR, WARNING = "error", "warning"
@@ -36,7 +41,8 @@ _TRUE = {"是", "√", "✓", "✔", "☑", "■", "true", "yes", "y", "1", "有
 _FALSE = {"否", "×", "✗", "☐", "□", "false", "no", "n", "0", "无"}
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _MONTH_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
-_TEXT_FORMULA = re.compile(r'^="(.*)"$')
+_TEXT_FORMULA = re.compile(r'^="([^"]*)"$')  # a constant: no quote inside, so nothing can follow it
+_PLAIN_SIGNED = re.compile(r"^[+-]\s*[0-9][0-9\s,.()/-]*$|^-+$")  # -5, +86 139…, a dash for "none"
 _DALIAN_LOST_ZERO = re.compile(r"^411-?([2-9][0-9]{7})$")
 
 
@@ -51,6 +57,21 @@ def text_of(value) -> str:
     if text.startswith("'"):
         text = text[1:]
     return text
+
+
+def formula_notes(value) -> list:
+    """[(ERROR, why)] for a cell that a spreadsheet would evaluate, else []."""
+    if value is None or isinstance(value, (int, float, Decimal, bool, date, datetime, time, timedelta)):
+        return []
+    if not isinstance(value, str):  # openpyxl's ArrayFormula, DataTableFormula
+        return [(ERROR, "这是公式，表格里应填写数值，不是公式；请复制后用“选择性粘贴 → 数值”换成计算结果")]
+    text = value.strip()
+    if not cellsafe.evaluated(text) or _TEXT_FORMULA.match(text) or _PLAIN_SIGNED.match(text):
+        return []
+    shown = re.sub(r"[0-9]", "*", text[:16]) + ("…" if len(text) > 16 else "")  # no digits of an ID or phone
+    if text.startswith("="):
+        return [(ERROR, f"“{shown}”这是公式，表格里应填写数值，不是公式；请复制后用“选择性粘贴 → 数值”换成计算结果")]
+    return [(ERROR, f"“{shown}”以 {text[0]} 开头，Excel 会把它当作公式；请去掉开头的 {text[0]}")]
 
 
 def _number_cell(value) -> bool:
@@ -187,6 +208,9 @@ def read(column: sheets.Column, value, epoch: datetime):
     """(value, notes) for one cell of a column; MISSING when the cell is empty or refused."""
     if is_empty(value):
         return MISSING, []
+    refused = formula_notes(value)
+    if refused:
+        return MISSING, refused
     t = column.type
     numeric = _number_cell(value)
     if t == sheets.ID_NUMBER:

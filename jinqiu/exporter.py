@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
-from . import dataset, importer, sheets, status
+from . import cellsafe, dataset, importer, sheets, status
 
 UNIT_LEVEL = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
 SHEET_NAMES = {"application": "申请", "graduate": "毕业生"}
@@ -85,7 +84,6 @@ _TEXT_TYPES = (sheets.ID_NUMBER, sheets.PHONE, sheets.MONTH, sheets.TEXT)
 def write_xlsx(path: Path, tables: list) -> None:
     """tables: [(sheet name, columns, rows)]; write-only, so 10,000 rows take a second or two."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     wb = Workbook(write_only=True)
@@ -93,44 +91,33 @@ def write_xlsx(path: Path, tables: list) -> None:
     for name, cols, rows in tables:
         ws = wb.create_sheet(name)
         ws.freeze_panes = "A2"
-        header = []
-        for c in cols:
-            cell = WriteOnlyCell(ws, value=c.title)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
+        ws.append([cellsafe.xlsx_cell(ws, c.title, font=bold) for c in cols])
         formats = ["@" if c.type in _TEXT_TYPES else "yyyy-mm-dd" if c.type == sheets.DATE else None for c in cols]
         for row in rows:
             out = []
             for value, f in zip(row, formats):
-                if f is None or value is None:
-                    out.append(value)
+                if value is None:
+                    out.append(None)
                     continue
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = f if (f != "@" or isinstance(value, str)) else "General"
+                cell = cellsafe.xlsx_cell(ws, value)
+                if f is not None:
+                    cell.number_format = f if (f != "@" or isinstance(value, str)) else "General"
                 out.append(cell)
             ws.append(out)
     wb.save(path)
 
 
 def write_csv(path: Path, cols: list, rows: list) -> None:
+    """UTF-8 with a BOM; ID numbers and phones as ="…"; every other text cell through cellsafe."""
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        w.writerow([c.title for c in cols])
+        w.writerow(cellsafe.csv_row(c.title for c in cols))
         for row in rows:
-            out = []
-            for c, v in zip(cols, row):
-                if v is None:
-                    out.append("")
-                elif c.type in (sheets.ID_NUMBER, sheets.PHONE):
-                    out.append(f'="{v}"')
-                elif isinstance(v, Decimal):
-                    out.append(format(v, "f"))
-                elif isinstance(v, date):
-                    out.append(v.isoformat())
-                else:
-                    out.append(str(v))
-            w.writerow(out)
+            w.writerow([
+                cellsafe.csv_text_formula(v) if v is not None and c.type in (sheets.ID_NUMBER, sheets.PHONE)
+                else cellsafe.csv_cell(v)
+                for c, v in zip(cols, row)
+            ])
 
 
 def write_template(path: Path, form: str, rows: int = 500) -> None:

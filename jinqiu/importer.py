@@ -333,8 +333,13 @@ class SheetImport:
         for c, column in self.header.columns.items():
             if column.type == sheets.INFO:
                 continue
-            raw = unquote(row[c] if c < len(row) else None, column.type)
-            if column.type == sheets.SERVICES:
+            raw = row[c] if c < len(row) else None
+            refused = cells.formula_notes(raw)
+            raw = unquote(raw, column.type)
+            refused = refused or cells.formula_notes(raw)  # a formula inside quotes is still a formula
+            if refused:
+                value, n = cells.MISSING, refused
+            elif column.type == sheets.SERVICES:
                 value, n = (read_services(raw, self.table.epoch) if not cells.is_empty(raw) else ([], []))
             else:
                 value, n = cells.read(column, raw, self.table.epoch)

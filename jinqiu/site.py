@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import charts, privacy
+from . import cellsafe, charts, privacy
 from . import statistics as stats
 from . import status as st
 
@@ -223,9 +223,9 @@ def statistics_csv(view: PublicView) -> str:
     order = _ordered_units(view)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["编号", "项目", *[f"{view.units[u]['name']}（{u}）" for u in order]])
+    w.writerow(cellsafe.csv_row(["编号", "项目", *[f"{view.units[u]['name']}（{u}）" for u in order]]))
     for item, letter, label, key in stats.ROWS:
-        w.writerow([key, label.format(year=view.campaign["year"]), *[stats.fmt(view.tables[u].values[key], key) for u in order]])
+        w.writerow(cellsafe.csv_row([key, label.format(year=view.campaign["year"]), *[stats.fmt(view.tables[u].values[key], key) for u in order]]))
     return "\ufeff" + buf.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
 
 
@@ -248,16 +248,16 @@ def tables_workbook(tables: list, campaign: dict):
         used.add(name)
         ws = wb.create_sheet(name)
         ws.merge_cells("A1:D1")
-        ws["A1"] = f"{year}年“金秋助学”和“阳光就业”行动情况统计表"
+        cellsafe.set_value(ws["A1"], f"{year}年“金秋助学”和“阳光就业”行动情况统计表")
         ws["A1"].font = Font(bold=True, size=14)
         ws["A1"].alignment = Alignment(horizontal="center")
-        ws["A2"] = f"填报单位：{table.unit_name}"
+        cellsafe.set_value(ws["A2"], f"填报单位：{table.unit_name}")
         ws.merge_cells("A2:D2")
-        ws.append(["编  号", "", "项      目", "数量"])
+        ws.append(cellsafe.xlsx_row(ws, ["编  号", "", "项      目", "数量"]))
         ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=2)
         for item, letter, label, key, value, _typed in table.rows():
-            ws.append([f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, _number(table.values[key])])
-        ws.append([f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。"])
+            ws.append(cellsafe.xlsx_row(ws, [f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, _number(table.values[key])]))
+        ws.append(cellsafe.xlsx_row(ws, [f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。"]))
         for row in ws.iter_rows(min_row=3, max_row=ws.max_row - 1, max_col=4):
             for cell in row:
                 cell.border = box
@@ -276,9 +276,9 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
                           if LEVEL_OF_KIND.get(view.units[u]["kind"]) >= 2], view.campaign)
     ws = wb.create_sheet("全部工会")
     order = _ordered_units(view)
-    ws.append(["编号", "项目", *[view.units[u]["name"] for u in order]])
+    ws.append(cellsafe.xlsx_row(ws, ["编号", "项目", *[view.units[u]["name"] for u in order]]))
     for item, letter, label, key in stats.ROWS:
-        ws.append([key, label.format(year=view.campaign["year"]), *[_number(view.tables[u].values[key]) for u in order]])
+        ws.append(cellsafe.xlsx_row(ws, [key, label.format(year=view.campaign["year"]), *[_number(view.tables[u].values[key]) for u in order]]))
     wb.save(path)
 
 

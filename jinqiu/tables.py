@@ -5,6 +5,15 @@ Excel writes with "CSV (逗号分隔)"), or UTF-16 with tabs ("Unicode 文本").
 taken from the byte-order mark, else UTF-8 if the bytes are valid UTF-8, else GB18030 (a superset
 of GBK). Cells of a CSV are text; an .xlsx keeps numbers, dates and text apart, and that
 difference is what lets the importer see Excel's damage.
+
+A spreadsheet is untrusted input, and a small file can claim or hold a huge one: an .xlsx whose
+dimension says A1:XFD1048576 (1.6 KB), or a megabyte of zip that inflates to millions of rows.
+So nothing is sized from what the file claims: before openpyxl opens an .xlsx, every zip member's
+declared size is checked (in total, and against its compressed size: zipfile stops reading a
+member at its declared size, so the declaration bounds what is read); sheets are streamed
+(read-only mode, the claimed dimension discarded) and reading stops at MAX_ROWS rows or
+MAX_COLUMNS columns with a message. Formulas are read as formulas (data_only=False), never as
+their cached values, so that the importer can refuse them (jinqiu.cells.formula_notes).
 """
 
 from __future__ import annotations
@@ -18,6 +27,13 @@ from datetime import datetime
 from pathlib import Path
 
 EPOCH_1900 = datetime(1899, 12, 30)
+
+MAX_ROWS = 50_000  # rows of one sheet, header included (a grassroots union files hundreds)
+MAX_COLUMNS = 256  # the blank templates have about 30
+MAX_CSV_BYTES = 32 * 1024 * 1024
+MAX_XLSX_UNCOMPRESSED = 128 * 1024 * 1024  # all members together; 10,000 rows inflate to about 15 MB
+MAX_XLSX_MEMBERS = 1000
+MAX_RATIO = 100  # inflated / compressed for a member over 1 MiB; real sheets are about 5-20
 
 
 class TableError(Exception):
@@ -49,30 +65,98 @@ def decode_csv(data: bytes) -> str:
         raise TableError(f"无法识别文件编码（不是 UTF-8，也不是 GBK）：第 {exc.start + 1} 个字节") from None
 
 
+def _too_many_rows(name: str) -> TableError:
+    return TableError(f"工作表“{name}”超过 {MAX_ROWS} 行，未导入；请分成几个文件，或删去末尾多余的行")
+
+
+def _too_many_columns(name: str, row: int) -> TableError:
+    return TableError(f"工作表“{name}”第 {row} 行超过 {MAX_COLUMNS} 列，未导入；导入表格只需模板里的栏目")
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB"
+
+
 def read_csv(path: Path) -> list[Table]:
-    text = decode_csv(path.read_bytes())
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise TableError(f"文件有 {_mib(size)}，超过 {_mib(MAX_CSV_BYTES)} 的上限，未导入；请分成几个文件")
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        raise TableError(f"这是一个 .xlsx（zip）文件，扩展名却是 {path.suffix}；请把扩展名改回 .xlsx")
+    text = decode_csv(data)
+    if "\0" in text:
+        raise TableError(f"第 {text.count(chr(10), 0, text.index(chr(0))) + 1} 行有 NUL 字符：这不是文本 CSV 文件")
     first = text.split("\n", 1)[0]
     delimiter = max(",\t;", key=first.count) if first else ","
     if first.count(delimiter) == 0:
         delimiter = ","
-    rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise _too_many_rows(path.stem)
+            if len(row) > MAX_COLUMNS:
+                raise _too_many_columns(path.stem, reader.line_num)
+            rows.append(row)
+    except csv.Error as exc:
+        raise TableError(f"第 {reader.line_num} 行不是有效的 CSV（{exc}）") from None
     return [Table(path.stem, rows)]
+
+
+def check_zip(path: Path) -> None:
+    """Refuse an .xlsx whose members would inflate beyond the limits, before anything is inflated."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise TableError(f"不是有效的 .xlsx 文件（{type(exc).__name__}）；.xls 请先在 Excel 里另存为 .xlsx") from None
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise TableError(f"文件里有 {len(members)} 个部件，不像 Excel 表格，未导入")
+    total = 0
+    for m in members:
+        total += m.file_size
+        if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(1, m.compress_size):
+            raise TableError(
+                f"文件中的 {m.filename} 压缩后 {m.compress_size} 字节，解压后却有 {_mib(m.file_size)}"
+                f"（超过 {MAX_RATIO} 倍），像是“压缩炸弹”，未导入")
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise TableError(f"文件解压后有 {_mib(total)}，超过 {_mib(MAX_XLSX_UNCOMPRESSED)} 的上限，未导入；请分成几个文件")
+
+
+def _sheet_rows(ws) -> list:
+    """The rows of a read-only sheet as wide as its widest row with content, within the limits."""
+    ws.reset_dimensions()  # the dimension a file claims is not trusted (A1:XFD1048576)
+    rows = []
+    for n, row in enumerate(ws.iter_rows(min_row=1, max_col=MAX_COLUMNS + 1, values_only=True), 1):
+        if n > MAX_ROWS:
+            raise _too_many_rows(ws.title)
+        if len(row) > MAX_COLUMNS and row[MAX_COLUMNS] is not None:
+            raise _too_many_columns(ws.title, n)
+        end = min(len(row), MAX_COLUMNS)
+        while end and row[end - 1] is None:
+            end -= 1
+        rows.append(list(row[:end]))
+    width = max(map(len, rows), default=0)  # every row as wide as the widest, as a sheet's grid is
+    for r in rows:
+        r.extend([None] * (width - len(r)))
+    return rows
 
 
 def read_xlsx(path: Path) -> list[Table]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_zip(path)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise TableError(f"不是有效的 .xlsx 文件（{type(exc).__name__}）；.xls 请先在 Excel 里另存为 .xlsx") from None
     try:
-        tables = []
-        for ws in wb.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            tables.append(Table(ws.title, rows, wb.epoch))
-        return tables
+        return [Table(ws.title, _sheet_rows(ws), wb.epoch) for ws in wb.worksheets]
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError) as exc:  # a damaged sheet
+        raise TableError(f"工作表无法读取（{type(exc).__name__}），文件可能已损坏；请在 Excel 里打开后重新保存") from None
     finally:
         wb.close()
 
