@@ -81,6 +81,12 @@ class Lab:
         self.git(*args, env=env)
         return self.git("rev-parse", "HEAD")
 
+    def pin_root(self, *names: str) -> None:
+        """Pin the root of trust of this clone (git config jinqiu.rootKey) to these keys."""
+        self.git("config", "--unset-all", "jinqiu.rootKey", check=False)
+        for name in names:
+            self.git("config", "--add", "jinqiu.rootKey", self.fingerprint(name))
+
     def signing_env(self, key: str, date: str | None = None) -> dict:
         """Environment that makes `git commit -S` (as run by approve) sign with this TEST key."""
         env = {**GIT_ID, "GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "user.signingkey", "GIT_CONFIG_VALUE_0": str(self.keys / key),
@@ -149,15 +155,18 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
         (lab.data).mkdir(parents=True, exist_ok=True)
     (lab.data / "reviewers.yaml").write_text("".join(out), encoding="utf-8")
     shutil.copy(data_dir / "units.yaml", lab.data / "units.yaml")
-    (lab.repo / "root-of-trust.txt").write_text(
-        f"# TEST root of trust made by `build.py demo` - not for real use\n{lab.fingerprint(root)}  # {root}\n", encoding="utf-8")
+    for rel in sorted(_files(data_dir)):  # the campaign files are trust data too: in the signed commit
+        if rel.startswith("campaigns/"):
+            lab.write(rel, (data_dir / rel).read_text(encoding="utf-8"))
+    lab.write("root-of-trust.txt", f"# TEST root of trust made by `build.py demo` - not for real use\n{lab.fingerprint(root)}  # {root}\n")
+    lab.pin_root(root)
     lab.commit("登记审核人（演示用 TEST 测试密钥）", key=root, date="2000-01-02")
     # 2. every other file, with applications' approvals emptied, as one unsigned filing commit.
     apps = sorted(src.applications, key=lambda r: r.rel)[:limit] if limit else src.applications
     keep = {r.rel for r in apps}
     pending = []
     for rel in sorted(_files(data_dir)):
-        if rel in ("reviewers.yaml", "units.yaml"):
+        if rel in ("reviewers.yaml", "units.yaml", "root-of-trust.txt") or rel.startswith("campaigns/"):
             continue
         if rel.startswith("applications/") and rel not in keep:
             continue
@@ -310,5 +319,6 @@ def world(lab: Lab, extra_reviewers: str = "", key_overrides: dict | None = None
     parts.append(extra_reviewers)
     lab.write("units.yaml", UNITS_YAML)
     lab.write("reviewers.yaml", "".join(parts))
-    (lab.repo / "root-of-trust.txt").write_text(f"# TEST root of trust\n{lab.fingerprint(root)}  # {root}\n")
+    lab.write("root-of-trust.txt", f"# TEST root of trust\n{lab.fingerprint(root)}  # {root}\n")
+    lab.pin_root(root)
     lab.commit("登记工会和审核人", key=root, date=date)

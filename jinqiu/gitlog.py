@@ -106,6 +106,7 @@ class History:
     changes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # rel -> [(commit, blob)], oldest first
     touched: dict[str, list[str]] = field(default_factory=dict)  # commit -> rels it changed
     _effective: dict[str, int] = field(default_factory=dict)
+    _ancestors: dict[str, set] = field(default_factory=dict)
     _batch: subprocess.Popen | None = None
 
     def effective_time(self, oid: str) -> int:
@@ -129,6 +130,39 @@ class History:
             result[oid] = out[nl + 1:nl + 1 + size]
             pos = nl + 1 + size + 1
         return result
+
+    def merge_changes(self, rels: list[str]) -> dict[str, dict[str, str | None]]:
+        """For every merge commit whose result differs from its FIRST parent in one of rels (paths
+        under the data directory; a directory ends with "/"): {merge: {rel: blob or None}}."""
+        spec = [f"{self.prefix}/{r}" if self.prefix else r for r in rels]
+        out = git(self.repo, "log", "--merges", "--full-history", "--diff-merges=first-parent", "--no-renames", "--raw",
+                  "--no-abbrev", "--format=%x01%H", "-z", self.head, "--", *spec)
+        found: dict[str, dict[str, str | None]] = {}
+        plen = len(self.prefix) + 1 if self.prefix else 0
+        cur, fields, i = None, out.split(b"\0"), 0
+        while i < len(fields):
+            f = fields[i].lstrip(b"\n")
+            if f.startswith(b"\x01"):
+                cur = f[1:].strip().decode()
+            elif f.startswith(b":") and cur and i + 1 < len(fields):
+                meta = f.split(b" ")
+                found.setdefault(cur, {})[fields[i + 1].decode()[plen:]] = None if meta[4][:1] == b"D" else meta[3].decode()
+                i += 1
+            i += 1
+        return found
+
+    def ancestors(self, oid: str) -> set[str]:
+        """Every commit oid builds on (not oid itself), from the parents read at load."""
+        memo = self._ancestors.get(oid)
+        if memo is None:
+            memo, todo = set(), list(self.parents.get(oid, []))
+            while todo:
+                c = todo.pop()
+                if c not in memo:
+                    memo.add(c)
+                    todo.extend(self.parents.get(c, []))
+            self._ancestors[oid] = memo
+        return memo
 
     def commits(self, oids) -> dict[str, Commit]:
         oids = sorted(set(oids))

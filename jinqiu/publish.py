@@ -22,8 +22,8 @@ class BuildError(Exception):
 
 # ---------------------------------------------------------------- statuses
 
-# Statuses come from verify: only approvals it proved count (jinqiu.status.derive_one).
-STATUSES_VERIFIED = True
+# Statuses come from verify: only approvals it proved count (jinqiu.status.derive_one); the site
+# says "经签名核验" only when verify had a root of trust in force (verify.Statuses.verified).
 
 
 def chain_end(units: dict, record: dict) -> int:
@@ -35,7 +35,9 @@ def chain_end(units: dict, record: dict) -> int:
 def statuses(dataset) -> tuple[dict, list]:
     """(application id -> Status derived from verified approvals only, verify's problems)."""
     by_rel, problems = verify.run(None, dataset.root, display_root=dataset.display_root, dataset=dataset)
-    return {r.data["id"]: by_rel[r.rel] for r in dataset.applications if r.rel in by_rel}, problems
+    by_id = verify.Statuses({r.data["id"]: by_rel[r.rel] for r in dataset.applications if r.rel in by_rel})
+    by_id.verified, by_id.trust = getattr(by_rel, "verified", False), getattr(by_rel, "trust", "none")
+    return by_id, problems
 
 
 # ---------------------------------------------------------------- the build
@@ -118,7 +120,8 @@ def build(opts: Options) -> Result:
     if result.private_dir.resolve().is_relative_to(result.site_dir.resolve()):
         raise BuildError("私有输出目录不能在网站目录之内")
     t = time.perf_counter()
-    view = site.public_view(dataset, year, sts, tables, opts.today, opts.source, STATUSES_VERIFIED, len(result.left_out))
+    view = site.public_view(dataset, year, sts, tables, opts.today, opts.source,
+                            sts.verified and sts.trust, len(result.left_out))
     work = result.private_dir / "site-build"
     site.write_pages(view, work / "docs")
     shutil.copyfile(site.MKDOCS_YML, work / "mkdocs.yml")
@@ -233,6 +236,9 @@ def checkout_data(data: Path, as_of: str, into: Path) -> tuple[Path, str, str]:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode:
             raise BuildError(f"无法取出提交 {commit[:12]}：{proc.stderr.strip()}")
+    pinned = subprocess.run(["git", "-C", str(repo), "config", "--get-all", "jinqiu.rootKey"], capture_output=True, text=True)
+    for key in pinned.stdout.split():  # the root this clone pinned holds for the copy too
+        subprocess.run(["git", "-C", str(clone), "config", "--add", "jinqiu.rootKey", key], capture_output=True)
     if not (clone / rel).is_dir():
         raise BuildError(f"提交 {commit[:12]} 中没有 {rel}/")
     return clone / rel, commit, day

@@ -1,9 +1,10 @@
 """The reviewer registry (data/reviewers.yaml) as a trust store: which key belongs to whom, when it
 is valid, who may approve what, and the chain of signed changes back to the root of trust.
 
-The root of trust is a list of key fingerprints the city pins once: the file ROOT_FILE at the top of
-the repository (committed once; any later change to it is an error), or `--root-key` on the
-command line, or the git config value `jinqiu.rootKey` (each may be given several times).
+The root of trust (jinqiu.trust) is a list of key fingerprints the city pins outside the data a pull
+request can change: `--root-key`, the environment variable JINQIU_ROOT_KEY (a forge variable the
+workflows pass), or the git config value `jinqiu.rootKey`. ROOT_FILE beside reviewers.yaml states it
+in the data; on its own it pins only the sample's TEST root (jinqiu.testkeys).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from . import sshsig
+from . import sshsig, testkeys
 
 ROOT_FILE = "root-of-trust.txt"
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -75,9 +75,11 @@ def ssh_fingerprint(public_key: str) -> str:
     return sshsig.fingerprint(blob)
 
 
-def build(reviewers: dict[str, dict]) -> Registry:
-    """Index every registered key by fingerprint (SSH keys: computed from the key itself)."""
+def build(reviewers: dict[str, dict], refuse_test_keys: bool = False) -> Registry:
+    """Index every registered key by fingerprint (SSH keys: computed from the key itself).
+    refuse_test_keys: leave out (with a problem) every key derivable from the published TEST seeds."""
     reg = Registry(reviewers)
+    test = testkeys.derivable(reviewers) if refuse_test_keys else {}
     for rid, r in reviewers.items():
         for i, k in enumerate(r.get("keys") or []):
             if not isinstance(k, dict):
@@ -96,28 +98,17 @@ def build(reviewers: dict[str, dict]) -> Registry:
             except sshsig.SignatureError as exc:
                 reg.problems.append((rid, i, f"公钥无法读取：{exc}"))
                 continue
+            if refuse_test_keys and (fpr in test or testkeys.is_test_comment(k.get("public_key", ""))):
+                whose = test.get(fpr, "示例数据")
+                reg.problems.append((rid, i, f"审核人 {rid} 的这把公钥是公开的测试密钥（TEST KEY，可由 {whose} 推算出私钥），"
+                                             "任何人都能用它签名；只有示例数据自己的测试信任根下才接受，这里不予承认"))
+                continue
             if fpr in reg.keys and reg.keys[fpr].reviewer != rid:
                 reg.problems.append((rid, i, f"这把公钥已登记给审核人 {reg.keys[fpr].reviewer}；一把钥匙只能属于一个人"))
                 continue
             reg.keys[fpr] = Key(rid, i, kind, fpr, str(k.get("valid_from", "9999-12-31")), k.get("valid_until"),
                                 k.get("revoked_on"), str(k.get("public_key", "")))
     return reg
-
-
-def root_keys(repo: Path | None, given: list[str] | None) -> tuple[set[str], str | None]:
-    """The pinned root-of-trust fingerprints and where they came from (None: nothing pinned)."""
-    if given:
-        return set(given), "--root-key"
-    if repo is None:
-        return set(), None
-    path = repo / ROOT_FILE
-    if path.is_file():
-        fprs = {line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines()}
-        fprs.discard("")
-        return fprs, ROOT_FILE
-    proc = subprocess.run(["git", "-C", str(repo), "config", "--get-all", "jinqiu.rootKey"], capture_output=True, text=True)
-    fprs = {line.strip() for line in proc.stdout.splitlines() if line.strip()}
-    return (fprs, "git config jinqiu.rootKey") if fprs else (set(), None)
 
 
 def reviewer_unit_for(level: int, app_unit: str, units: dict[str, dict]) -> str | None:

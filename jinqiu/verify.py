@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, digest, forge, gitlog, registry, sshsig, status, yamlstrict
+from . import cache, digest, forge, gitlog, registry, sshsig, status, trust, yamlstrict
 from . import validate as validate_stage
 from .problems import ERROR, WARNING, Problem
 
@@ -200,6 +200,7 @@ class Context:
     forge_checker: object
     commits: dict = field(default_factory=dict)
     registry_commits: set = field(default_factory=set)
+    walk: object = None  # trust.Walk: revocations by the graph
     current: dict = field(default_factory=dict)  # record rel -> its current digest (each computed once)
 
 
@@ -231,6 +232,11 @@ def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str])
     why = key.invalid_on(day)
     if why:
         e.add("approval-key-invalid", f"{where}所用的审核人 {key.reviewer} 的密钥 {key.fingerprint} 在 {day} {why}{_time_note(h, c)}")
+        return
+    revoked = ctx.walk.revoked_before(h, fpr, c.oid) if ctx.walk is not None else None
+    if revoked:
+        e.add("approval-key-revoked", f"{where}所用的审核人 {key.reviewer} 的密钥 {key.fingerprint} 已在提交 {revoked[:10]} 中吊销，"
+              f"而提交 {c.oid[:10]} 不在那次吊销之前的历史里（提交日期由作者自己填写，先后只看提交图），签名无效")
         return
     if key.reviewer != entry.get("reviewer"):
         claimed = ctx.reg.reviewers.get(str(entry.get("reviewer")), {}).get("name")
@@ -352,7 +358,9 @@ def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], display_root
 def _result_to_json(result) -> dict:
     statuses, problems = result
     return {"statuses": {rel: dataclasses.asdict(st) for rel, st in statuses.items()},
-            "problems": [cache.astuple_problem(p) for p in problems]}
+            "problems": [cache.astuple_problem(p) for p in problems],
+            "trust": [getattr(statuses, "trust", trust.NONE), bool(getattr(statuses, "verified", False)),
+                      getattr(statuses, "root_source", "")]}
 
 
 def _tuples(value):
@@ -364,7 +372,10 @@ def _result_from_json(doc):
     if not isinstance(doc, dict):
         return None
     try:
-        statuses = {rel: status.Status(**{k: _tuples(v) for k, v in st.items()}) for rel, st in doc["statuses"].items()}
+        statuses = Statuses({rel: status.Status(**{k: _tuples(v) for k, v in st.items()}) for rel, st in doc["statuses"].items()})
+        statuses.trust, statuses.verified, statuses.root_source = doc["trust"]
+        if statuses.trust not in (trust.PINNED, trust.TEST, trust.NONE) or not isinstance(statuses.verified, bool):
+            return None
         problems = [Problem(*row) for row in doc["problems"]]
         if not all(isinstance(p.line, int) and all(isinstance(v, str) for v in (p.path, p.pointer, p.code, p.message, p.severity))
                    for p in problems):
@@ -388,7 +399,7 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     if repo is not None and gitlog.toplevel(data_dir) is None:
         repo = None
     store = key = None
-    roots, root_source = registry.root_keys(repo, root_keys)
+    roots, _ = trust.pinned_keys(repo, root_keys)
     if use_cache is None:
         use_cache = dataset is None
     if repo is not None and use_cache and forge_checker is None:
@@ -403,7 +414,7 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
                     return found
     if dataset is None:
         dataset = validate_stage.load(data_dir, display_root)
-    result = _verify(repo, data_dir, dataset, roots, root_source, forge_checker)
+    result = _verify(repo, data_dir, dataset, root_keys, forge_checker)
     if store is not None:
         store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))
     return result
@@ -421,16 +432,41 @@ def _registry_record(dataset):
     return None
 
 
-def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
+class Statuses(dict):
+    """{record.rel: Status}, and whether anything in it may be called verified: `trust` is the root
+    of trust in force (trust.PINNED, trust.TEST: the sample's TEST keys, or trust.NONE), `verified`
+    is True only when a root is in force and the trust data at HEAD is an authorised version."""
+
+    trust = trust.NONE
+    verified = False
+    root_source = ""
+
+
+def _verify(repo, data_dir, dataset, root_keys, forge_checker):
     problems: list[Problem] = []
-    reg = registry.build(dataset.reviewers)
+    statuses = Statuses()
     reg_record = _registry_record(dataset)
+    root = trust.resolve(repo, data_dir, root_keys, dataset.reviewers)
+    statuses.trust, statuses.root_source = root.mode, root.source
+    root_path = f"{dataset.display_root}/{registry.ROOT_FILE}"
+    for code, message, sev in root.problems:
+        problems.append(Problem(root_path, 1, "", code, message, sev))
+    reg = registry.build(dataset.reviewers, refuse_test_keys=root.mode == trust.PINNED)
     for rid, i, message in reg.problems:
         if reg_record:
             idx = next((n for n, r in enumerate(reg_record.data.get("reviewers", [])) if r.get("id") == rid), 0)
             problems.append(Problem(reg_record.path, dataset.line(reg_record, f"/reviewers/{idx}/keys/{i}"), "", "registry-key", message))
-    apps = [r for r in dataset.applications if r.data.get("approvals")]
-    statuses = {r.rel: status.Status(status.FILED, verified=True) for r in dataset.applications}
+    apps = [r for r in dataset.applications if r.data.get("approvals") or (r.data.get("aid") or {}).get("paid_on")]
+    for r in dataset.applications:
+        statuses[r.rel] = status.Status(status.FILED, verified=True)
+    if root.mode == trust.NONE:
+        problems.append(Problem(reg_record.path if reg_record else root_path, 1, "", "registry-no-root",
+                                "没有固定的信任根（git config jinqiu.rootKey、--root-key 或平台变量 JINQIU_ROOT_KEY，见 docs/trust.md），"
+                                "审核人登记无从核验：任何审批都不计为已核验", WARNING))
+    elif root.mode == trust.TEST:
+        problems.append(Problem(root_path, 1, "", "root-test",
+                                "信任根是示例数据的测试密钥（TEST KEYS）：私钥任何人都能由公开的种子算出，核验结果只作演示，"
+                                "不证明任何真实的审批；信任数据的修改记录不核验", WARNING))
     if repo is None:
         for r in apps:
             problems.append(Problem(r.path, _approvals_line(dataset, r), "/approvals", "approval-no-git",
@@ -438,16 +474,24 @@ def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
         return statuses, sorted(problems)
     prefix = _prefix(repo, data_dir)
     history = gitlog.load(repo, prefix)
-    strict = bool(roots)
+    strict = root.mode != trust.NONE
     current = {r.rel: digest.of(r.data) for r in dataset.applications}
     ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,
                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
+    walk = trust.Walk(ok=root.mode != trust.NONE, admin_history=False)
     try:
-        if history is not None:
-            ctx.registry_commits = {c for c, _ in history.changes.get(REGISTRY_REL, [])}
-            problems += _check_registry(ctx, reg_record, roots, root_source, repo)
-        elif strict:
-            pass
+        if history is not None and root.mode == trust.PINNED:
+            def check(c):
+                _, fpr, reason = ctx.signers.check(c.signature, c.payload)
+                return fpr, reason
+
+            walk = trust.walk(history, data_dir, dataset.display_root, root, check)
+            problems += walk.problems
+            problems += _trust_with_approvals(ctx, walk, reg_record)
+        elif history is None and root.mode == trust.PINNED:
+            walk.ok = False
+        ctx.walk = walk
+        ctx.registry_commits = walk.changes
         per_record = _locate(ctx, data_dir, apps)
         if history is not None:
             ctx.commits = history.commits({e.commit for entries in per_record.values() for e in entries if e.commit})
@@ -479,7 +523,22 @@ def _verify(repo, data_dir, dataset, roots, root_source, forge_checker):
                 str(r.data.get("unit")), (r.data.get("aid") or {}).get("funding_unit"), ctx.units))
     finally:
         ctx.signers.gpg.close()
+    statuses.verified = root.mode != trust.NONE and walk.ok
+    if not statuses.verified:  # nothing counts: every status is the unverified "filed"
+        for rel in statuses:
+            statuses[rel] = status.Status(status.FILED)
     return statuses, sorted(set(problems))
+
+
+def _trust_with_approvals(ctx: Context, walk, reg_record) -> list[Problem]:
+    """A commit that changes trust data must change nothing else under applications/ or graduates/."""
+    out = []
+    h = ctx.history
+    for c in sorted(walk.changes):
+        if any(rel.startswith(("applications/", "graduates/")) for rel in h.touched.get(c, [])):
+            out.append(Problem(reg_record.path if reg_record else REGISTRY_REL, 1, "", "registry-with-approval",
+                               f"提交 {c[:10]} 同时修改了信任数据和申请；信任数据的修改须单独提交"))
+    return out
 
 
 _APPROVALS_KEY = re.compile(rb"(?m)^approvals:")
@@ -541,63 +600,6 @@ def _digest_of_blob(raw: bytes, record) -> str | None:
         return digest.of(data)
     except Exception:
         return None
-
-
-def _check_registry(ctx: Context, reg_record, roots: set[str], root_source: str | None, repo: Path) -> list[Problem]:
-    """Every change to the reviewer registry is signed by a city-level administrator listed in the
-    registry as it stood before the change; the first version by a root-of-trust key."""
-    h = ctx.history
-    out: list[Problem] = []
-    path = reg_record.path if reg_record else REGISTRY_REL
-    line = 1
-    if not roots:
-        if reg_record is not None:
-            out.append(Problem(path, line, "", "registry-no-root", "没有配置信任根（root-of-trust.txt 或 --root-key），"
-                               "审核人登记的修改记录未核验；未签名的审批只作警告", WARNING))
-        return out
-    if (repo / registry.ROOT_FILE).is_file():
-        touches = gitlog.git(repo, "log", "--format=%H", "--full-history", "HEAD", "--", registry.ROOT_FILE).split()
-        if len(touches) > 1:
-            out.append(Problem(registry.ROOT_FILE, 1, "", "root-changed", f"信任根文件 {registry.ROOT_FILE} 在首次提交之后被改动过"
-                               f"（{len(touches)} 次提交）；信任根只能由市总工会提交一次"))
-    versions = h.changes.get(REGISTRY_REL, [])
-    commits = h.commits([c for c, _ in versions])
-    blobs = h.read([b for _, b in versions if b])
-    before: registry.Registry | None = None
-    for commit, blob in versions:
-        c = commits[commit]
-        key, fpr, reason = ctx.signers.check(c.signature, c.payload)
-        day = registry.day_of(h.effective_time(commit))
-        if before is None:
-            if reason == "unsigned" or (fpr is None):
-                msg = f"审核人登记的第一版（提交 {commit[:10]}）没有有效签名：{'没有签名' if reason == 'unsigned' else reason}"
-                out.append(Problem(path, line, "", "registry-unsigned", msg))
-            elif fpr not in roots:
-                out.append(Problem(path, line, "", "registry-root", f"审核人登记的第一版（提交 {commit[:10]}）不是由信任根（{root_source}）中的密钥签名的"))
-        else:
-            if reason == "unsigned":
-                out.append(Problem(path, line, "", "registry-unsigned", f"修改审核人登记的提交 {commit[:10]} 没有签名"))
-            else:
-                bkey = before.keys.get(fpr or "")
-                if bkey is None or not before.is_admin(bkey.reviewer):
-                    who = f"审核人 {bkey.reviewer}" if bkey else f"未登记的密钥 {fpr}" if fpr else reason
-                    out.append(Problem(path, line, "", "registry-not-admin",
-                                       f"修改审核人登记的提交 {commit[:10]} 由 {who} 签名，不是修改前登记在册的市总工会管理员"))
-                elif bkey.invalid_on(day):
-                    out.append(Problem(path, line, "", "registry-key-invalid",
-                                       f"修改审核人登记的提交 {commit[:10]} 所用的管理员密钥在 {day} {bkey.invalid_on(day)}"))
-        if commit in h.touched and any(rel.startswith(("applications/", "graduates/")) for rel in h.touched[commit]):
-            out.append(Problem(path, line, "", "registry-with-approval", f"提交 {commit[:10]} 同时修改了审核人登记和申请；登记的修改须单独提交"))
-        if blob:
-            try:
-                tree, _ = yamlstrict.load(blobs[blob], path)
-                from . import layout
-
-                data, _ = yamlstrict.coerce(tree, layout.schema("reviewers"), path, lambda p: 1)
-                before = registry.build({r["id"]: r for r in data.get("reviewers", []) if isinstance(r, dict) and "id" in r})
-            except Exception:
-                out.append(Problem(path, line, "", "registry-unreadable", f"提交 {commit[:10]} 中的审核人登记无法读取"))
-    return out
 
 
 def forge_checker_from_env(env) -> object:

@@ -12,6 +12,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from jinqiu import layout, sample, validate, yamlwrite  # noqa: E402
+from jinqiu.registry import ROOT_FILE  # noqa: E402
 
 SEED = 7
 DATA = HERE / "data"
@@ -38,6 +39,9 @@ def main() -> int:
     (DATA / "reviewers.yaml").write_text(
         "# 测试数据：公钥为测试密钥（TEST KEYS），私钥可由 tests/site_data/sign.py 重新算出，不得用于真实审批。\n"
         + yamlwrite.dump(registry, "reviewers"), encoding="utf-8")
+    city = [r for r in registry["reviewers"] if r.get("admin")] or [r for r in registry["reviewers"] if r["level"] == 3]
+    (DATA / ROOT_FILE).write_text(sample.root_file(city, SEED, admins_only=False).replace("python -m jinqiu.sample", "python tests/site_data/sign.py"),
+                                                    encoding="utf-8")
     for record in dataset.applications:
         rec = record.data
         chain = [rec["unit"], units[rec["unit"]]["parent"], "dl"]
