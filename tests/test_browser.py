@@ -9,8 +9,16 @@ import pytest
 
 from jinqiu import publish
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "site_data" / "data"
 CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # package.json pins it; ./setup.sh dev installs it
+SCREENSHOTS = Path(__file__).parent / "screenshots"  # for a person to look at; ignored by git
+WIDTHS = (1280, 390)
+# One page of each kind: home, progress, the city's and a union's 附件3 (one that reported and
+# typed its own figures, one that has not reported), 公示, the two guides, and the 404 page.
+KINDS = ["index.html", "progress.html", "statistics/index.html", "statistics/dl-zs.html", "statistics/dl-xg.html",
+         "notice.html", "apply.html", "review.html", "404.html"]
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +50,9 @@ def browser():
         b.close()
 
 
-def open_page(browser, url):
+def open_page(browser, url, width=1280):
     """Open url; return (page, console errors, requests that left localhost)."""
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": width, "height": 900})
     errors, outside = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -74,9 +82,10 @@ def test_every_page_loads_without_errors_or_outside_requests(served, browser):
 
 def test_home_has_charts_and_tables(served, browser):
     page, _, _ = open_page(browser, served[0] + "/index.html")
-    assert page.locator("svg.jq-chart-svg").count() == 3
+    assert page.locator("ul.jq-bars").count() == 3
     assert page.locator(".jq-chart-text").count() == 3
-    assert page.locator("table.jq-deadlines tr").count() == 4
+    assert page.locator(".jq-deadlines table tr").count() == 4
+    assert page.locator(".jq-deadlines .md-typeset__scrollwrap table").count() == 1  # the theme's table wrapper
     assert "审批状态经签名核验" in page.inner_text("article")
     assert "尚未核验" not in page.inner_text("article")
     page.close()
@@ -84,9 +93,9 @@ def test_home_has_charts_and_tables(served, browser):
 
 def test_statistics_table_in_official_layout(served, browser):
     page, _, _ = open_page(browser, served[0] + "/statistics/index.html")
-    rows = page.locator("table.jq-statistics tbody tr")
+    rows = page.locator(".jq-statistics table tbody tr")
     assert rows.count() == 42
-    assert page.locator("#item-03A td").nth(3).inner_text() == "5"
+    assert page.locator("#item-03A td").nth(2).inner_text() == "5"
     page.close()
 
 
@@ -100,4 +109,103 @@ def test_search_finds_a_union_name(served, browser, term):
     page.wait_for_selector(".md-search-result__item", timeout=15000)
     assert term in page.inner_text(".md-search-result")
     assert errors == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source():
+    assert AXE.is_file(), "axe-core is not installed: run ./setup.sh dev (npm ci installs package.json)"
+    return AXE.read_text(encoding="utf-8")
+
+
+def test_search_ranks_the_union_first_and_the_city_table_first(served, browser):
+    for term, first in (("中山区", "大连市中山区总工会统计表（附件3）"), ("统计表", "全市统计表（附件3）")):
+        page, errors, _ = open_page(browser, served[0] + "/index.html")
+        page.locator("input.md-search__input").click()
+        page.fill("input.md-search__input", term)
+        page.keyboard.press("End")
+        page.wait_for_selector(".md-search-result__item", timeout=15000)
+        titles = [s.replace("\u200b", "") for s in page.locator(".md-search-result__item > .md-search-result__link h1").all_inner_texts()]
+        assert titles and titles[0] == first, (term, titles)
+        assert errors == []
+        page.close()
+
+
+# Layout checks run in the page: each returns a list of what is wrong.
+WIDE_TABLES = """() => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  if (document.documentElement.scrollWidth > vw + 1) bad.push("page scrolls sideways: " + document.documentElement.scrollWidth);
+  for (const t of document.querySelectorAll("article table")) {
+    if (t.scrollWidth <= vw) continue;
+    let el = t, ok = false;
+    while (el && el !== document.body) {
+      const s = getComputedStyle(el), r = el.getBoundingClientRect();
+      if (["auto", "scroll"].includes(s.overflowX) && r.right <= vw + 1 && r.left >= -1) { ok = true; break; }
+      el = el.parentElement;
+    }
+    if (!ok) bad.push("table wider than the viewport without its own scroll: " + (t.caption ? t.caption.textContent : t.outerHTML.slice(0, 80)));
+  }
+  return bad;
+}"""
+SMALL_TEXT = """() => {
+  const bad = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const el = n.parentElement, s = getComputedStyle(el);
+    if (s.display === "none" || s.visibility === "hidden" || el.closest("[hidden], .md-search, script, style, title")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2 || s.clip === "rect(0px, 0px, 0px, 0px)" || s.position === "absolute" && r.width <= 1) continue;
+    let size = parseFloat(s.fontSize);
+    if (el instanceof SVGElement && el.getScreenCTM) size *= el.getScreenCTM().a;  // drawn scaled
+    if (size < 12 - 0.01) bad.push(size.toFixed(1) + "px: " + n.textContent.trim().slice(0, 30));
+  }
+  return bad;
+}"""
+BAR_CONTRAST = """() => {
+  const lum = (c) => { const [r, g, b] = c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map(v => v / 255)
+      .map(v => v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4)); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const bg = lum(getComputedStyle(document.querySelector(".md-main")).backgroundColor === "rgba(0, 0, 0, 0)"
+                 ? "rgb(255, 255, 255)" : getComputedStyle(document.querySelector(".md-main")).backgroundColor);
+  return [...document.querySelectorAll(".jq-bar")].map(b => { const l = lum(getComputedStyle(b).backgroundColor);
+    return (Math.max(l, bg) + 0.05) / (Math.min(l, bg) + 0.05); });
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_of_page_is_readable_and_accessible(served, browser, axe_source, kind, width):
+    """At desktop and phone width: no table wider than the screen without its own scroll, no text
+    under 12 px, no serious or critical axe-core violation; a screenshot is kept for a person."""
+    page, errors, outside = open_page(browser, f"{served[0]}/{kind}", width)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{kind.replace('/', '_').removesuffix('.html')}-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.evaluate(WIDE_TABLES) == []
+    assert page.evaluate(SMALL_TEXT) == []
+    page.add_script_tag(content=axe_source)
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+        .filter(v => v.impact === "serious" || v.impact === "critical")
+        .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))""")
+    assert violations == [], (kind, width)
+    assert errors == [] and outside == []
+    page.close()
+
+
+def test_chart_bars_stand_out_from_the_page(served, browser):
+    """Each bar's colour against the page: at least 3:1 (WCAG 1.4.11, non-text contrast)."""
+    page, _, _ = open_page(browser, served[0] + "/index.html")
+    ratios = page.evaluate(BAR_CONTRAST)
+    assert len(ratios) == 16 and min(ratios) >= 3, ratios
+    page.close()
+
+
+def test_a_narrow_table_really_scrolls_with_its_union_column_in_view(served, browser):
+    page, _, _ = open_page(browser, served[0] + "/progress.html", 390)
+    box = page.locator(".jq-progress")  # the table's own scrolling region
+    assert box.evaluate("t => t.scrollWidth > t.clientWidth")  # wider than the phone: it scrolls
+    box.evaluate("t => { t.scrollLeft = 400; }")
+    assert box.evaluate("t => t.scrollLeft") > 100
+    head = page.locator(".jq-progress tbody th").first
+    box, tbox = head.bounding_box(), box.bounding_box()
+    assert abs(box["x"] - tbox["x"]) < 2  # the union column stays at the left edge while the rest scrolls
     page.close()

@@ -57,7 +57,118 @@ def test_statistics_pages_for_city_and_each_union(built):
     stats = built / "site" / "statistics"
     assert {p.name for p in stats.glob("*.html")} == {"index.html", "dl-zs.html", "dl-xg.html", "dl-jx.html"}
     zs = (stats / "dl-zs.html").read_text(encoding="utf-8")
-    assert "与工会自填数字的差异" in zs and "02A：计算 1.2，自填 1.3" in zs
+    assert "与工会自填数字不同" in zs and "02A：计算 1.2，自填 1.3" in zs
+    assert "<li>03A：计算 4，自填 5</li>" in zs  # a list, not a literal "- 03A" in a paragraph
+
+
+def article_text(html: str) -> str:
+    import re
+
+    body = html[html.index("<article"):html.index("</article>")]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_each_statistics_page_has_its_own_h1_and_title(built):
+    import re
+
+    seen = set()
+    for page in sorted((built / "site" / "statistics").glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", html).group(1)
+        title = re.search(r"<title>(.*?)</title>", html).group(1)
+        assert "附件3" in h1, page.name
+        assert (h1, title) not in seen
+        seen.add((h1, title))
+    zs = (built / "site" / "statistics" / "dl-zs.html").read_text(encoding="utf-8")
+    assert "<h1 id=" in zs and "大连市中山区总工会统计表（附件3）</h1>" in zs
+
+
+def test_a_union_that_has_not_reported_says_so(built):
+    """dl-xg has filed no report: its funds are 未报送, not 0, and no box says the check passed."""
+    xg = article_text((built / "site" / "statistics" / "dl-xg.html").read_text(encoding="utf-8"))
+    assert "尚未报送总结和统计表" in xg and "一致性检查通过" not in xg
+    assert "2011年助学活动共筹集资金（万元） 未报送" in xg
+    assert "筹集资金 未报送" in xg  # the summary band
+    zs = article_text((built / "site" / "statistics" / "dl-zs.html").read_text(encoding="utf-8"))
+    assert "与工会自填数字不同" in zs and "一致性检查通过" not in zs  # one box, not passed beside inconsistent
+    city = article_text((built / "site" / "statistics" / "index.html").read_text(encoding="utf-8"))
+    assert "大连市西岗区总工会 0 0 未报送 1 0 未报送" in city
+
+
+def test_summary_band_on_home_and_union_pages(built):
+    home = article_text((built / "site" / "index.html").read_text(encoding="utf-8"))
+    assert "申请 8 份" in home and "审批完成 5 份" in home and "已发放 5 份" in home
+    assert "筹集资金 65.5 万元 已审批助学金 1.4 万元，占筹集资金的 2%" in home
+    assert "申报材料报市总工会 已截止" in home and "活动总结和统计表报市总工会 还有 5 天" in home
+    zs = article_text((built / "site" / "statistics" / "dl-zs.html").read_text(encoding="utf-8"))
+    assert "申请 5 份" in zs and "已发放 4 份" in zs and "筹集资金 12.5 万元" in zs
+
+
+def test_data_is_dated_by_its_own_date_and_version(built):
+    """数据截至: the latest date the public records carry (never after --today), and the commit."""
+    home = article_text((built / "site" / "index.html").read_text(encoding="utf-8"))
+    commit = subprocess.run(["git", "-C", str(DATA), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert "数据截至 2011年8月4日" in home, home[:400]
+    assert f"数据版本 {commit[:12]}" in home
+    assert "工作区" not in home
+
+
+def test_tables_have_captions_and_header_scopes(built):
+    import re
+
+    for page in ("index.html", "progress.html", "statistics/index.html", "statistics/dl-zs.html"):
+        html = (built / "site" / page).read_text(encoding="utf-8")
+        tables = re.findall(r"<table.*?</table>", html, re.S)
+        assert tables, page
+        for table in tables:
+            assert "<table>" in table, (page, "the theme styles only tables without a class")
+            assert "<caption>" in table and '<th scope="col"' in table and '<th scope="row"' in table, page
+            assert "<th>" not in table, page
+
+
+def test_search_index(built):
+    """Titles tell the pages apart, 附件3 and union names are whole words, cells are not run
+    together, and the index is not bloated by escaped zero-width spaces."""
+    import json
+
+    raw = (built / "site" / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "\\u" not in raw[raw.index('"docs"'):]  # no \\u200b escapes (the config's separator regex has one)
+    assert raw.count("\u200b") > 100  # the segmenter's zero-width spaces, as UTF-8
+    docs = json.loads(raw)["docs"]
+    pages = {d["location"]: d for d in docs if "#" not in d["location"]}
+    titles = {loc: d["title"].replace("\u200b", "") for loc, d in pages.items()}
+    assert titles["statistics/dl-zs.html"] == "大连市中山区总工会统计表（附件3）"
+    assert len(set(titles.values())) == len(titles)
+    assert "附件3" in pages["statistics/index.html"]["tags"]  # tags are indexed whole, with the highest boost
+    assert pages["statistics/dl-zs.html"]["tags"] == ["中山区", "大连市中山区总工会"]
+    assert "\u200b中山区\u200b" in pages["statistics/dl-zs.html"]["title"]
+    progress = pages["progress.html"]["text"].replace("\u200b", "")
+    assert "大连市中山区总工会 区总工会 5 0 0 1 0 4 0 0 已报送 2011-08-22" in progress, progress
+
+
+def test_404_and_footer_in_chinese(built):
+    html = (built / "site" / "404.html").read_text(encoding="utf-8")
+    assert "找不到这个页面" in html and "Not found" not in html
+    for page in ("404.html", "index.html"):
+        text = (built / "site" / page).read_text(encoding="utf-8")
+        assert "Made with" not in text and "本站只公开汇总数字" in text
+        assert '<html lang="zh-CN"' in text
+
+
+def test_site_url_and_repository_from_configuration(tmp_path):
+    """--site-url puts 404.html's links under the sub-path; --repo-url is linked where the public is
+    told how to check (the banner) and in the footer. Not an http(s) address: a usage error."""
+    repo = "https://git.example.invalid/dl/jinqiu"
+    code, out, err = run("build", "--data", str(DATA), "--out", str(tmp_path), "--today", "2011-08-20", "--no-forms",
+                         "--site-url", "https://pages.example.invalid/jinqiu", "--repo-url", repo)
+    assert code == 0, out + err
+    page404 = (tmp_path / "site" / "404.html").read_text(encoding="utf-8")
+    assert 'href="/jinqiu/assets/stylesheets/' in page404 and 'href="/jinqiu/index.html"' in page404
+    assert 'href="/assets' not in page404
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert f'从<a href="{repo}">活动仓库</a>取得副本' in home
+    assert f'<a href="{repo}">{repo}</a>' in home  # footer
+    assert run("build", "--data", str(DATA), "--out", str(tmp_path / "x"), "--repo-url", "javascript:alert(1)")[0] == 2
 
 
 def test_csv_download(built):
@@ -126,7 +237,8 @@ def test_as_of_rebuilds_from_an_earlier_commit(tmp_path):
     now = (tmp_path / "now/site/index.html").read_text(encoding="utf-8")
     then = (tmp_path / "then/site/index.html").read_text(encoding="utf-8")
     assert "共收到申请 <strong>7</strong>" in now and "共收到申请 <strong>8</strong>" in then
-    assert "按提交" in then and "今天截止" in then
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD~1"], capture_output=True, text=True).stdout.strip()
+    assert f"数据截至 2011年8月10日（按当日的数据版本 <code>{commit[:12]}</code>）" in then and "今天截止" in then
     code, out, err = run("build", "--data", str(repo / "data"), "--out", str(tmp_path / "x"), "--as-of", "deadbeef", "--no-forms")
     assert code == 1 and "找不到提交" in err
 
@@ -140,7 +252,7 @@ def test_mkdocs_yml_is_strict_offline_and_plugin_free():
     import yaml
 
     cfg = yaml.safe_load(site.MKDOCS_YML.read_text(encoding="utf-8"))
-    assert cfg["strict"] is True and cfg["theme"]["font"] is False and cfg["theme"]["language"] == "zh"
+    assert cfg["strict"] is True and cfg["theme"]["font"] is False and cfg["theme"]["language"] == "zh-CN"
     assert [p if isinstance(p, str) else next(iter(p)) for p in cfg["plugins"]] == ["search"]
     assert "hooks" not in cfg and "extra_javascript" not in cfg
 

@@ -23,6 +23,8 @@ def add_arguments(p) -> None:
     p.add_argument("--allow-invalid", action="store_true", help="数据有错误时仍然生成，未通过校验的记录不纳入")
     p.add_argument("--no-forms", action="store_true", help="不生成打印表格")
     p.add_argument("--no-pdf", action="store_true", help="只生成 HTML 表格，不生成 PDF")
+    p.add_argument("--site-url", metavar="URL", help="网站的发布地址（覆盖 mkdocs.yml 的 site_url；发布在子路径下时必须设置）")
+    p.add_argument("--repo-url", metavar="URL", help="仓库的网页地址，网站上告诉公众到哪里核验（覆盖 mkdocs.yml 的 extra.repository）")
 
 
 def _iso(text: str, what: str) -> str:
@@ -35,17 +37,27 @@ def _iso(text: str, what: str) -> str:
     return text
 
 
+def _url(text: str | None, what: str) -> str | None:
+    """An http(s) address, or None when not given (an empty value means: not configured)."""
+    if not text:
+        return None
+    if not re.fullmatch(r"https?://[^\s\"'<>`]+", text):
+        raise UserError(f"{what} 应为 http:// 或 https:// 开头的网址：{text}")
+    return text
+
+
 def run(args, out, err) -> int:
     root = data_dir(args)
     today = _iso(args.today, "--today") if args.today else date.today().isoformat()
     opts = publish.Options(data=root, out=Path(args.out), today=today, allow_invalid=args.allow_invalid,
-                           pdf=not args.no_pdf, forms=not args.no_forms, year=args.year)
+                           pdf=not args.no_pdf, forms=not args.no_forms, year=args.year,
+                           site_url=_url(args.site_url, "--site-url"), repo_url=_url(args.repo_url, "--repo-url"))
     try:
         if args.as_of:
             with publish.temp_dir() as tmp:
                 opts.data, commit, day = publish.checkout_data(root, args.as_of, Path(tmp))
                 opts.today = today if args.today else day
-                opts.source = f"按提交 {commit[:12]}（{day}）时的数据"
+                opts.commit, opts.as_of = commit, day
                 result = publish.build(opts)
         else:
             result = publish.build(opts)
