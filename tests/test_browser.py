@@ -12,7 +12,6 @@ from jinqiu import publish
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "site_data" / "data"
 CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # package.json pins it; ./setup.sh dev installs it
 SCREENSHOTS = Path(__file__).parent / "screenshots"  # for a person to look at; ignored by git
 WIDTHS = (1280, 390)
 # One page of each kind: home, progress, the city's and a union's 附件3 (one that reported and
@@ -114,8 +113,10 @@ def test_search_finds_a_union_name(served, browser, term):
 
 @pytest.fixture(scope="module")
 def axe_source():
-    assert AXE.is_file(), "axe-core is not installed: run ./setup.sh dev (npm ci installs package.json)"
-    return AXE.read_text(encoding="utf-8")
+    """axe-core, pinned in package.json (./setup.sh dev installs it), injected into each page: offline."""
+    from conftest import npm_tools
+
+    return (npm_tools() / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 
 
 def test_search_ranks_the_union_first_and_the_city_table_first(served, browser):

