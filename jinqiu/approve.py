@@ -4,6 +4,12 @@ The reviewer is whoever owns the configured git signing key (user.signingkey, ma
 registry by fingerprint); the level is that reviewer's own. Files are edited by appending the
 entry's text, so the rest of each file keeps its formatting. Anything verify would reject is
 refused beforehand, with the reason.
+
+Atomic: git's identity and the signing key are checked first; the signed commit is made from a
+temporary index (`git commit-tree -S`) and the branch moved with a compare-and-swap
+(`git update-ref`); only then are the files replaced in the work tree (each by a rename) and the
+index brought up to date. A failure anywhere before that leaves the work tree and the index
+exactly as they were.
 """
 
 from __future__ import annotations
@@ -13,17 +19,23 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from . import digest, gitlog, registry, validate, yamlwrite
+from . import digest, gitlog, registry, rules, validate, yamlwrite
 from .verify import NAMESPACE_ENTRY, Entry, _check_chain, Context, entry_payload
 
 
 class ApproveError(Exception):
     """The approval cannot be made (message in Chinese, for the reviewer)."""
+
+
+IDENTITY_HELP = ("请先设置你的姓名和邮箱（只需一次），例如：\n"
+                 "  git config --global user.name \"张伟\"\n"
+                 "  git config --global user.email \"zhangwei@example.cn\"\n"
+                 "详见 docs/review.md 第一节")
 
 
 @dataclass
@@ -33,16 +45,22 @@ class Signing:
     fingerprint: str
 
 
-def signing_config(repo: Path) -> Signing:
+def _run_git(repo: Path, *args: str, env=None, input: bytes | None = None) -> subprocess.CompletedProcess:
+    full = dict(os.environ, **(env or {}))
+    full.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=full, input=input)
+
+
+def signing_config(repo: Path, env=None) -> Signing:
     """The reviewer's configured signing key and its fingerprint."""
     def conf(name):
-        p = subprocess.run(["git", "-C", str(repo), "config", "--get", name], capture_output=True, text=True)
-        return p.stdout.strip()
+        return _run_git(repo, "config", "--get", name, env=env).stdout.decode(errors="replace").strip()
 
     key = conf("user.signingkey")
     fmt = conf("gpg.format") or "openpgp"
     if not key:
-        raise ApproveError("没有配置签名密钥：请先按 docs/review.md 运行 git config user.signingkey 和 git config gpg.format ssh")
+        raise ApproveError("没有配置签名密钥：请先按 docs/review.md 第一节运行 git config --global gpg.format ssh 和 "
+                           "git config --global user.signingkey ~/.ssh/id_ed25519.pub")
     if fmt == "ssh":
         if key.startswith("key::"):
             line = key[5:]
@@ -51,14 +69,56 @@ def signing_config(repo: Path) -> Signing:
             pub = path if path.suffix == ".pub" else path.with_name(path.name + ".pub")
             try:
                 line = pub.read_text(encoding="utf-8").strip()
-            except OSError:
-                raise ApproveError(f"读不到签名公钥 {pub}") from None
-        return Signing("ssh", key, registry.ssh_fingerprint(line))
-    p = subprocess.run(["gpg", "--with-colons", "--fingerprint", key], capture_output=True, text=True)
+            except (OSError, UnicodeDecodeError):
+                raise ApproveError(f"读不到签名公钥 {pub}：请检查 git config user.signingkey") from None
+            private = path.with_suffix("") if path.suffix == ".pub" else path
+            if not private.is_file():
+                raise ApproveError(f"找不到签名私钥 {private}：user.signingkey 应指向你自己的密钥（见 docs/review.md 第一节）")
+        try:
+            return Signing("ssh", key, registry.ssh_fingerprint(line))
+        except Exception:  # noqa: BLE001  (any parse failure of the key line is the reviewer's to fix)
+            raise ApproveError(f"签名公钥 {key} 无法读取：不是有效的 SSH 公钥") from None
+    try:
+        p = subprocess.run(["gpg", "--with-colons", "--fingerprint", key], capture_output=True, text=True)
+    except OSError:
+        raise ApproveError("找不到 gpg 程序：用 GPG 密钥签名须先安装 gpg") from None
     fprs = [line.split(":")[9] for line in p.stdout.splitlines() if line.startswith("fpr:")]
     if not fprs:
         raise ApproveError(f"gpg 找不到签名密钥 {key}")
     return Signing("openpgp", key, fprs[0].upper())
+
+
+def check_identity(repo: Path, env=None) -> str:
+    """git's author and committer identity, set explicitly (config or environment), or ApproveError
+    in Chinese (never git's English "Author identity unknown"). Returns the committer ident line."""
+    merged = dict(os.environ, **(env or {}))
+
+    def conf(name):
+        return _run_git(repo, "config", "--get", name, env=env).stdout.decode(errors="replace").strip()
+
+    for role in ("AUTHOR", "COMMITTER"):
+        name = merged.get(f"GIT_{role}_NAME") or conf("user.name")
+        email = merged.get(f"GIT_{role}_EMAIL") or conf("user.email") or merged.get("EMAIL")
+        if not name.strip() or not email.strip():
+            raise ApproveError("还没有设置 git 身份（姓名和邮箱），没有写入任何内容。" + IDENTITY_HELP)
+    p = _run_git(repo, "var", "GIT_COMMITTER_IDENT", env=env)
+    q = _run_git(repo, "var", "GIT_AUTHOR_IDENT", env=env)
+    if p.returncode or q.returncode:
+        raise ApproveError("git 身份（姓名或邮箱）无效，没有写入任何内容。" + IDENTITY_HELP)
+    return p.stdout.decode(errors="replace").strip()
+
+
+def commit_day(repo: Path, ident: str) -> str:
+    """The day verify will date the new commit at: its committer time, but never before any commit
+    it builds on (as gitlog.History.effective_time)."""
+    try:
+        stamp = int(ident.rsplit(" ", 2)[-2])
+    except (ValueError, IndexError):
+        stamp = int(dt.datetime.now().timestamp())
+    p = _run_git(repo, "log", "--format=%ct", "HEAD")
+    if p.returncode == 0:
+        stamp = max([stamp] + [int(t) for t in p.stdout.split() if t.isdigit()])
+    return registry.day_of(stamp)
 
 
 def entry_text(entry: dict) -> str:
@@ -93,82 +153,246 @@ def detached_signature(signing: Signing, payload: bytes) -> str | None:
     with tempfile.TemporaryDirectory() as tmp:
         msg = Path(tmp) / "entry"
         msg.write_bytes(payload)
-        p = subprocess.run(["ssh-keygen", "-Y", "sign", "-q", "-f", os.path.expanduser(signing.key), "-n", NAMESPACE_ENTRY, str(msg)],
-                           capture_output=True, text=True)
+        try:
+            p = subprocess.run(["ssh-keygen", "-Y", "sign", "-q", "-f", os.path.expanduser(signing.key), "-n", NAMESPACE_ENTRY,
+                                str(msg)], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        except OSError:
+            raise ApproveError("找不到 ssh-keygen 程序，无法签名") from None
         sig = Path(str(msg) + ".sig")
         if p.returncode != 0 or not sig.is_file():
-            raise ApproveError(f"ssh-keygen 无法签名：{p.stderr.strip()}")
+            raise ApproveError(f"ssh-keygen 无法用 {signing.key} 签名，没有写入任何内容：{p.stderr.strip()}")
         return sig.read_text(encoding="utf-8")
 
 
-def pending_for(dataset, reviewer: dict, unit: str | None) -> list:
-    """Applications waiting for this reviewer's level in their unions (optionally under one unit)."""
-    units = dataset.units
-    out = []
-    for r in dataset.applications:
-        app_unit = str(r.data.get("unit"))
-        if registry.reviewer_unit_for(reviewer["level"], app_unit, units) != reviewer["unit"]:
-            continue
-        if unit and unit not in (app_unit, units.get(app_unit, {}).get("parent")):
-            continue
-        entries = [e for e in r.data.get("approvals") or [] if isinstance(e, dict)]
-        if any(e.get("decision") == "reject" for e in entries):
-            continue
-        if len(entries) == reviewer["level"] - 1:
-            out.append(r)
+# ---------------------------------------------------------------- which files
+
+def descendants(units: dict, top: str) -> set[str]:
+    """A union and every union below it."""
+    children: dict = {}
+    for uid, u in units.items():
+        children.setdefault(u.get("parent"), []).append(uid)
+    out, todo = set(), [top]
+    while todo:
+        u = todo.pop()
+        if u not in out:
+            out.add(u)
+            todo.extend(children.get(u, ()))
     return out
+
+
+@dataclass
+class Plan:
+    """What `approve --pending` would do for one reviewer."""
+
+    year: int | None
+    take: list = field(default_factory=list)  # records awaiting this reviewer's level
+    skip: list = field(default_factory=list)  # (record, reason): at this level, but it cannot be approved now
+    waiting: int = 0  # awaiting a lower level first
+    done: int = 0  # decided at this level or beyond, or ended (rejected, complete)
+
+
+def current_year(dataset) -> int | None:
+    return max(dataset.campaigns) if dataset.campaigns else None
+
+
+def pending_for(dataset, reviewer: dict, unit: str | None, statuses: dict, year: int | None = None) -> Plan:
+    """Applications of the campaign year (default: the newest campaign) in this reviewer's unions
+    (optionally only under one union) whose chain reaches the reviewer's level, sorted into those
+    awaiting this level (by their verified status), those waiting for a lower level and those done."""
+    units = dataset.units
+    level = reviewer["level"]
+    year = current_year(dataset) if year is None else year
+    within = descendants(units, unit) if unit else None
+    plan = Plan(year)
+    for r in sorted(dataset.applications, key=lambda r: r.rel):
+        app_unit = str(r.data.get("unit"))
+        if r.data.get("year") != year or (within is not None and app_unit not in within):
+            continue
+        if registry.reviewer_unit_for(level, app_unit, units) != reviewer["unit"]:
+            continue
+        if registry.funding_level(app_unit, (r.data.get("aid") or {}).get("funding_unit"), units) < level:
+            continue  # the chain ends below this level: not this reviewer's to decide
+        st = statuses.get(r.rel)
+        if st is None:
+            plan.skip.append((r, "核验状态未知"))
+        elif st.state in ("rejected", "paid") or st.complete or st.level >= level:
+            plan.done += 1
+        elif st.level < level - 1:
+            plan.waiting += 1
+        else:
+            plan.take.append(r)
+    return plan
+
+
+# ---------------------------------------------------------------- the entries
+
+@dataclass
+class Outcome:
+    commit: str | None
+    approved: list = field(default_factory=list)  # records
+    refused: list = field(default_factory=list)  # (record, reason)
+
+
+def _reviewer_for(signing: Signing, reg, day: str, entry_day: str):
+    key = reg.keys.get(signing.fingerprint)
+    if key is None:
+        raise ApproveError(f"你的签名密钥 {signing.fingerprint} 没有在审核人登记（reviewers.yaml）中登记")
+    if key.revoked_on:
+        raise ApproveError(f"你的签名密钥 {signing.fingerprint} 已于 {key.revoked_on} 吊销，不能再用来审批（任何日期都不行）；"
+                           "请按 docs/review.md 第五节登记新密钥")
+    for when in dict.fromkeys((entry_day, day)):
+        why = key.invalid_on(when)
+        if why:
+            what = "审批日期" if when == entry_day else "这次提交的日期"
+            raise ApproveError(f"你的签名密钥 {signing.fingerprint} {why}，{what} {when} 不能用它审批")
+    return key, reg.reviewers[key.reviewer]
+
+
+def _prepare(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool, today, signing, dataset, env):
+    """Every check, nothing written: (signing, key, reviewer, [(record, entry)], [(record, reason)])."""
+    ident = check_identity(repo, env)
+    signing = signing or signing_config(repo, env)
+    dataset = dataset or validate.load(data_dir)
+    reg = registry.build(dataset.reviewers)
+    day = commit_day(repo, ident)
+    entry_day = (today or dt.date.fromisoformat(day)).isoformat()
+    if entry_day > day:
+        raise ApproveError(f"审批日期 {entry_day} 晚于这次提交的日期 {day}：不能预先审批")
+    key, reviewer = _reviewer_for(signing, reg, day, entry_day)
+    if not records:
+        raise ApproveError("没有要审批的申请")
+    if not str(opinion or "").strip():
+        raise ApproveError("请写审批意见（--opinion）")
+    ctx = Context(dataset, reg, None, None, True, dataset.units, {digest.of(r.data): r.rel for r in dataset.applications}, None)
+    refusals, changes = [], []
+    for r in records:
+        entry = {"level": reviewer["level"], "decision": "reject" if reject else "approve", "opinion": opinion,
+                 "reviewer": key.reviewer, "date": entry_day, "digest": digest.of(r.data)}
+        reasons = refusal_reasons(ctx, r, entry)
+        if reasons:
+            refusals.append((r, "；".join(reasons)))
+        else:
+            changes.append((r, entry))
+    return signing, key, reviewer, changes, refusals
+
+
+def preview(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool = False, today=None,
+            signing: Signing | None = None, dataset=None, env=None) -> Outcome:
+    """What approve_batch(partial=True) would approve and refuse, with every check and nothing written."""
+    *_, changes, refusals = _prepare(repo, data_dir, records, opinion=opinion, reject=reject, today=today,
+                                     signing=signing, dataset=dataset, env=env)
+    return Outcome(None, [r for r, _ in changes], refusals)
+
+
+def approve_batch(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool = False,
+                  today: dt.date | None = None, signing: Signing | None = None, dataset=None, env=None,
+                  partial: bool = False) -> Outcome:
+    """Check everything, then append one entry to each record and make one signed commit.
+    partial=False: any refused record refuses the whole batch (ApproveError, nothing written);
+    partial=True: refused records are left out and returned with their reasons."""
+    signing, key, reviewer, changes, refusals = _prepare(repo, data_dir, records, opinion=opinion, reject=reject,
+                                                         today=today, signing=signing, dataset=dataset, env=env)
+    if refusals and not partial:
+        raise ApproveError("以下申请不能审批（verify 会拒绝），没有写入任何内容：\n"
+                           + "\n".join(f"{r.path}: {why}" for r, why in refusals))
+    if not changes:
+        return Outcome(None, [], refusals)
+    for r, entry in changes:  # signed before anything is written: a key that cannot sign stops here
+        sig = detached_signature(signing, entry_payload(str(r.data.get("id", "")), entry))
+        if sig:
+            entry["signature"] = sig
+    verb = "不同意" if reject else "同意"
+    message = (f"审批：第 {reviewer['level']} 级{verb} {len(changes)} 份申请（审核人 {key.reviewer}）\n\n"
+               + "\n".join(r.rel for r, _ in changes) + "\n")
+    files = {data_dir / r.rel: append_entry((data_dir / r.rel).read_text(encoding="utf-8"), entry) for r, entry in changes}
+    oid = commit_files(repo, files, message, sign=True, env=env)
+    return Outcome(oid, [r for r, _ in changes], refusals)
+
+
+def refusal_reasons(ctx: Context, r, entry: dict) -> list[str]:
+    """Why verify (or validate) would reject this entry appended to the record; [] when it would not."""
+    existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
+    new = Entry(len(existing), entry, "")
+    _check_chain(ctx, r, existing + [new])
+    reasons = [m for code, m, sev in new.problems if sev == "error" and code != "paid-before-approved"]
+    reasons += [f"已有的第 {e.data.get('level')} 级审批：{m}" for e in existing for code, m, sev in e.problems
+                if code == "approval-stale"]
+    probe = type(r)(r.kind, r.path, r.rel, dict(r.data, approvals=list(r.data.get("approvals") or []) + [entry]), r.parts)
+    n = len(existing)
+    for pointer, code, message, *_ in rules.approvals_in_order(probe):
+        if pointer.startswith(f"/approvals/{n}") and message not in reasons:
+            reasons.append(message)
+    return reasons
 
 
 def approve(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool = False,
             today: dt.date | None = None, signing: Signing | None = None, dataset=None, env=None) -> str:
     """Append one entry to each record and make one signed commit; return the commit id."""
-    signing = signing or signing_config(repo)
-    dataset = dataset or validate.load(data_dir)
-    reg = registry.build(dataset.reviewers)
-    key = reg.keys.get(signing.fingerprint)
-    if key is None:
-        raise ApproveError(f"你的签名密钥 {signing.fingerprint} 没有在审核人登记（reviewers.yaml）中登记")
-    day = (today or dt.datetime.now(registry.CHINA).date()).isoformat()
-    why = key.invalid_on(day)
-    if why:
-        raise ApproveError(f"你的签名密钥 {signing.fingerprint} {why}，不能再用来审批")
-    reviewer = reg.reviewers[key.reviewer]
-    if not records:
-        raise ApproveError("没有要审批的申请")
-    ctx = Context(dataset, reg, None, None, True, dataset.units, {digest.of(r.data): r.rel for r in dataset.applications}, None)
-    refusals, changes = [], []
-    for r in records:
-        entry = {"level": reviewer["level"], "decision": "reject" if reject else "approve", "opinion": opinion,
-                 "reviewer": key.reviewer, "date": day, "digest": digest.of(r.data)}
-        existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
-        new = Entry(len(existing), entry, "")
-        _check_chain(ctx, r, existing + [new])
-        reasons = [m for code, m, sev in new.problems if sev == "error" and code != "paid-before-approved"]
-        reasons += [f"已有的第 {e.data.get('level')} 级审批：{m}" for e in existing for code, m, sev in e.problems
-                    if code == "approval-stale"]
-        if reasons:
-            refusals.append(f"{r.path}: " + "；".join(reasons))
-            continue
-        sig = detached_signature(signing, entry_payload(str(r.data.get("id", "")), entry))
-        if sig:
-            entry["signature"] = sig
-        changes.append((r, entry))
-    if refusals:
-        raise ApproveError("以下申请不能审批，verify 会拒绝：\n" + "\n".join(refusals))
-    paths = []
-    for r, entry in changes:
-        path = data_dir / r.rel
-        path.write_text(append_entry(path.read_text(encoding="utf-8"), entry), encoding="utf-8")
-        paths.append(str(path.resolve()))
-    verb = "不同意" if reject else "同意"
-    message = (f"第 {reviewer['level']} 级审批：{verb} {len(changes)} 份申请（审核人 {key.reviewer}）\n\n"
-               + "\n".join(r.rel for r, _ in changes) + "\n")
-    gitlog.git(repo, "add", "--", *paths)
-    proc = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-S", "-m", message, "--only", "--", *paths],
-                          capture_output=True, text=True, env=dict(os.environ, **(env or {})))
-    if proc.returncode != 0:
-        raise ApproveError(f"git commit 失败：{proc.stderr.strip()}")
-    return gitlog.head(repo)
+    return approve_batch(repo, data_dir, records, opinion=opinion, reject=reject, today=today, signing=signing,
+                         dataset=dataset, env=env).commit
+
+
+# ---------------------------------------------------------------- the commit
+
+def commit_files(repo: Path, files: dict[Path, str], message: str, *, sign: bool, env=None) -> str:
+    """Commit new contents of files on top of HEAD as one commit, atomically (see the module's
+    docstring); return the commit id. The files' other uncommitted changes are committed with them,
+    as `git commit --only` would."""
+    top = Path(repo).resolve()
+    rels = {}
+    for path, text in files.items():
+        rel = Path(os.path.abspath(path)).resolve().relative_to(top).as_posix()
+        rels[rel] = (Path(path), text)
+    head = gitlog.head(repo)
+    with tempfile.TemporaryDirectory(prefix="jinqiu-approve-") as tmp:
+        index_env = dict(env or {}, GIT_INDEX_FILE=str(Path(tmp) / "index"))
+        if head:
+            _must(_run_git(repo, "read-tree", head, env=index_env), "无法读取当前提交")
+        for rel, (path, text) in rels.items():
+            blob = _must(_run_git(repo, "hash-object", "-w", "--stdin", env=env, input=text.encode("utf-8")),
+                         "无法写入 git 对象").strip()
+            mode = "100755" if os.access(path, os.X_OK) else "100644"
+            _must(_run_git(repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{rel}", env=index_env),
+                  f"无法暂存 {rel}")
+        tree = _must(_run_git(repo, "write-tree", env=index_env), "无法生成目录树").strip()
+        args = ["commit-tree", tree, *(["-p", head] if head else []), "-F", "-"]
+        if sign:
+            args.insert(1, "-S")
+        p = _run_git(repo, *args, env=env, input=message.encode("utf-8"))
+        if p.returncode:
+            detail = p.stderr.decode(errors="replace").strip()
+            if sign:
+                raise ApproveError("签名提交失败，没有写入任何内容：请检查 git config user.signingkey 和 gpg.format"
+                                   f"（见 docs/review.md 第一节）。git 的说明：{detail}")
+            raise ApproveError(f"提交失败，没有写入任何内容。git 的说明：{detail}")
+        oid = p.stdout.decode().strip()
+        staged = []
+        try:
+            for rel, (path, text) in rels.items():
+                part = path.with_name(f".{path.name}.jinqiu-{os.getpid()}.tmp")
+                part.write_text(text, encoding="utf-8")
+                if path.exists():
+                    os.chmod(part, path.stat().st_mode & 0o7777)
+                staged.append((part, path))
+            q = _run_git(repo, "update-ref", "-m", message.splitlines()[0], "HEAD", oid, head or "0" * 40, env=env)
+            if q.returncode:
+                raise ApproveError("提交期间分支被别的操作改动了，没有写入任何内容；请重试")
+        except (OSError, ApproveError) as exc:
+            for part, _ in staged:
+                part.unlink(missing_ok=True)
+            if isinstance(exc, ApproveError):
+                raise
+            raise ApproveError(f"无法写入 {exc.filename}：{exc.strerror}；没有写入任何内容") from None
+    for part, path in staged:
+        os.replace(part, path)
+    _run_git(repo, "update-index", "--add", "--", *rels, env=env)
+    return oid
+
+
+def _must(p: subprocess.CompletedProcess, what: str) -> str:
+    if p.returncode:
+        raise ApproveError(f"{what}，没有写入任何内容：{p.stderr.decode(errors='replace').strip()}")
+    return p.stdout.decode()
 
 
 def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forge_name: str, changed: list[str],
@@ -201,9 +425,10 @@ def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forg
         return None, 0
     ctx = Context(dataset, reg, None, None, True, dataset.units, {digest.of(r.data): r.rel for r in dataset.applications}, None)
     day = str(payload.get("review", {}).get("submitted_at") or dt.date.today().isoformat())[:10]
-    paths, refusals = [], []
+    files, refusals = {}, []
     for r in records:
-        entry = {"level": reviewer["level"], "decision": "approve", "opinion": str(payload["review"].get("body") or "同意"),
+        body = payload["review"].get("body") or payload["review"].get("content")
+        entry = {"level": reviewer["level"], "decision": "approve", "opinion": str(body or "同意").strip() or "同意",
                  "reviewer": rid, "date": day, "digest": digest.of(r.data), "forge": f}
         existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
         new = Entry(len(existing), entry, "")
@@ -213,15 +438,10 @@ def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forg
             refusals.append(f"{r.path}: " + "；".join(reasons))
             continue
         path = data_dir / r.rel
-        path.write_text(append_entry(path.read_text(encoding="utf-8"), entry), encoding="utf-8")
-        paths.append(str(path.resolve()))
+        files[path] = append_entry(path.read_text(encoding="utf-8"), entry)
     if refusals:
-        raise ApproveError("以下申请不能记为审批：\n" + "\n".join(refusals))
-    gitlog.git(repo, "add", "--", *paths)
-    message = (f"第 {reviewer['level']} 级审批：记录 {forge_name} 平台上合并请求 #{f['pull_request']} 的审阅 {f['review_id']}"
-               f"（账号 {f['login']}）\n")
-    proc = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", message, "--only", "--", *paths],
-                          capture_output=True, text=True, env=dict(os.environ, **(env or {})))
-    if proc.returncode != 0:
-        raise ApproveError(f"git commit 失败：{proc.stderr.strip()}")
-    return gitlog.head(repo), len(paths)
+        raise ApproveError("以下申请不能记为审批，没有写入任何内容：\n" + "\n".join(refusals))
+    check_identity(repo, env)
+    message = (f"记录平台审批：{forge_name} 合并请求 #{f['pull_request']} 的审阅 {f['review_id']}（账号 {f['login']}）"
+               f"记为第 {reviewer['level']} 级审批\n")
+    return commit_files(repo, files, message, sign=False, env=env), len(files)

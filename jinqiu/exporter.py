@@ -53,10 +53,28 @@ def select(root: Path, display_root: str, kind: str, unit_ids: set, year: int | 
     return found
 
 
-def _value(column: sheets.Column, data: dict, units):
+def verified_statuses(root: Path, display_root: str) -> dict:
+    """{record rel: Status} from verify: only approvals it proves count, never what the YAML claims."""
+    from . import verify
+
+    statuses, _ = verify.run(None, root, display_root=display_root)
+    return statuses
+
+
+def status_label(data: dict, st) -> str:
+    """The verified status, and how many of the entries the file holds did not verify."""
+    st = st or status.Status(status.FILED)
+    label = st.label
+    claimed = len([e for e in data.get("approvals") or [] if isinstance(e, dict)])
+    unproved = claimed - len(st.proofs)
+    if st.state == status.STALE or unproved <= 0:  # a stale chain says so itself
+        return label
+    return label + f"（另有 {unproved} 条审批未通过核验，不计入）"
+
+
+def _value(column: sheets.Column, data: dict, units, st=None):
     if column is sheets.STATUS:
-        aid = data.get("aid") or {}
-        return status.from_claims(data, chain_end(units, aid.get("funding_unit"))).label
+        return status_label(data, st)
     value = importer._get(data, column.pointer)
     if value is importer.cells.MISSING or value is None:
         return None
@@ -72,10 +90,12 @@ def _value(column: sheets.Column, data: dict, units):
     return value
 
 
-def table(kind: str, records: list, units) -> tuple[list, list]:
-    """(columns, rows of cell values) for records of one kind."""
+def table(kind: str, records: list, units, statuses: dict | None = None) -> tuple[list, list]:
+    """(columns, rows of cell values) for records of one kind; 审批状态 from statuses ({rel: Status},
+    verified_statuses), 已填报 for a record verify has no status for."""
     cols = sheets.columns(kind) + ([sheets.STATUS] if kind == "application" else [])
-    return cols, [[_value(c, r.data, units) for c in cols] for r in records]
+    statuses = statuses or {}
+    return cols, [[_value(c, r.data, units, statuses.get(r.rel)) for c in cols] for r in records]
 
 
 _TEXT_TYPES = (sheets.ID_NUMBER, sheets.PHONE, sheets.MONTH, sheets.TEXT)

@@ -1,10 +1,14 @@
 """The pull-request job summary a reviewer reads instead of raw YAML: each changed application as a
 table with the forms' Chinese labels, what changed since its last approval, and where its chain
-stands (from verified entries). ID numbers and phone numbers are masked."""
+stands (from verified entries). A job summary can be read by anyone who can see the workflow run,
+so every value the schema marks `x-personal` is masked as in every other message: ID numbers and
+phones by ids.mask_id / ids.mask_phone, names by ids.mask_name, anything else personal (address,
+employer, income, hardship…) by its first characters only, or not at all."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from . import digest, gitlog, ids, layout, status, yamlstrict
 
@@ -31,10 +35,27 @@ def flatten(data, pointer=""):
         yield pointer, data
 
 
-def show(pointer: str, value) -> str:
+@lru_cache(maxsize=None)
+def personal(kind: str, pointer: str) -> bool:
+    """Does the schema mark this field, or one that holds it, `x-personal`?"""
+    parts = [p for p in pointer.split("/") if p]
+    return any(layout.field(kind, "/" + "/".join(parts[:i + 1])).get("x-personal") for i in range(len(parts)))
+
+
+def mask_value(name: str, value) -> str:
+    if not isinstance(value, str):
+        return "***"
+    if name in _MASK:
+        return _MASK[name](value)
+    if name == "name":
+        return ids.mask_name(value)
+    return value[:3] + "***" if len(value) > 6 else "***"
+
+
+def show(pointer: str, value, kind: str = "application") -> str:
     name = pointer.rsplit("/", 1)[-1]
-    if name in _MASK and isinstance(value, str):
-        value = _MASK[name](value)
+    if value not in (None, "") and personal(kind, pointer):
+        value = mask_value(name, value)
     if isinstance(value, bool):
         value = "是" if value else "否"
     if isinstance(value, Decimal):
@@ -78,7 +99,7 @@ def render(dataset, statuses, problems, changed: list[str], repo, prefix: str) -
         unit = units.get(str(data.get("unit")), {}).get("name", data.get("unit"))
         out += [f"## {data.get('id')}（{unit}）", "", f"**审批状态：{st.label}**", ""]
         out += ["| 项目 | 内容 |", "|---|---|"]
-        out += [f"| {label(r.kind, p)} | {show(p, v)} |" for p, v in flatten(data)]
+        out += [f"| {label(r.kind, p)} | {show(p, v, r.kind)} |" for p, v in flatten(data)]
         entries = [e for e in data.get("approvals") or [] if isinstance(e, dict)]
         mine = [p for p in problems if p.path == r.path]
         out += ["", "### 审批链", ""]
@@ -87,7 +108,8 @@ def render(dataset, statuses, problems, changed: list[str], repo, prefix: str) -
             for i, e in enumerate(entries):
                 line = dataset.line(r, f"/approvals/{i}")
                 notes = [p.message for p in mine if p.line == line]
-                who = reviewers.get(str(e.get("reviewer")), {}).get("name", e.get("reviewer"))
+                name = reviewers.get(str(e.get("reviewer")), {}).get("name")
+                who = ids.mask_name(name) if isinstance(name, str) else e.get("reviewer")
                 how = "平台审阅" if isinstance(e.get("forge"), dict) else "签名提交"
                 verdict = "；".join(notes) if notes else f"已核验（{how}）"
                 out.append(f"| {status.LEVEL_LABELS.get(e.get('level'), e.get('level'))} | "
@@ -110,6 +132,6 @@ def render(dataset, statuses, problems, changed: list[str], repo, prefix: str) -
                 out += ["| 项目 | 审批时 | 现在 |", "|---|---|---|"]
                 for p in sorted(set(old) | set(new)):
                     if old.get(p) != new.get(p):
-                        out.append(f"| {label(r.kind, p)} | {show(p, old.get(p, ''))} | {show(p, new.get(p, ''))} |")
+                        out.append(f"| {label(r.kind, p)} | {show(p, old.get(p, ''), r.kind)} | {show(p, new.get(p, ''), r.kind)} |")
         out.append("")
     return "\n".join(out) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -12,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import privacy, site, statistics, validate, verify
+from . import forge, privacy, site, statistics, validate, verify
 from .problems import ERROR, Problem, has_errors
 
 
@@ -32,9 +33,16 @@ def chain_end(units: dict, record: dict) -> int:
     return site.LEVEL_OF_KIND.get(funder.get("kind"), 3)
 
 
-def statuses(dataset) -> tuple[dict, list]:
-    """(application id -> Status derived from verified approvals only, verify's problems)."""
-    by_rel, problems = verify.run(None, dataset.root, display_root=dataset.display_root, dataset=dataset)
+def statuses(dataset, env=None) -> tuple[dict, list]:
+    """(application id -> Status derived from verified approvals only, verify's problems). When a
+    forge token is configured (env, default os.environ), web reviews are checked through the forge's
+    API and count like signed approvals."""
+    try:
+        checker = forge.checker_from_env(os.environ if env is None else env)
+    except forge.ForgeConfigError as exc:
+        raise BuildError(str(exc)) from None
+    by_rel, problems = verify.run(None, dataset.root, display_root=dataset.display_root, dataset=dataset,
+                                  forge_checker=checker)
     by_id = verify.Statuses({r.data["id"]: by_rel[r.rel] for r in dataset.applications if r.rel in by_rel})
     by_id.verified, by_id.trust = getattr(by_rel, "verified", False), getattr(by_rel, "trust", "none")
     return by_id, problems

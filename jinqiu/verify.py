@@ -253,25 +253,36 @@ def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str])
 
 
 def _check_forge(ctx: Context, record, e: Entry) -> None:
-    """A pull-request review entry: the login is a registered reviewer's, and the forge's API confirms
-    an approving review of that commit (when a token is at hand)."""
+    """A pull-request review entry, checked against the CONFIGURED forge (never the one the entry
+    names): the login is a registered reviewer's; the forge's API confirms an approving review by
+    that login of that commit, in a pull request that changed this record's file; and the file as
+    it stood at the reviewed commit has the entry's digest (forge.Checker, forge.content_digest)."""
     f = e.data["forge"]
-    rid = ctx.reg.by_login(f.get("name", ""), f.get("login", ""))
+    checker = ctx.forge_checker
+    name = getattr(checker, "forge", None) or f.get("name", "")
+    rid = ctx.reg.by_login(name, f.get("login", ""))
     if rid is None:
-        e.add("forge-login-unregistered", f"平台账号 {f.get('name')}:{f.get('login')} 未在审核人登记中登记")
+        e.add("forge-login-unregistered", f"平台账号 {name}:{f.get('login')} 未在审核人登记中登记")
         return
     if rid != e.data.get("reviewer"):
         e.add("forge-login-mismatch", f"审批写的审核人是 {e.data.get('reviewer')}，但平台账号 {f.get('login')} 登记给了 {rid}")
         return
-    if ctx.forge_checker is None:
+    if checker is None:
         e.add("forge-unchecked", f"平台审阅（{f.get('name')} 合并请求 #{f.get('pull_request')}，审阅 {f.get('review_id')}）"
               "无法核对：没有平台令牌；这条审批视为未核验", WARNING)
         return
-    ok, reason = ctx.forge_checker(f)
+    h = ctx.history
+    path = f"{h.prefix}/{record.rel}" if h is not None and h.prefix else record.rel
+    ok, reason = checker(f, path)
     if not ok:
         e.add("forge-review-mismatch", f"平台审阅核对不上：{reason}")
         return
-    e.proof = f"{f.get('name')}:{f.get('login')} 审阅 {f.get('review_id')}"
+    seen = forge.content_digest(h.repo, f.get("commit"), path, lambda raw: _digest_of_blob(raw, record)) if h else None
+    if seen != e.data.get("digest"):
+        e.add("forge-review-content", f"审阅的提交 {str(f.get('commit'))[:10]} 中这份申请的内容与审批条目的摘要不符"
+              f"{'（该提交中没有这个文件，或提交不在仓库历史中）' if seen is None else ''}：这次审阅没有审过这份内容")
+        return
+    e.proof = f"{name}:{f.get('login')} 审阅 {f.get('review_id')}"
     e.verified = True
 
 

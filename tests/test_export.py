@@ -46,7 +46,8 @@ def test_xlsx_export_holds_the_union_and_those_below_it_only(data, tmp_path):
     cell = apps.cell(2, col)
     assert cell.data_type == "s" and cell.number_format == "@" and len(cell.value) == 18
     status = {r[0]: r[-1] for r in apps.iter_rows(min_row=2, values_only=True)}
-    assert status["2011-dl-zs-0002-001"] == "市总工会审批通过（审批完成）"
+    # not in git, so nothing is proved: the three approvals the file claims do not count
+    assert status["2011-dl-zs-0002-001"] == "已填报（另有 3 条审批未通过核验，不计入）"
     assert status["2011-dl-zs-0001-001"] == "已填报"
     assert wb["毕业生"].max_row == 2
 
@@ -152,3 +153,31 @@ def test_export_usage_errors(data, tmp_path):
     assert run("export", "--data", data)[0] == 2
     assert run("export", "--unit", "nobody", "--data", data)[0] == 2
     assert run("export", "--unit", "dl-zs", "--data", data, "--out", tmp_path / "x.csv")[0] == 2
+
+
+def test_the_status_column_is_what_verify_proves_not_what_the_yaml_claims(tmp_path, monkeypatch):
+    """A signed level-1 approval counts; a level-2 entry nobody signed is claimed in the file but
+    does not count, and the sheet says so."""
+    from jinqiu import approve, demo, validate
+
+    lab = demo.Lab(tmp_path / "lab")
+    demo.world(lab)
+    rel = "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
+    lab.write(rel, demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001"))
+    lab.commit("File", date="2011-07-20")
+    data = validate.load(lab.data, "data")
+    signing = approve.Signing("ssh", str(lab.keys / "r-zs1-01"), lab.fingerprint("r-zs1-01"))
+    approve.approve(lab.repo, lab.data, data.applications, opinion="同意", signing=signing, dataset=data,
+                    env=lab.signing_env("r-zs1-01", "2011-07-21"), today=demo._date("2011-07-21"))
+    data = validate.load(lab.data, "data")
+    forged = {"level": 2, "decision": "approve", "opinion": "同意", "reviewer": "r-zs-01", "date": "2011-07-22",
+              "digest": __import__("jinqiu.digest", fromlist=["of"]).of(data.applications[0].data)}
+    lab.write(rel, approve.append_entry(lab.read(rel), forged))
+    lab.commit("A level-2 entry nobody signed", date="2011-07-22")
+    out = tmp_path / "e.xlsx"
+    code, _, err = run("export", "--unit", "dl-zs", "--data", lab.data, "--out", out)
+    assert code == 0, err
+    apps = openpyxl.load_workbook(out)["申请"]
+    header = [c.value for c in apps[1]]
+    (row,) = list(apps.iter_rows(min_row=2, values_only=True))
+    assert row[header.index("审批状态")] == "企业工会（街道工会）审查通过（另有 1 条审批未通过核验，不计入）"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from pathlib import Path
 
-from .. import approve, forge, gitlog, registry, validate
+from .. import approve, forge, gitlog, registry, validate, verify
 from ..cli import UserError
+from .common import resolve_unit
 from .validate import add_data_argument, data_dir
 
 HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一次签名提交（可批量）"
@@ -19,9 +21,11 @@ def add_arguments(p) -> None:
     p.add_argument("paths", nargs="*", metavar="文件", help="要审批的申请文件")
     p.add_argument("--opinion", help="审批意见，例如 情况属实，同意上报")
     p.add_argument("--reject", action="store_true", help="不同意")
-    p.add_argument("--pending", action="store_true", help="审批所有等待你这一级审批的申请")
-    p.add_argument("--unit", metavar="工会", help="与 --pending 一起用：只审批这个工会（或其下级工会）的申请")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="审批日期（默认今天）")
+    p.add_argument("--pending", action="store_true",
+                   help="审批本年度所有等待你这一级审批的申请：先列出将审批和跳过的申请（及原因），确认后再提交")
+    p.add_argument("--unit", metavar="工会", help="与 --pending 一起用：只审批这个工会（编号或名称）及其下级工会的申请")
+    p.add_argument("--yes", action="store_true", help="与 --pending 一起用：不询问，直接审批列出的申请")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="审批日期（默认今天；不能晚于今天）")
     p.add_argument("--forge-review", metavar="事件文件",
                    help="由工作流使用：把平台上的批准审阅（事件文件）记为审批")
 
@@ -36,35 +40,110 @@ def run(args, out, err) -> int:
         try:
             today = dt.date.fromisoformat(args.date)
         except ValueError:
-            raise UserError(f"日期 {args.date} 不是 YYYY-MM-DD") from None
+            raise UserError(f"日期 {args.date} 不是 YYYY-MM-DD 格式的有效日期") from None
     dataset = validate.load(root, args.data)
     if args.forge_review:
         return _forge(args, repo, root, dataset, out, err)
-    if not args.opinion:
+    if not args.opinion or not args.opinion.strip():
         raise UserError("请用 --opinion 写审批意见")
-    by_rel = {r.rel: r for r in dataset.applications}
+    if args.pending and args.paths:
+        raise UserError("--pending 与文件名不能同时给出")
+    if not args.pending and (args.unit or args.yes):
+        raise UserError("--unit 和 --yes 只能与 --pending 一起用")
     try:
         if args.pending:
-            signing = approve.signing_config(repo)
-            key = registry.build(dataset.reviewers).keys.get(signing.fingerprint)
-            if key is None:
-                raise approve.ApproveError(f"你的签名密钥 {signing.fingerprint} 没有在审核人登记中登记")
-            records = approve.pending_for(dataset, dataset.reviewers[key.reviewer], args.unit)
-        else:
-            records = []
-            for p in args.paths:
-                rel = Path(os.path.relpath(Path(p).resolve(), root.resolve())).as_posix()
-                if rel not in by_rel:
-                    raise UserError(f"{p} 不是数据目录中的申请文件（或无法读取）")
-                records.append(by_rel[rel])
-            signing = None
-        oid = approve.approve(repo, root, records, opinion=args.opinion, reject=args.reject, today=today,
-                              signing=signing, dataset=dataset)
+            return _pending(args, repo, root, dataset, today, out, err)
+        by_rel = {r.rel: r for r in dataset.applications}
+        records = []
+        for p in args.paths:
+            rel = Path(os.path.relpath(Path(p).resolve(), root.resolve())).as_posix()
+            if rel not in by_rel:
+                raise UserError(f"{p} 不是数据目录中的申请文件（或无法读取）")
+            records.append(by_rel[rel])
+        if not records:
+            raise UserError("请给出要审批的申请文件，或用 --pending")
+        outcome = approve.approve_batch(repo, root, records, opinion=args.opinion, reject=args.reject, today=today,
+                                        dataset=dataset)
     except approve.ApproveError as exc:
         err.write(f"错误：{exc}\n")
         return 1
-    out.write(f"已审批 {len(records)} 份申请，签名提交 {oid[:10]}\n")
+    out.write(f"已{'不同意' if args.reject else '审批'} {len(outcome.approved)} 份申请，签名提交 {outcome.commit[:10]}\n")
     return 0
+
+
+def _pending(args, repo, root, dataset, today, out, err) -> int:
+    approve.check_identity(repo)
+    signing = approve.signing_config(repo)
+    reg = registry.build(dataset.reviewers)
+    key = reg.keys.get(signing.fingerprint)
+    if key is None:
+        raise approve.ApproveError(f"你的签名密钥 {signing.fingerprint} 没有在审核人登记（reviewers.yaml）中登记")
+    reviewer = reg.reviewers[key.reviewer]
+    args.unit = resolve_unit(dataset.units, args.unit)
+    try:
+        checker = forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError as exc:
+        raise UserError(str(exc)) from None
+    statuses, _ = verify.run(None, root, display_root=args.data, dataset=dataset, use_cache=True, forge_checker=checker)
+    plan = approve.pending_for(dataset, reviewer, args.unit, statuses)
+    level = reviewer["level"]
+    where = f"{args.unit} 及其下级工会" if args.unit else f"{reviewer['unit']} 负责的工会"
+    if plan.year is None:
+        raise approve.ApproveError("数据中没有活动文件（campaigns/<年度>.yaml），不知道本年度是哪一年")
+    ctx_records = list(plan.take)
+    out.write(f"审核人 {key.reviewer}（第 {level} 级，{reviewer['unit']}），{plan.year} 年度，{where}：\n")
+    if not ctx_records and not plan.skip:
+        out.write(f"没有等待第 {level} 级审批的申请。")
+        out.write(_tail(plan) + "\n")
+        return 0
+    # what verify would refuse is skipped, with the reason, rather than stopping the batch
+    outcome_preview = approve.preview(repo, root, ctx_records, dataset=dataset, opinion=args.opinion,
+                                      reject=args.reject, today=today, signing=signing) if ctx_records else approve.Outcome(None)
+    take = outcome_preview.approved
+    skip = plan.skip + outcome_preview.refused
+    if take:
+        out.write(f"将{'不同意' if args.reject else '审批'}以下 {len(take)} 份申请：\n")
+        for r in take:
+            unit = str(r.data.get("unit"))
+            out.write(f"  {r.path}（{dataset.units.get(unit, {}).get('name', unit)}）\n")
+    if skip:
+        out.write(f"跳过以下 {len(skip)} 份申请：\n")
+        for r, why in skip:
+            out.write(f"  {r.path}：{why}\n")
+    tail = _tail(plan)
+    if tail:
+        out.write(tail.lstrip("；") + "\n")
+    if not take:
+        out.write("没有可以审批的申请，没有写入任何内容。\n")
+        return 1 if skip else 0
+    if not args.yes and not _confirm(out, f"确认{'不同意' if args.reject else '审批'}以上 {len(take)} 份申请？[y/N] "):
+        out.write("未确认，没有写入任何内容（加 --yes 可不经询问直接审批）。\n")
+        return 1
+    outcome = approve.approve_batch(repo, root, take, opinion=args.opinion, reject=args.reject, today=today,
+                                    signing=signing, dataset=dataset, partial=True)
+    out.write(f"已{'不同意' if args.reject else '审批'} {len(outcome.approved)} 份申请，签名提交 {outcome.commit[:10]}"
+              + (f"；跳过 {len(skip)} 份" if skip else "") + "\n")
+    return 0
+
+
+def _tail(plan) -> str:
+    parts = []
+    if plan.waiting:
+        parts.append(f"另有 {plan.waiting} 份在等待下一级以下的审批")
+    if plan.done:
+        parts.append(f"{plan.done} 份本级已审批或审批已结束")
+    return ("；" + "，".join(parts) + "（未列出）。") if parts else ""
+
+
+def _confirm(out, question: str) -> bool:
+    out.write(question)
+    out.flush()
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):  # no terminal to ask
+        answer = ""
+    out.write("\n")
+    return answer.strip().lower() in ("y", "yes", "是", "确认")
 
 
 def _forge(args, repo, root, dataset, out, err) -> int:
@@ -73,8 +152,12 @@ def _forge(args, repo, root, dataset, out, err) -> int:
     except (OSError, ValueError) as exc:
         raise UserError(f"读不了事件文件 {args.forge_review}：{exc}") from None
     changed = [line for line in os.environ.get("JINQIU_CHANGED_FILES", "").splitlines() if line.strip()]
+    if not isinstance(payload, dict):
+        raise UserError(f"事件文件 {args.forge_review} 不是平台的事件（JSON 对象）")
     try:
         oid, n = approve.record_forge_review(repo, root, dataset, payload, forge.forge_name(os.environ), changed)
+    except forge.ForgeConfigError as exc:
+        raise UserError(str(exc)) from None
     except approve.ApproveError as exc:
         err.write(f"错误：{exc}\n")
         return 1

@@ -25,8 +25,12 @@ def add_arguments(p) -> None:
 
 def run(args, out, err) -> int:
     root = data_dir(args)
+    try:
+        checker = forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError as exc:
+        raise UserError(str(exc)) from None
     statuses, problems = verify.run(None, root, display_root=args.data, root_keys=args.root_key,
-                                    forge_checker=forge.checker_from_env(os.environ), use_cache=not args.no_cache)
+                                    forge_checker=checker, use_cache=not args.no_cache)
     if args.changed_since:
         from .. import gitlog, prsummary, validate
 
