@@ -19,7 +19,7 @@ ALLOWED = {
     "csv", "xlsx", "xls", "pdf", "html", "yaml", "json", "ci", "test", "git", "gpg", "ssh", "ssh-keygen", "sha",
     "excel", "github", "gitea", "forgejo", "mkdocs", "python", "x", "yyyy-mm-dd", "yyyy-mm", "yyyy", "mm", "dd",
     "id", "codeowners", "tab", "bom", "utf-8", "gbk", "pull", "request", "ok",
-    "alt", "enter", "md", "jinqiu", "markdown", "zensical", "chromium", "approve", "reject", "true", "false",
+    "alt", "enter", "md", "jinqiu", "markdown", "zensical", "chromium", "url", "approve", "reject", "true", "false",
 }
 # What a problem line is made of, by design: path:line: error: message (GCC style, for editors and CI).
 _PROBLEM_PREFIX = re.compile(r"^\S+:\d+: (error|warning): ", re.M)
