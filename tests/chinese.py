@@ -23,7 +23,7 @@ ALLOWED = {
 }
 # What a problem line is made of, by design: path:line: error: message (GCC style, for editors and CI).
 _PROBLEM_PREFIX = re.compile(r"^\S+:\d+: (error|warning): ", re.M)
-_PATHISH = re.compile(r"(?<![\w-])(?:[\w.-]*[/\\][\w./\\*<>-]*|[\w-]*\.(?:ya?ml|xlsx|xls|csv|json|md|txt|pdf|html|py|sig)\b|--?[a-z][\w-]*|\$\w+)")
+_PATHISH = re.compile(r"(?<![\w-])(?:[\w.-]*[/\\][\w./\\*<>-]*|[\w-]*\.(?:ya?ml|xlsx|xls|csv|json|md|txt|pdf|html|py|sig)\b|--?[a-z][\w-]*|\$\w+|[a-z]+(?:[_.][a-z]+)+)")  # …, config keys (site_url, extra.repository)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
