@@ -46,7 +46,7 @@ def _pointers(kind: str, form: str | None) -> set:
     if kind == "application" and form == "local":
         out.add("/documents")
     # Left out: optional fields that are wrong when empty (added when there is something to say).
-    return out - {"/student/id_number", "/aid/paid_on"}
+    return out - {"/student/id_number", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature"}
 
 
 def skeleton(kind: str, *, form: str | None, unit: str, year: int, record_id: str | None, filed_on: str,

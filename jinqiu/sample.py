@@ -477,6 +477,10 @@ def _sign_approvals(rec: dict, secrets: dict[str, bytes]) -> None:
         key = Ed25519PrivateKey.from_private_bytes(secrets[entry["reviewer"]])
         payload = verify.entry_payload(rec["id"], entry)
         entry["signature"] = sshsig.sign(key, payload, verify.NAMESPACE_ENTRY).decode()
+    aid = rec.get("aid") or {}
+    if aid.get("paid_by"):
+        key = Ed25519PrivateKey.from_private_bytes(secrets[aid["paid_by"]])
+        aid["paid_signature"] = sshsig.sign(key, verify.payment_payload(rec["id"], aid, content), verify.NAMESPACE_PAYMENT).decode()
 
 
 class _Applications:
@@ -743,6 +747,7 @@ class _Applications:
                 last = _d(approvals[-1]["date"])
                 paid = min(last + timedelta(days=g.rng.randint(3, 15)), date(year, 8, 31))
                 aid["paid_on"] = max(paid, last).isoformat()
+                aid["paid_by"] = self.rev[funding][0]  # a reviewer of the funding union records the payout
 
             rid = next_id(gid)
             rec = {"id": rid, "form": form, "year": year, "unit": gid, "filed_on": filed.isoformat(),

@@ -88,7 +88,7 @@ _ALIASES = {
 # Columns that exports add for the reader and imports ignore.
 STATUS = Column("", "审批状态", INFO)
 
-_SKIP = {"application": ("/approvals",), "graduate": ()}
+_SKIP = {"application": ("/approvals", "/aid/paid_by", "/aid/paid_signature"), "graduate": ()}  # signed acts, not typed
 
 
 def _type_of(kind: str, pointer: str, node: dict) -> str:

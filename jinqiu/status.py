@@ -1,4 +1,4 @@
-"""Where an application stands. The approval issue derives it from verified entries only."""
+"""Where an application stands: derived by verify (the approvals stage) from verified entries only;\nthis module only names the states and has no stage above it to call."""
 
 from __future__ import annotations
 
@@ -56,34 +56,27 @@ def from_claims(record: dict, chain_end: int) -> Status:
     return Status(APPROVED, level, complete)
 
 
-def derive_one(record: dict, entries, chain_end: int) -> Status:
-    """The status from verified entries only (each has .data, .verified, .stale): the longest run of
-    verified, current approvals from level 1; a verified rejection at the next level; an approval
-    made stale by a later edit sends the application back to the level below it."""
+def derive_one(record: dict, entries, chain_end: int, paid: bool = False) -> Status:
+    """The status from verified entries only (each has .data, .verified, .stale). Entries made stale
+    by a later edit do not count; the chain for the current content (re-approval appends it after
+    them) counts from level 1 as far as it runs verified; a verified rejection at the next level
+    ends it. paid: the payout was verified as a signed act of the funding union (verify)."""
     level, proofs = 0, []
     for e in entries:
-        entry = e.data
-        if entry.get("level") != level + 1:
-            break
         if e.stale:
-            return Status(STALE, level, False, True, tuple(proofs))
-        if not e.verified:
+            continue
+        entry = e.data
+        if entry.get("level") != level + 1 or not e.verified:
             break
         proofs.append((entry["level"], getattr(e, "proof", ""), getattr(e, "commit", "") or ""))
         if entry.get("decision") == "reject":
             return Status(REJECTED, entry["level"], False, True, tuple(proofs))
         level = entry["level"]
     if level == 0:
+        if any(e.stale for e in entries):
+            return Status(STALE, 0, False, True)
         return Status(FILED, verified=True)
     complete = level >= chain_end
-    if complete and (record.get("aid") or {}).get("paid_on"):
+    if complete and paid:
         return Status(PAID, level, True, True, tuple(proofs))
     return Status(APPROVED, level, complete, True, tuple(proofs))
-
-
-def derive(dataset, repo_root=None) -> dict:
-    """{record.rel: Status} for every application, from verified approval entries only."""
-    from . import verify
-
-    statuses, _ = verify.run(repo_root, dataset.root, display_root=dataset.display_root, dataset=dataset)
-    return statuses

@@ -27,6 +27,7 @@ from .problems import ERROR, WARNING, Problem
 
 NAMESPACE_GIT = "git"
 NAMESPACE_ENTRY = "jinqiu-approval@jinqiu.invalid"  # detached signatures inside an entry
+NAMESPACE_PAYMENT = "jinqiu-payment@jinqiu.invalid"  # the detached signature of a payout (aid.paid_signature)
 CACHE_VERSION = "verify-2"
 REGISTRY_REL = "reviewers.yaml"
 _SQUASH_MESSAGE = re.compile(r"\(#\d+\)\s*$")
@@ -201,6 +202,7 @@ class Context:
     commits: dict = field(default_factory=dict)
     registry_commits: set = field(default_factory=set)
     walk: object = None  # trust.Walk: revocations by the graph
+    payment_commits: dict = field(default_factory=dict)  # record rel -> the commit that recorded its payout
     current: dict = field(default_factory=dict)  # record rel -> its current digest (each computed once)
 
 
@@ -286,33 +288,49 @@ def _check_forge(ctx: Context, record, e: Entry) -> None:
     e.verified = True
 
 
+def chains(entries: list) -> list[list]:
+    """The entries grouped by the content they approve (their digest), in list order: an edit
+    after approval makes the old chain stale and re-approval appends a new chain from level 1."""
+    groups: dict[str, list] = {}
+    for e in entries:
+        groups.setdefault(str(e.data.get("digest") or ""), []).append(e)
+    return list(groups.values())
+
+
 def _check_chain(ctx: Context, record, entries: list[Entry]) -> None:
-    """Levels 1, 2, 3 in order, none skipped or repeated, nothing after a rejection, not past the
-    funding union; each reviewer registered at that level for that union, and not approving their
-    own family's application; each digest the content the reviewer saw."""
+    """Within each chain (the entries for one content): levels 1, 2, 3 in order, none skipped or
+    repeated, nothing after a rejection, not past the funding union; each reviewer registered at
+    that level for that union, and not approving an application of their own or their family's
+    (the worker's or the student's ID number); each digest the content the reviewer saw."""
     data = record.data
     app_unit = str(data.get("unit") or record.parts.get("unit", ""))
     end = registry.funding_level(app_unit, (data.get("aid") or {}).get("funding_unit"), ctx.units)
     current = ctx.current.get(record.rel) or digest.of(data)
-    worker_id = (data.get("worker") or {}).get("id_number")
-    prev, rejected = 0, False
+    people = [(who, str(n)) for who, n in (("职工", (data.get("worker") or {}).get("id_number")),
+                                            ("学生", (data.get("student") or {}).get("id_number"))) if n]
+    for chain in chains(entries):
+        prev, rejected = 0, False
+        for e in chain:
+            level = e.data.get("level")
+            if not isinstance(level, int):
+                continue
+            if rejected:
+                e.add("approval-after-reject", f"第 {level} 级审批在上一级已不同意之后，不应再有审批")
+            elif level == prev:
+                e.add("approval-repeated-level", f"第 {level} 级审批重复出现")
+            elif level < prev:
+                e.add("approval-out-of-order", f"第 {level} 级审批排在第 {prev} 级之后，顺序颠倒")
+            elif level > prev + 1:
+                e.add("approval-skipped-level", f"跳过了第 {prev + 1} 级审批，直接到第 {level} 级")
+            prev = max(prev, level)
+            rejected = rejected or e.data.get("decision") == "reject"
     for e in entries:
         entry = e.data
         level = entry.get("level")
         if not isinstance(level, int):
             continue
-        if rejected:
-            e.add("approval-after-reject", f"第 {level} 级审批在上一级已不同意之后，不应再有审批")
-        elif level == prev:
-            e.add("approval-repeated-level", f"第 {level} 级审批重复出现")
-        elif level < prev:
-            e.add("approval-out-of-order", f"第 {level} 级审批排在第 {prev} 级之后，顺序颠倒")
-        elif level > prev + 1:
-            e.add("approval-skipped-level", f"跳过了第 {prev + 1} 级审批，直接到第 {level} 级")
         if level > end:
             e.add("approval-past-funding", f"资助单位是 {(data.get('aid') or {}).get('funding_unit')}，审批到第 {end} 级为止，不应有第 {level} 级")
-        prev = max(prev, level)
-        rejected = rejected or entry.get("decision") == "reject"
         rid = str(entry.get("reviewer", ""))
         rv = ctx.reg.reviewers.get(rid)
         if rv is None:
@@ -323,8 +341,11 @@ def _check_chain(ctx: Context, record, entries: list[Entry]) -> None:
             expected = registry.reviewer_unit_for(level, app_unit, ctx.units)
             if rv.get("level") == level and rv.get("unit") != expected:
                 e.add("approval-wrong-union", f"第 {level} 级审批应由 {expected} 的审核人做，审核人 {rid} 属于 {rv.get('unit')}")
-            if worker_id and (rv.get("id_number") == worker_id or worker_id in (rv.get("family_id_numbers") or [])):
-                e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请，须回避")
+            own = {str(rv.get("id_number") or "")} | {str(f) for f in (rv.get("family_id_numbers") or [])}
+            for who, number in people:
+                if number in own:
+                    e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请（与{who}的身份证号码相同），须回避")
+                    break
         d = entry.get("digest")
         if not d:
             if ctx.strict or not e.problems:  # unsigned sample data: one warning per entry is enough
@@ -341,12 +362,9 @@ def _check_chain(ctx: Context, record, entries: list[Entry]) -> None:
                 e.verified = False
             else:
                 e.stale = True
-                e.add("approval-stale", f"审批之后记录内容被改动过（摘要不符），第 {level} 级审批失效，需重新审批", WARNING)
-    paid = (data.get("aid") or {}).get("paid_on")
-    if paid and not (prev >= end and not rejected):
-        entries_last = entries[-1] if entries else None
-        if entries_last:
-            entries_last.add("paid-before-approved", f"审批尚未完成到第 {end} 级就已登记发放（{paid}）")
+                later = any(str(x.data.get("digest")) == current for x in entries)
+                e.add("approval-stale", f"审批之后记录内容被改动过（摘要不符），这条第 {level} 级审批失效"
+                      + ("，已由其后针对现有内容的审批取代" if later else "，需重新审批（在列表末尾从第 1 级追加新的审批）"), WARNING)
 
 
 VERIFY_CACHE = "verify"
@@ -505,7 +523,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
         ctx.registry_commits = walk.changes
         per_record = _locate(ctx, data_dir, apps)
         if history is not None:
-            ctx.commits = history.commits({e.commit for entries in per_record.values() for e in entries if e.commit})
+            ctx.commits = history.commits({e.commit for entries in per_record.values() for e in entries if e.commit}
+                                          | {c for c in ctx.payment_commits.values() if c})
         ctx.signers.prefetch([(str(e.data["signature"]).encode(), entry_payload(r.data.get("id", ""), e.data), NAMESPACE_ENTRY)
                               for r in apps for e in per_record[r.rel]
                               if e.commit and e.data.get("signature") and not isinstance(e.data.get("forge"), dict)])
@@ -530,8 +549,15 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
                 line = dataset.line(r, pointer) if e.problems else 0
                 for code, message, sev in e.problems:
                     problems.append(Problem(r.path, line, pointer, code, message, sev))
-            statuses[r.rel] = status.derive_one(r.data, entries, registry.funding_level(
-                str(r.data.get("unit")), (r.data.get("aid") or {}).get("funding_unit"), ctx.units))
+            end = registry.funding_level(str(r.data.get("unit")), (r.data.get("aid") or {}).get("funding_unit"), ctx.units)
+            st = status.derive_one(r.data, entries, end)
+            if (r.data.get("aid") or {}).get("paid_on"):
+                paid, found = _check_payment(ctx, r, st)
+                line = dataset.line(r, "/aid/paid_on")
+                problems += [Problem(r.path, line, "/aid/paid_on", code, message, sev) for code, message, sev in found]
+                if paid:
+                    st = status.derive_one(r.data, entries, end, paid=True)
+            statuses[r.rel] = st
     finally:
         ctx.signers.gpg.close()
     statuses.verified = root.mode != trust.NONE and walk.ok
@@ -580,8 +606,12 @@ def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
     blobs = h.read(sorted(set(wanted))) if h is not None else {}
     out = {}
     for r in apps:
-        approvals = [e for e in r.data["approvals"] if isinstance(e, dict)]
+        listed = r.data.get("approvals")
+        approvals = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
         versions = [(c, b) for c, b in (h.changes.get(r.rel, []) if h is not None else []) if b and b in blobs]
+        paid = payment_key(current_text[r.rel]) if (r.data.get("aid") or {}).get("paid_on") else None
+        if paid:
+            ctx.payment_commits[r.rel] = next((c for c, b in versions if payment_key(blobs[b]) == paid), None)
         entries = None
         for parse in (False, True):
             prefix_now, keys_now = split_approvals(current_text[r.rel], parse)
@@ -600,6 +630,65 @@ def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
                 break
         out[r.rel] = entries if entries is not None else [Entry(i, e, "") for i, e in enumerate(approvals)]
     return out
+
+
+_PAID_LINE = re.compile(rb'(?m)^  (paid_on|paid_by):[ \t]*["\']?([^"\'\n#]*?)["\']?[ \t]*$')
+
+
+def payment_key(text: bytes) -> str | None:
+    """The payout a version of a file records (its date and who recorded it), read off the text."""
+    found = dict((k.decode(), v.decode(errors="replace")) for k, v in _PAID_LINE.findall(text))
+    return f"{found['paid_on']}|{found.get('paid_by', '')}" if found.get("paid_on") else None
+
+
+def payment_payload(record_id: str, aid: dict, content_digest: str) -> bytes:
+    """What a payout's detached signature signs: the record, the payout date, who recorded it, and
+    the digest of the record's content (amount and funding union included)."""
+    fields = {"record": record_id, "paid_on": str(aid.get("paid_on", "")), "paid_by": str(aid.get("paid_by", "")),
+              "digest": content_digest}
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _check_payment(ctx: Context, record, st: status.Status) -> tuple[bool, list]:
+    """A payout counts only as a signed act of a reviewer of the funding union, after the chain
+    reached the funding union verified: (verified, [(code, message, severity)])."""
+    aid = record.data.get("aid") or {}
+    paid_on, paid_by, funding = aid.get("paid_on"), str(aid.get("paid_by") or ""), aid.get("funding_unit")
+    sev = ERROR if ctx.strict else WARNING
+    if not (st.state == status.APPROVED and st.complete):
+        return False, [("paid-before-approved", f"已登记发放（{paid_on}），但经核验的审批没有完成到资助单位 {funding}"
+                        f"（只到第 {st.level} 级）；这次发放不计入统计", sev)]
+    if not paid_by:
+        return False, [("payment-unsigned", "发放须由资助单位的审核人登记并签名（发放登记人 paid_by，以及发放签名或已签名的提交）；"
+                         "这次发放不计入统计", sev)]
+    rv = ctx.reg.reviewers.get(paid_by)
+    if rv is None or rv.get("unit") != funding:
+        whose = f"属于 {rv.get('unit')}" if rv else "不在审核人登记中"
+        return False, [("payment-wrong-union", f"发放登记人 {paid_by} {whose}，不是资助单位 {funding} 的审核人；这次发放不计入统计", ERROR)]
+    commit = ctx.payment_commits.get(record.rel)
+    c = ctx.commits.get(commit) if commit else None
+    if c is None:
+        return False, [("payment-uncommitted", "发放登记尚未提交（git commit），无法核验；这次发放不计入统计", sev)]
+    if aid.get("paid_signature"):
+        payload = payment_payload(str(record.data.get("id", "")), aid, ctx.current.get(record.rel) or digest.of(record.data))
+        key, fpr, reason = ctx.signers.check(str(aid["paid_signature"]).encode(), payload, NAMESPACE_PAYMENT)
+        where = "发放签名"
+    else:
+        key, fpr, reason = ctx.signers.commit(c)
+        where = f"登记发放的提交 {c.oid[:10]}"
+    if reason == "unsigned":
+        return False, [("payment-unsigned", f"{where}没有签名，无法证明是谁登记的发放；这次发放不计入统计", sev)]
+    if key is None:
+        return False, [("payment-bad-signature", f"{where}：{reason}；这次发放不计入统计", ERROR)]
+    if key.reviewer != paid_by:
+        return False, [("payment-signer-mismatch", f"发放登记人写的是 {paid_by}，但{where}的密钥属于 {key.reviewer}；这次发放不计入统计", ERROR)]
+    day = registry.day_of(ctx.history.effective_time(c.oid))
+    why = key.invalid_on(day)
+    revoked = ctx.walk.revoked_before(ctx.history, fpr, c.oid) if ctx.walk is not None else None
+    if why or revoked:
+        told = f"在 {day} {why}" if why else f"已在提交 {revoked[:10]} 中吊销"
+        return False, [("payment-key-invalid", f"{where}所用的密钥 {key.fingerprint} {told}；这次发放不计入统计", ERROR)]
+    return True, []
 
 
 def _digest_of_blob(raw: bytes, record) -> str | None:

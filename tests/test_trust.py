@@ -234,3 +234,111 @@ def test_root_file_in_the_data_does_not_pin_a_root(tmp_path):
     statuses, problems = verify.run(None, lab.data, display_root="data", use_cache=False,
                                     root_keys=[lab.fingerprint("r-dl-01")])
     assert statuses[APP].level == 3 and statuses.trust == "pinned"
+
+
+# ---------------------------------------------------------------- payouts (hole 6)
+
+def _paid(lab, paid_by=None, date="2011-08-20"):
+    text = lab.read(APP).replace("  amount: 5000\n", f'  amount: 5000\n  paid_on: "{date}"\n'
+                                 + (f"  paid_by: {paid_by}\n" if paid_by else ""), 1)
+    lab.write(APP, text)
+
+
+def _tallies(lab, statuses):
+    from jinqiu import statistics, validate
+
+    dataset = validate.load(lab.data, "data")
+    by_id = {r.data["id"]: statuses[r.rel] for r in dataset.applications}
+    return statistics.own_tallies(dataset, 2011, by_id, "2011-08-31").get("dl-zs-0001", {}).get("02A", 0)
+
+
+def test_unsigned_payout_counts_for_nothing(lab):
+    """Hole 6: one unsigned line makes a record 已发放 and feeds 附件3 items 02–05."""
+    full_chain(lab)
+    _paid(lab)
+    lab.commit("Paid", date="2011-08-20")
+    statuses, problems = run(lab)
+    p = find(problems, "payment-unsigned")
+    assert p.severity == ERROR and p.line == lab.read(APP).splitlines().index('  paid_on: "2011-08-20"') + 1
+    assert statuses[APP].state == status.APPROVED and statuses[APP].complete
+    assert _tallies(lab, statuses) == 0
+
+
+def test_payout_in_an_unsigned_commit_naming_a_reviewer_counts_for_nothing(lab):
+    full_chain(lab)
+    _paid(lab, paid_by="r-dl-01")
+    lab.commit("Paid", date="2011-08-20")
+    statuses, problems = run(lab)
+    assert "没有签名" in find(problems, "payment-unsigned").message
+    assert statuses[APP].state == status.APPROVED
+
+
+def test_payout_signed_by_the_funding_union_counts(lab):
+    full_chain(lab)
+    _paid(lab, paid_by="r-dl-01")
+    lab.commit("Paid", key="r-dl-01", date="2011-08-20")
+    statuses, problems = run(lab)
+    assert errors(problems) == [], [p.text() for p in problems]
+    assert statuses[APP].state == status.PAID
+    assert _tallies(lab, statuses) > 0
+
+
+def test_payout_recorded_by_another_union_or_signed_by_someone_else(lab):
+    full_chain(lab)
+    _paid(lab, paid_by="r-zs-01")
+    lab.commit("Paid", key="r-zs-01", date="2011-08-20")
+    statuses, problems = run(lab)
+    assert "不是资助单位 dl 的审核人" in find(problems, "payment-wrong-union").message
+    assert statuses[APP].state == status.APPROVED
+    _paid_text = lab.read(APP).replace("paid_by: r-zs-01", "paid_by: r-dl-02")
+    lab.write(APP, _paid_text)
+    lab.commit("Paid", key="r-dl-01", date="2011-08-21")
+    statuses, problems = run(lab)
+    assert "属于 r-dl-01" in find(problems, "payment-signer-mismatch").message
+    assert statuses[APP].state == status.APPROVED
+
+
+def test_payout_before_the_chain_is_verified_complete(lab):
+    sign_entry(lab, APP, 1)
+    _paid(lab, paid_by="r-dl-01")
+    lab.commit("Paid", key="r-dl-01", date="2011-08-20")
+    statuses, problems = run(lab)
+    assert find(problems, "paid-before-approved").severity == ERROR
+    assert statuses[APP].state == status.APPROVED and statuses[APP].level == 1
+
+
+# ---------------------------------------------------------------- self-approval (hole 9), re-approval
+
+def test_self_approval_through_the_student(lab):
+    """Hole 9: the reviewer's family ID number is the student's (not the worker's)."""
+    from jinqiu import validate
+
+    family = demo.id_number(77, "19920101")
+    text = lab.read("reviewers.yaml")
+    head, rest = text.split("- id: r-zs1-01\n", 1)
+    lab.write("reviewers.yaml", head + "- id: r-zs1-01\n" + rest.replace("  keys:\n", f'  family_id_numbers:\n  - "{family}"\n  keys:\n', 1))
+    lab.commit("Declare a reviewer's family", key="r-dl-01", date="2011-07-20")
+    lab.write(APP, lab.read(APP).replace("  admission_year: 2011\n", f'  admission_year: 2011\n  id_number: "{family}"\n'))
+    lab.commit("The student's ID number", date="2011-07-20")
+    assert validate.load(lab.data, "data").reviewers["r-zs1-01"]["family_id_numbers"] == [family]
+    sign_entry(lab, APP, 1)
+    statuses, problems = run(lab)
+    p = find(problems, "approval-self")
+    assert "r-zs1-01" in p.message and "学生" in p.message and p.severity == ERROR
+    assert statuses[APP].state == status.FILED
+
+
+def test_reapproval_after_an_edit_appends_a_new_chain(lab):
+    """docs/review.md: an edit voids the chain; re-approval appends a new chain from level 1."""
+    sign_entry(lab, APP, 1)
+    sign_entry(lab, APP, 2, decision="reject", date="2011-07-22")
+    lab.write(APP, lab.read(APP).replace("amount: 5000", "amount: 4000"))
+    lab.commit("Correct the amount", date="2011-07-23")
+    statuses, problems = run(lab)
+    assert statuses[APP].state == status.STALE
+    sign_entry(lab, APP, 1, date="2011-07-24")
+    sign_entry(lab, APP, 2, date="2011-07-25")
+    statuses, problems = run(lab)
+    assert errors(problems) == [], [p.text() for p in problems]
+    assert "已由其后针对现有内容的审批取代" in find(problems, "approval-stale").message
+    assert statuses[APP] == status.Status(status.APPROVED, 2, False, True)

@@ -47,6 +47,8 @@ def main() -> int:
         chain = [rec["unit"], units[rec["unit"]]["parent"], "dl"]
         for entry in rec.get("approvals", []):
             entry["reviewer"] = by_unit[chain[entry["level"] - 1]]["id"]
+        if rec.get("aid", {}).get("paid_on"):  # the funding union's reviewer records the payout
+            rec["aid"]["paid_by"] = by_unit[rec["aid"]["funding_unit"]]["id"]
         sample._sign_approvals(rec, secrets)
         (DATA / record.rel).write_text(yamlwrite.dump(rec, "application"), encoding="utf-8")
     print(f"signed the approvals of {len(dataset.applications)} applications; {len(registry['reviewers'])} reviewers")
