@@ -19,6 +19,7 @@ is "filed"). The figures are publish.build's own stage timings:
   stats       statistics.compute_all                render  the site's Markdown pages
   mkdocs      mkdocs build                         scan    privacy scan of site/
   site        render + mkdocs + scan (what the issue bounds: ≤ 2× from 1,000 to 100,000)
+  timeline    the campaign over time: the history read once and counted per day (0 when absent)
   forms       HTML forms and pages per second      pdf     Chromium printing (unless --no-pdf)
   build       the whole of publish.build           verified  applications with a verified approval
   printed     forms Chromium printed (the rest came from the cache)    rss  peak RSS, MB
@@ -84,7 +85,7 @@ def pages_in(htmls) -> int:
     return sum(h.read_text(encoding="utf-8").count('<section class="page') for h in htmls)
 
 
-COLUMNS = ("N", "apps", "gen", "load+check", "verify", "stats", "render", "mkdocs", "scan", "site",
+COLUMNS = ("N", "apps", "gen", "load+check", "verify", "stats", "timeline", "render", "mkdocs", "scan", "site",
            "forms", "pdf pages", "printed", "pdf", "pages/s", "build", "verified", "rss MB")
 
 
@@ -116,8 +117,9 @@ def run_one(n: int, args) -> None:
         pdf = tm.get("forms_pdf", float("nan"))
         pages = printed.pages if printed else 0
         row = (f"{n}{' warm' if args.warm_run else ''}", len(result.statuses), gen, tm["load"], tm["verify"], tm["stats"],
-               tm["render"], tm["mkdocs"], tm["scan"], site, tm.get("forms_html", float("nan")), pages,
-               printed.printed if printed else 0, pdf, (printed.printed / pdf) if printed else float("nan"), total, verified)
+               tm.get("timeline", 0.0), tm["render"], tm["mkdocs"], tm["scan"], site, tm.get("forms_html", float("nan")),
+               pages, printed.printed if printed else 0, pdf, (printed.printed / pdf) if printed else float("nan"),
+               total, verified)
         print(" ".join(f"{v:>10.2f}" if isinstance(v, float) else f"{v:>10}" for v in row), end="", flush=True)
         for f in FINDINGS:
             print(f"\n    scanner finding (not fatal in the bench): {f}", end="", flush=True)
