@@ -342,3 +342,112 @@ def test_reapproval_after_an_edit_appends_a_new_chain(lab):
     assert errors(problems) == [], [p.text() for p in problems]
     assert "已由其后针对现有内容的审批取代" in find(problems, "approval-stale").message
     assert statuses[APP] == status.Status(status.APPROVED, 2, False, True)
+
+
+# ---------------------------------------------------------------- append-only entries (hole 7)
+
+def _drop_last_entry(lab, rel=APP):
+    text = lab.read(rel)
+    head, sep, _ = text.rpartition("\n- level:")
+    lab.write(rel, head + "\n")
+
+
+def test_unsigned_removal_of_a_signed_rejection(lab):
+    """Hole 7: an unsigned commit removes a signed level-2 rejection."""
+    sign_entry(lab, APP, 1)
+    sign_entry(lab, APP, 2, decision="reject", date="2011-07-22")
+    _drop_last_entry(lab)
+    removing = lab.commit("Tidy up", date="2011-07-23")
+    statuses, problems = run(lab)
+    p = find(problems, "approval-removed")
+    assert p.severity == ERROR and f"被提交 {removing[:10]} 删除" in p.message and "第 2 级审批（r-zs-01，不同意" in p.message
+    assert p.line == lab.read(APP).splitlines().index("approvals:") + 1
+
+
+def test_removal_by_a_merge_or_by_deleting_the_file(lab):
+    sign_entry(lab, APP, 1)
+    lab.git("rm", "-q", f"data/{APP}")
+    removing = lab.commit("Remove an application", key="r-zs-01", date="2011-07-23")
+    _, problems = run(lab)
+    p = find(problems, "approval-removed")
+    assert f"被提交 {removing[:10]} 删除" in p.message and "由 r-zs-01 签名" in p.message
+
+
+def test_withdrawal_by_the_reviewer_or_removal_by_an_admin_is_allowed(lab):
+    sign_entry(lab, APP, 1)
+    sign_entry(lab, APP, 2, date="2011-07-22")
+    _drop_last_entry(lab)
+    lab.commit("Withdraw my approval", key="r-zs-01", date="2011-07-23")
+    _drop_last_entry(lab)
+    lab.commit("Remove an approval", key="r-dl-01", date="2011-07-24")
+    _, problems = run(lab)
+    assert not [p for p in problems if p.code == "approval-removed"], [p.text() for p in problems]
+
+
+def test_unsigned_removal_of_a_signed_payout(lab):
+    full_chain(lab)
+    _paid(lab, paid_by="r-dl-01")
+    lab.commit("Paid", key="r-dl-01", date="2011-08-20")
+    lab.write(APP, lab.read(APP).replace('  paid_on: "2011-08-20"\n  paid_by: r-dl-01\n', ""))
+    lab.commit("Not paid after all", date="2011-08-21")
+    _, problems = run(lab)
+    assert "发放登记（2011-08-20，r-dl-01）" in find(problems, "approval-removed").message
+
+
+def test_reformatting_an_entry_is_not_removing_it(lab):
+    sign_entry(lab, APP, 1)
+    text = lab.read(APP)
+    head, block = text.split("approvals:\n", 1)
+    lab.write(APP, head + "approvals:\n" + "".join("  " + line + "\n" for line in block.splitlines()))
+    lab.commit("Indent", date="2011-07-22")
+    _, problems = run(lab)
+    assert not [p for p in problems if p.code == "approval-removed"], [p.text() for p in problems]
+
+
+def test_removal_inside_a_merge(lab):
+    lab.git("checkout", "-q", "-b", "topic")
+    sign_entry(lab, APP, 1)
+    lab.git("checkout", "-q", "main")
+    before = lab.read(APP)
+    lab.write(APP.replace("001.yaml", "002.yaml"), lab.read(APP.replace("001.yaml", "002.yaml")).replace("amount: 5000", "amount: 4800"))
+    lab.commit("Meanwhile on main", date="2011-07-21")
+    lab.git("merge", "-q", "--no-ff", "--no-commit", "topic", env={"GIT_COMMITTER_DATE": "2011-07-22T10:00:00+08:00"})
+    lab.write(APP, before)
+    merge = lab.commit("Merge topic", date="2011-07-22")
+    statuses, problems = run(lab)
+    assert f"被提交 {merge[:10]} 删除" in find(problems, "approval-removed").message
+
+
+# ---------------------------------------------------------------- the continuing-student link
+
+OLD = "applications/2010/dl-zs-0001/2010-dl-zs-0001-001.yaml"
+CONT = "applications/2011/dl-zs-0001/2011-dl-zs-0001-003.yaml"
+
+
+def _continuing(lab):
+    lab.write(OLD, demo.application_yaml("2010-dl-zs-0001-001", "dl-zs-0001", worker_seq=5, student="周小雨"))
+    text = demo.application_yaml("2011-dl-zs-0001-003", "dl-zs-0001", worker_seq=5, student="周小雨")
+    lab.write(CONT, text.replace("form: new\n", "form: continuing\ncontinues: 2010-dl-zs-0001-001\n"))
+    lab.commit("File", date="2011-07-20")
+
+
+def test_continuing_link_counts_only_a_verified_approval(lab):
+    """附件2 → the earlier record: what that file claims is not enough; its approval must verify."""
+    _continuing(lab)
+    for level, date in ((1, "2011-07-21"), (2, "2011-07-22"), (3, "2011-07-23")):
+        entry(lab, OLD, level, {1: "r-zs1-01", 2: "r-zs-01", 3: "r-dl-01"}[level], date=date)  # typed in, unsigned
+    lab.commit("Claim the 2010 approvals", date="2011-07-23")
+    full_chain(lab, rel=CONT)
+    statuses, problems = run(lab)
+    p = find(problems, "continues-not-approved", CONT)
+    assert p.severity == ERROR and "2010-dl-zs-0001-001" in p.message
+    assert statuses[CONT].state == status.FILED
+
+
+def test_continuing_link_to_a_verified_approval(lab):
+    _continuing(lab)
+    full_chain(lab, rel=OLD)
+    full_chain(lab, rel=CONT)
+    statuses, problems = run(lab)
+    assert not [p for p in problems if p.code == "continues-not-approved"], [p.text() for p in problems]
+    assert statuses[CONT].level == 3
