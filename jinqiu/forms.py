@@ -1,13 +1,14 @@
-"""The printable forms (private): 附件1 / 附件2 for each application and 附件3 for each union,
-A4, one HTML file per union with one page per form, and the same as PDF (headless Chromium)."""
+"""The printable forms (private): 附件1 / 附件2 for each application and 附件3 for each union, one
+A4 page each. Every union gets one bundle: a cover page with a table of contents, then every form
+of that union and of the unions below it, in order (the union itself first, then each union below
+it, depth first by code), as PDF; and one HTML file with the same cover, whose contents link to the
+HTML files of the unions below it, and the union's own forms. PDFs are printed by jinqiu.printing."""
 
 from __future__ import annotations
 
-import os
+import functools
 import shutil
-import subprocess
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,16 +19,11 @@ from . import statistics as stats
 from . import status as st
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "forms"
-CHROMIUM = os.environ.get("JINQIU_CHROMIUM", "chromium")
 TITLES = {
     "new": ("附件1", "当年考入大学学生“金秋助学”审批登记表"),
     "continuing": ("附件2", "大学在读学生“金秋助学”审批登记表"),
     "local": ("", "“金秋助学”审批登记表（本单位资助）"),
 }
-
-
-class FormsError(Exception):
-    """Printing failed; the message says what to install or check."""
 
 
 def _cn_date(iso: str | None) -> dict:
@@ -37,6 +33,7 @@ def _cn_date(iso: str | None) -> dict:
     return {"y": d.year, "m": d.month, "d": d.day}
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -95,58 +92,131 @@ def application_context(record: dict, units: dict, reviewers: dict, status: st.S
     }
 
 
-def write_all(dataset, year: int, statuses: dict, tables: dict, out: Path, proofs: dict | None = None) -> list[Path]:
-    """One HTML file per union: its 附件3 page, then one page per application it filed."""
+# The table of contents: rows are one line each (no wrapping), so that how many pages the cover
+# takes is known before it is printed, and so every page number in it.
+TOC_FIRST_PAGE = 26
+TOC_PAGE = 38
+
+
+@dataclass
+class Forms:
+    """Every form of one year, rendered once: each union's own pages, and the union tree."""
+
+    year: int
+    names: dict[str, str]
+    order: list[str]  # every union, depth first from the top, each union's children by code
+    children: dict[str, list[str]]
+    pages: dict[str, list[str]] = field(default_factory=dict)  # union -> its own forms' HTML, in order
+
+    def members(self, uid: str) -> list[str]:
+        """The unions a bundle holds: uid, then every union below it, depth first by code."""
+        out, todo, seen = [], [uid], set()
+        while todo:
+            node = todo.pop()
+            if node in seen:  # a loop of parents in invalid data
+                continue
+            seen.add(node)
+            out.append(node)
+            todo.extend(reversed(self.children.get(node, [])))
+        return out
+
+    def cover_pages(self, uid: str) -> int:
+        rows = len(self.members(uid))
+        return 1 + max(0, -(-(rows - TOC_FIRST_PAGE) // TOC_PAGE))
+
+    def contents(self, uid: str) -> list[dict]:
+        """The table of contents of uid's bundle: one row per union, with its first page."""
+        page = self.cover_pages(uid) + 1
+        depth = {uid: 0}
+        rows = []
+        for n, member in enumerate(self.members(uid), 1):
+            for child in self.children.get(member, []):
+                depth.setdefault(child, depth[member] + 1)
+            count = len(self.pages.get(member, []))
+            rows.append({"n": n, "uid": member, "name": self.names.get(member, member), "depth": depth.get(member, 0),
+                         "count": count, "page": page if count else None})
+            page += count
+        return rows
+
+
+def _tree(units: dict) -> tuple[list[str], dict[str, list[str]]]:
+    children: dict[str, list[str]] = {}
+    roots = []
+    for uid in sorted(units):
+        parent = units[uid].get("parent")
+        if parent in units and parent != uid:
+            children.setdefault(parent, []).append(uid)
+        else:
+            roots.append(uid)
+    order, seen = [], set()
+    for root in roots:
+        todo = [root]
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+                todo.extend(reversed(children.get(node, [])))
+    order += [uid for uid in sorted(units) if uid not in seen]  # on a loop of parents: still printed, last
+    return order, children
+
+
+def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None = None) -> Forms:
+    """Every union's own forms as HTML pages: its 附件3 page, then one page per application it filed."""
     proofs = proofs or {}
     env = environment()
     page_app = env.get_template("application.html")
     page_stats = env.get_template("statistics.html")
-    shell = env.get_template("shell.html")
     units, reviewers = dataset.units, dataset.reviewers
     reports = {r.data["unit"]: r.data for r in dataset.reports if r.data.get("year") == year}
     by_unit: dict[str, list] = {}
     for rec in dataset.applications:
         if rec.data.get("year") == year:
             by_unit.setdefault(rec.data["unit"], []).append(rec.data)
+    as_of = dataset.campaigns[year]["statistics_as_of"]
+    order, children = _tree(units)
+    forms = Forms(year, {uid: u.get("name", uid) for uid, u in units.items()}, order, children)
+    for uid in order:
+        pages = []
+        if uid in tables:
+            report = reports.get(uid, {})
+            pages.append(page_stats.render(t=tables[uid], year=year, as_of=_cn_date(as_of),
+                                           filled_by=report.get("filled_by", ""), phone=report.get("phone", "")))
+        for record in sorted(by_unit.get(uid, []), key=lambda r: r["id"]):
+            pages.append(page_app.render(**application_context(record, units, reviewers, statuses[record["id"]], proofs)))
+        forms.pages[uid] = pages
+    return forms
+
+
+def cover(forms: Forms, uid: str, links: bool = False) -> list[str]:
+    """The cover of uid's bundle, with its table of contents, as HTML pages; links: to the HTML files."""
+    env = environment()
+    rows = forms.contents(uid)
+    chunks = [rows[:TOC_FIRST_PAGE]] + [rows[i:i + TOC_PAGE] for i in range(TOC_FIRST_PAGE, len(rows), TOC_PAGE)]
+    total = forms.cover_pages(uid) + sum(r["count"] for r in rows)
+    page = env.get_template("cover.html")
+    return [page.render(year=forms.year, uid=uid, name=forms.names.get(uid, uid), rows=chunk, first=i == 0,
+                        unions=len(rows), total=total, links=links) for i, chunk in enumerate(chunks)]
+
+
+def shell(title: str, pages: list[str]) -> str:
+    return environment().get_template("shell.html").render(title=title, pages=[Markup(p) for p in pages])
+
+
+def write_html(forms: Forms, out: Path) -> list[Path]:
+    """One HTML file per union: its cover and contents (linking to the files of the unions below
+    it), then its own forms."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     written = []
-    as_of = dataset.campaigns[year]["statistics_as_of"]
-    for uid in sorted(units):
-        pages = []
-        if uid in tables:
-            report = reports.get(uid, {})
-            pages.append(Markup(page_stats.render(t=tables[uid], year=year, as_of=_cn_date(as_of),
-                                           filled_by=report.get("filled_by", ""), phone=report.get("phone", ""))))
-        for record in sorted(by_unit.get(uid, []), key=lambda r: r["id"]):
-            pages.append(Markup(page_app.render(**application_context(record, units, reviewers, statuses[record["id"]], proofs))))
+    for uid in sorted(forms.order):
         path = out / f"{uid}.html"
-        path.write_text(shell.render(title=units[uid].get("name", uid), pages=pages), encoding="utf-8")
+        path.write_text(shell(forms.names.get(uid, uid), cover(forms, uid, links=True) + forms.pages[uid]), encoding="utf-8")
         written.append(path)
     return written
 
 
-def print_pdf(html: Path, pdf: Path) -> None:
-    """Print one HTML file to PDF with headless Chromium (A4, no headers or footers)."""
-    exe = shutil.which(CHROMIUM)
-    if exe is None:
-        raise FormsError(f"找不到 {CHROMIUM}；请安装 chromium（Debian: apt-get install chromium fonts-noto-cjk），或用 --no-pdf")
-    with tempfile.TemporaryDirectory(prefix="jinqiu-chromium-") as profile:
-        proc = subprocess.run(
-            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--no-pdf-header-footer",
-             f"--print-to-pdf={pdf}", html.resolve().as_uri()],
-            capture_output=True, text=True, timeout=300,
-        )
-    if proc.returncode or not pdf.exists():
-        raise FormsError(f"chromium 打印 {html.name} 失败：{proc.stderr.strip()[-300:]}")
-
-
-def print_pdfs(htmls: list[Path], workers: int | None = None) -> list[Path]:
-    """Every HTML file beside itself as PDF, a few Chromium processes at a time."""
-    workers = workers or max(1, min(4, os.cpu_count() or 1))
-    pdfs = [h.with_suffix(".pdf") for h in htmls]
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(print_pdf, htmls, pdfs))
-    return pdfs
+def write_all(dataset, year: int, statuses: dict, tables: dict, out: Path, proofs: dict | None = None) -> tuple[Forms, list[Path]]:
+    forms = render(dataset, year, statuses, tables, proofs)
+    return forms, write_html(forms, out)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import bz2
 import gzip
 import html
+import io
 import json
 import lzma
 import re
 import unicodedata
 import urllib.parse
+import zipfile
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -177,9 +179,12 @@ def _all_strings(value, found) -> None:
 
 # ---------------------------------------------------------------- undoing what hides text
 
-ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+# Characters that show nothing: zero-width ones, soft hyphens, and the bidirectional controls
+ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e\u034f\u061c\u202a-\u202e\u2066-\u2069]")
 _U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _X_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+_C_ESCAPE = re.compile(r"\\([tnr/])")  # JSON's and JavaScript's \t \n \r \/
+_C_CHARS = {"t": "\t", "n": "\n", "r": "\r", "/": "/"}
 
 
 def normalize(text: str) -> str:
@@ -191,6 +196,7 @@ def normalize(text: str) -> str:
         before = text
         text = _U_ESCAPE.sub(lambda m: _unsurrogate(m.group(1)), text)
         text = _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        text = _C_ESCAPE.sub(lambda m: _C_CHARS[m.group(1)], text)
         text = html.unescape(text)
         if "%" in text:
             text = urllib.parse.unquote(text)
@@ -206,22 +212,52 @@ def _unsurrogate(hexdigits: str) -> str:
     return chr(code) if not 0xD800 <= code <= 0xDFFF else ""
 
 
+# Characters people put between the parts of a number or a name (210202 19680408 0502,
+# 151-4847-1100, 151.4847.1100, 任 芳琴, 任·芳琴), after normalize (full-width forms are half-width
+# and zero-width characters gone by then).
+SEPARATORS = " \t\r\n\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f-\u2010\u2011\u2012\u2013\u2014\u2015\u2212.\u00b7\u2027\u30fb\u2022_/"
+_SEP_RUN = re.compile("[" + re.escape(SEPARATORS) + "]+")
+_MAX_ARCHIVE_DEPTH = 4
+
+
+def squeeze(text: str) -> str:
+    """The text without separators: what names and addresses are looked for in."""
+    return _SEP_RUN.sub("", text)
+
+
+def _expand(raw: bytes, depth: int = 0) -> list[bytes]:
+    """The contents of raw: itself, or every member of a zip (.xlsx, .zip), or what gzip, bzip2, xz
+    or zlib compress, unpacked again as deep as archives go (to a few levels)."""
+    if depth < _MAX_ARCHIVE_DEPTH:
+        if raw[:4] == b"PK\x03\x04":
+            try:
+                with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                    return [b for info in zf.infolist() if not info.is_dir()
+                            for b in _expand(zf.read(info), depth + 1)]
+            except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+                pass
+        for magic, opener in ((b"\x1f\x8b", gzip.decompress), (b"BZh", bz2.decompress),
+                              (b"\xfd7zXZ", lzma.decompress), (b"\x78", zlib.decompress)):
+            if raw.startswith(magic):
+                try:
+                    return _expand(opener(raw), depth + 1)
+                except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error):
+                    pass
+    return [raw]
+
+
 def read_text(path: Path) -> str:
-    """A file's text, decompressed when it is gzip, zlib, bzip2 or xz."""
-    raw = path.read_bytes()
-    for opener in (gzip.decompress, bz2.decompress, lzma.decompress, zlib.decompress):
-        try:
-            raw = opener(raw)
-            break
-        except Exception:  # noqa: BLE001 - not that compression; try the next
-            continue
-    text = raw.decode("utf-8", errors="replace")
-    if "\\u" in text and path.suffix == ".json":
-        try:
-            text = json.dumps(json.loads(text), ensure_ascii=False)
-        except ValueError:
-            pass
-    return text
+    """A file's text; an archive's (zip, .xlsx, gzip, bzip2, xz, zlib) is the text of everything in it."""
+    parts = []
+    for raw in _expand(path.read_bytes()):
+        text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8", errors="replace")
+        if "\\u" in text and text.lstrip()[:1] in ("{", "["):
+            try:
+                text = json.dumps(json.loads(text), ensure_ascii=False)
+            except ValueError:
+                pass
+        parts.append(text)
+    return "\n".join(parts)
 
 
 # ---------------------------------------------------------------- the scanner
@@ -237,94 +273,147 @@ class Finding:
         return f"{self.path}:{self.line}: error: 公开网站中发现{self.what}"
 
 
-_ID_CANDIDATE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-_LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}-[2-9][0-9]{6,7}(?![0-9])")
+# A number written in groups: digit chunks joined by at most three separators.
+_NUMBER = re.compile(r"[0-9][0-9Xx]*(?:[" + re.escape(SEPARATORS) + r"]{1,3}[0-9][0-9Xx]*)*")
+_CHUNK = re.compile(r"[0-9][0-9Xx]*")
+_LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}[-(（)） ]{1,2}[2-9][0-9]{2,3}[- ]?[0-9]{4}(?![0-9])")
+# How people group an ID number or a mobile (a shape found without the data, so only usual groupings:
+# the numbers of a chart or a script are chunks too, and any 11 of their digits could start with 13)
+_ID_GROUPS = {(18,), (6, 8, 4), (6, 12), (6, 4, 4, 4), (17, 1), (6, 8, 3, 1)}
+_MOBILE_GROUPS = {(11,), (3, 4, 4), (3, 8), (7, 4), (4, 4, 3)}
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def _windows(text: str, longest: int = 18):
+    """(offset, digits, chunk lengths) for every run of consecutive digit chunks of a number written
+    in groups, up to `longest` digits: each way a value could be spread over the groups."""
+    for m in _NUMBER.finditer(text):
+        chunks = [(c.start(), c.group(0)) for c in _CHUNK.finditer(m.group(0))]
+        for i, (start, first) in enumerate(chunks):
+            digits, lengths = "", ()
+            for _, chunk in chunks[i:]:
+                digits += chunk
+                lengths += (len(chunk),)
+                if len(digits) > longest:
+                    break
+                yield m.start() + start, digits.upper(), lengths
 
 
 class Needles:
-    """The personal values to look for: digit values (ID numbers, phones) by exact digit run, the
-    others (names, addresses) by set lookup of the text's substrings of their lengths at each place
-    where their first character occurs, so the cost does not grow with the number of values."""
+    """The personal values to look for. Numbers (ID numbers, phones) are compared with every run of
+    digit groups of the text (so 151 4847 1100 is 15148471100); names and addresses are found
+    without their separators (任 芳琴 is 任芳琴) by an Aho-Corasick automaton (pyahocorasick), in time
+    linear in the length of the text, whatever the number of values."""
 
     def __init__(self, values):
+        import ahocorasick
+
         self.digits: set[str] = set()
-        self.words: set[str] = set()
-        lengths: dict[str, set[int]] = {}
+        self.words = ahocorasick.Automaton()
+        self.longest = 0
         for v in values:
             if len(v) < 2:
                 continue
             if v[0].isdigit():
-                self.digits.add(v.upper())
-                self.digits.add(v.replace("-", "").upper())
+                digits = squeeze(v).upper()
+                self.digits.add(digits)
+                self.longest = max(self.longest, len(digits))
             else:
-                self.words.add(v)
-                lengths.setdefault(v[0], set()).add(len(v))
-        # longest first: at one place the longest value that starts there is the one reported
-        self.lengths = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
-        chars = "".join(sorted(self.lengths))
-        self.first_re = re.compile("[" + re.escape(chars) + "]") if chars else None
+                word = squeeze(v)
+                if len(word) >= 2:
+                    self.words.add_word(word, word)
+        self.has_words = len(self.words) > 0
+        if self.has_words:
+            self.words.make_automaton()
+
+    def words_in(self, text: str) -> set[str]:
+        """Every name or address that occurs in text (separators ignored)."""
+        if not self.has_words:
+            return set()
+        return {w for _, w in self.words.iter(squeeze(text))}
 
     def find(self, text: str):
-        """(offset, value) of the first personal value in text, or None."""
+        """(offset, value) of the first personal value in text, or None; at one place the longest."""
         if self.digits:
-            for m in _DIGIT_RUN.finditer(text):
-                run = m.group(0).upper()
-                if run in self.digits or run.replace("-", "") in self.digits:
-                    return m.start(), run
-        if self.first_re is not None:
-            lengths, words = self.lengths, self.words
-            for m in self.first_re.finditer(text):
-                i = m.start()
-                for n in lengths[text[i]]:
-                    if text[i:i + n] in words:
-                        return i, text[i:i + n]
+            for offset, digits, _ in _windows(text, self.longest):
+                if digits in self.digits:
+                    return offset, digits
+        if self.has_words:
+            squeezed = squeeze(text)
+            best = None
+            for end, word in self.words.iter(squeezed):
+                start = end - len(word) + 1
+                if best is None or (start, -len(word)) < (best[0], -len(best[1])):
+                    best = (start, word)
+                elif start > best[0] + 64:
+                    break
+            if best is not None:
+                return _unsqueezed_offset(text, best[0]), best[1]
         return None
 
 
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9][0-9-]*[0-9Xx]")
+def _unsqueezed_offset(text: str, offset: int) -> int:
+    """Where the character at `offset` of squeeze(text) is in text."""
+    removed = 0
+    for m in _SEP_RUN.finditer(text):
+        if m.start() - removed > offset:
+            break
+        removed += m.end() - m.start()
+    return offset + removed
 
 
 def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
     """(offset, what) for each kind of personal data found in already normalized text."""
     found = []
-    for m in _ID_CANDIDATE.finditer(text):
-        number = m.group(0).upper()
-        if ids.id_problem(number) is None:
-            found.append((m.start(), "有效的身份证号码"))
+    id_hit = phone_hit = None
+    for offset, digits, lengths in _windows(text):
+        if id_hit is None and len(digits) == 18 and lengths in _ID_GROUPS and ids.id_problem(digits) is None:
+            id_hit = offset
+        if phone_hit is None and len(digits) == 11 and lengths in _MOBILE_GROUPS and _MOBILE.fullmatch(digits):
+            phone_hit = offset
+        if id_hit is not None and phone_hit is not None:
             break
-    for regex in (_MOBILE, _LANDLINE):
-        m = regex.search(text)
-        if m:
-            found.append((m.start(), "电话号码"))
+    if id_hit is not None:
+        found.append((id_hit, "有效的身份证号码"))
+    m = _LANDLINE.search(text)
+    if phone_hit is not None or m:
+        found.append((min(x for x in (phone_hit, m and m.start()) if x is not None), "电话号码"))
     hit = needles.find(text)
     if hit:
         found.append((hit[0], "数据中的个人信息（姓名、身份证号码、电话或住址）"))
     return found
 
 
-def fixed_text(site: Path, dataset, sources=()) -> str:
-    """The text a site holds whatever the data: our templates and pages, the theme's assets, and the
-    published names of the unions and the campaign. A name that occurs in it (a child called 余天,
-    inside 剩余天数) cannot be told apart from it, so the scan cannot look for that name."""
+def theme_assets() -> Path:
+    """The theme's own scripts and style sheets (what mkdocs copies into site/assets)."""
+    import material
+
+    return Path(material.__file__).parent / "templates" / "assets"
+
+
+def fixed_text(sources) -> str:
+    """The site's own fixed wording: our page templates and static pages and the theme's assets,
+    read from where they are kept (never from the built site, and nothing derived from the data:
+    a union's name or the campaign's notice is data like any other). A name that occurs in it (a
+    child called 余天, inside 剩余天数) cannot be told apart from it, so the scan cannot look for it."""
     parts = []
-    for folder in [*sources, site / "assets"]:
+    for folder in [*sources, theme_assets()]:
         for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
             parts.append(normalize(read_text(path)))
-    parts += [normalize(str(u.get("name", ""))) for u in dataset.units.values()]
-    for campaign in dataset.campaigns.values():
-        parts += [normalize(str(campaign.get(k, ""))) for k in ("title", "notice", "issuer", "receiver")]
     return "\n".join(parts)
 
 
 def scannable(values, fixed: str) -> tuple[set[str], set[str]]:
     """(values to look for, names and addresses that are part of the site's fixed text)."""
-    hidden = {v for v in values if not v[0].isdigit() and v in fixed}
+    words = [v for v in values if not v[0].isdigit()]
+    inside = Needles(words).words_in(fixed)
+    hidden = {v for v in words if squeeze(v) in inside}
     return set(values) - hidden, hidden
 
 
 def scan(site: Path, values) -> list[Finding]:
-    """Every file under site, read whole after undoing encodings: where personal data shows up."""
+    """Every file under site, read whole after undoing encodings and unpacking archives: where
+    personal data shows up."""
     needles = values if isinstance(values, Needles) else Needles(values)
     findings = []
     for path in sorted(p for p in site.rglob("*") if p.is_file()):

@@ -64,6 +64,8 @@ class Options:
     pdf: bool = True
     forms: bool = True
     year: int | None = None
+    cache: bool = True  # False: print every form afresh
+    forms_cache: Path | None = None  # where printed pages are kept (default: the user's cache)
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Result:
     forms: list = field(default_factory=list)
     unscannable: set = field(default_factory=set)  # names that are part of the site's own text
     statuses: dict = field(default_factory=dict)  # application id -> Status
+    printed: object = None  # printing.Report: bundles, pages, printed and reused forms
 
     @property
     def ok(self) -> bool:
@@ -149,7 +152,7 @@ def build(opts: Options) -> Result:
     t = time.perf_counter()
     values, result.unscannable = privacy.scannable(
         privacy.personal_values(dataset),
-        privacy.fixed_text(result.site_dir, dataset, (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
+        privacy.fixed_text((site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
     result.findings = privacy.scan(result.site_dir, values)
     result.timings["scan"] = time.perf_counter() - t
     if result.findings:
@@ -160,11 +163,18 @@ def build(opts: Options) -> Result:
         t = time.perf_counter()
         proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
                   for rid, st in sts.items() for level, proof, commit in st.proofs}
-        result.forms = forms.write_all(dataset, year, sts, tables, result.private_dir / "forms", proofs)
+        rendered, result.forms = forms.write_all(dataset, year, sts, tables, result.private_dir / "forms", proofs)
         result.timings["forms_html"] = time.perf_counter() - t
         if opts.pdf:
+            from . import printing
+
             t = time.perf_counter()
-            forms.print_pdfs(result.forms)
+            try:
+                result.printed = printing.bundle_pdfs(
+                    rendered, result.private_dir / "forms", use_cache=opts.cache, cache_dir=opts.forms_cache,
+                    untrusted=(opts.data, result.site_dir, result.private_dir))
+            except printing.PrintError as exc:
+                raise BuildError(f"打印表格失败：{exc}") from None
             result.timings["forms_pdf"] = time.perf_counter() - t
     return result
 

@@ -1,7 +1,10 @@
 """The scanner catches personal data wherever and however it is hidden in the built site."""
 
+import bz2
 import gzip
+import io
 import json
+import lzma
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -152,8 +155,9 @@ def test_needles_report_the_longest_value_at_the_first_place():
     needles = privacy.Needles({"王建", "王建国", "人民路10号", "13941120000"})
     assert needles.find("甲乙王建国丙") == (2, "王建国")
     assert needles.find("住人民路10号，王建") == (1, "人民路10号")
-    assert needles.find("电话 1394112-0000") == (3, "1394112-0000")
-    assert needles.find("王小雨 王 建") is None
+    assert needles.find("电话 1394112-0000") == (3, "13941120000")
+    assert needles.find("王小雨 王 建") == (4, "王建")  # written with a space, still the name
+    assert needles.find("王小雨 王 小") is None
 
 
 def test_a_name_inside_the_sites_own_text_is_not_a_leak(tmp_path):
@@ -174,3 +178,254 @@ def test_a_name_inside_the_sites_own_text_is_not_a_leak(tmp_path):
     leak.mkdir()
     (leak / "page.html").write_text("<p>受助学生：余天</p>", encoding="utf-8")
     assert privacy.scan(leak, {"余天"})
+
+
+# ---------------------------------------------------------------- separators, archives, every file type
+
+
+def grouped(value: str, sep: str) -> str:
+    """A value written the way people space it: 210202 19680408 0502, 151 4847 1100, 任 芳琴."""
+    if value.isdigit() or value[:-1].isdigit():
+        groups = (6, 8, 4) if len(value) == 18 else (3, 4, 4)
+        out, i = [], 0
+        for n in groups:
+            out.append(value[i:i + n])
+            i += n
+        return sep.join(out)
+    if len(value) <= 4:  # a name: surname, then the given name
+        return value[0] + sep + value[1:]
+    return sep.join(value[i:i + 3] for i in range(0, len(value), 3))
+
+
+SEPARATOR_STYLES = {
+    "space": " ", "two spaces": "  ", "hyphen": "-", "dot": ".", "middle dot": "·", "full-width space": "\u3000",
+    "full-width hyphen": "\uff0d", "no-break space": "\u00a0", "tab": "\t", "newline": "\n", "en dash": "\u2013",
+    "space hyphen space": " - ", "underscore": "_", "slash": "/", "zero-width joiner": "\u200d",
+    "left-to-right mark": "\u200e", "right-to-left override": "\u202e", "word joiner": "\u2060",
+}
+
+
+def plant_anywhere(site: Path, place: str, text: str) -> None:
+    """Write text into a file of each type the site holds, the way that type holds text."""
+    import zipfile
+
+    path = site / place
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if place.endswith(".xlsx"):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path)
+        wb.worksheets[-1].append(["备注", text])
+        wb.save(path)
+    elif place.endswith(".zip"):
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("deep/page.html", f"<p>{text}</p>")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("readme.txt", "nothing here")
+            z.writestr("nested.zip", inner.getvalue())
+            z.writestr("table.csv.gz", gzip.compress(f"a,b\n1,{text}\n".encode("utf-8")))
+    elif place.endswith(".gz"):
+        body = gzip.decompress(path.read_bytes()).decode() if path.exists() else ""
+        path.write_bytes(gzip.compress((body + f"<!-- {text} -->").encode()))
+    elif place.endswith(".bz2"):
+        path.write_bytes(bz2.compress(f"log: {text}".encode()))
+    elif place.endswith(".xz"):
+        path.write_bytes(lzma.compress(json.dumps({"k": text}).encode()))
+    elif place.endswith(".json"):
+        index = json.loads(path.read_text(encoding="utf-8"))
+        index["docs"][0]["text"] += text
+        path.write_text(json.dumps(index, ensure_ascii=True), encoding="utf-8")
+    elif place.endswith(".csv"):
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"01X,备注,{text}\r\n")
+    elif place.endswith(".svg"):
+        path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><text>{text}</text></svg>', encoding="utf-8")
+    else:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"/* {text} */" if place.endswith((".css", ".js", ".map")) else f"<p>{text}</p>")
+
+
+ANY_PLACES = [
+    "index.html", "search/search_index.json", "sitemap.xml", "sitemap.xml.gz", "downloads/statistics-2011.xlsx",
+    "downloads/statistics-2011.csv", "downloads/archive.zip", "logs/build.txt.bz2", "data/extra.json.xz",
+    "assets/stylesheets/extra.css", "assets/javascripts/extra.js", "assets/javascripts/bundle.js.map",
+    "assets/images/chart.svg", "robots.txt",
+]
+
+
+def test_the_places_cover_every_file_type_the_site_holds(built):
+    site, _ = built
+    types = {p.suffix for p in site.rglob("*") if p.is_file()} - {".png"}  # images hold no text
+    assert types <= {Path(p).suffix for p in ANY_PLACES}, types
+
+
+@pytest.mark.parametrize("style", list(SEPARATOR_STYLES))
+@pytest.mark.parametrize("value", [ID_NUMBER, PHONE, STUDENT, ADDRESS, OTHER_ID, OTHER_PHONE])
+def test_a_value_written_with_separators_is_caught_in_every_file_type(built, tmp_path, style, value):
+    site, values = built
+    text = grouped(value, SEPARATOR_STYLES[style])
+    assert text != value
+    for place in ANY_PLACES:
+        copy = tmp_path / place.replace("/", "_")
+        (copy / place).parent.mkdir(parents=True)
+        if (site / place).exists():
+            shutil.copyfile(site / place, copy / place)
+        assert privacy.scan(copy, values) == [], place
+        plant_anywhere(copy, place, text)
+        findings = privacy.scan(copy, values)
+        assert findings and {f.path for f in findings} == {str(copy / place)}, (place, text, findings)
+
+
+def test_a_value_planted_in_campaign_or_union_text_is_found_not_set_aside(tmp_path):
+    """The campaign's notice and a union's name are data: a person's name in them is a leak, never
+    "the site's fixed wording"."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    campaign = data / "campaigns" / "2011.yaml"
+    campaign.write_text(campaign.read_text(encoding="utf-8").replace(
+        "notice: 大工办发[2011]25号", f"notice: 大工办发[2011]25号，联系人{NAME}"), encoding="utf-8")
+    units = data / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8").replace("name: 大连市西岗区总工会", f"name: 大连市西岗区总工会{STUDENT}"),
+                     encoding="utf-8")
+    result = publish.build(publish.Options(data=data, out=tmp_path / "out", today="2011-08-20", forms=False))
+    assert not result.ok and result.findings
+    assert NAME not in result.unscannable and STUDENT not in result.unscannable
+    hits = set()
+    for f in result.findings:
+        text = privacy.normalize(privacy.read_text(Path(f.path)))
+        for v in (NAME, STUDENT):
+            if privacy.Needles({v}).find(text):
+                hits.add(v)
+    assert hits == {NAME, STUDENT}
+
+
+# ---------------------------------------------------------------- a canary in every free-text field
+
+# Fields that name another record (a wrong value only makes the record invalid) or carry key material.
+REFERENCES = {
+    ("units", "/units/0/parent"), ("reviewers", "/reviewers/0/unit"), ("application", "/unit"),
+    ("application", "/continues"), ("application", "/aid/funding_unit"), ("application", "/approvals/0/reviewer"),
+    ("application", "/approvals/0/signature"), ("reviewers", "/reviewers/0/keys/0/public_key"),
+    ("reviewers", "/reviewers/0/keys/0/fingerprint"), ("application", "/approvals/0/forge/url"),
+    ("application", "/approvals/0/forge/login"), ("graduate", "/unit"), ("report", "/unit"),
+}
+TARGETS = {  # the record of each kind that gets the canaries (a published one where there is a choice)
+    "units": "units.yaml", "reviewers": "reviewers.yaml", "campaign": "campaigns/2011.yaml",
+    "application": "applications/2011/dl-zs-0002/2011-dl-zs-0002-004.yaml",
+    "graduate": "graduates/2011/dl-zs-0001/2011-dl-zs-0001-g001.yaml", "report": "reports/2011/dl-zs.yaml",
+}
+
+
+def free_text_fields(kind: str) -> list[tuple[str, dict]]:
+    """(pointer, schema node) of every string field of a kind that is not an enum, pattern, format
+    or constant: where a person can type anything (list items as /0)."""
+    root = privacy._schema(kind)
+    out = []
+
+    def walk(node, pointer):
+        node = privacy._resolve(node, root)
+        for key, sub in node.get("properties", {}).items():
+            walk(sub, f"{pointer}/{key}")
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{pointer}/0")
+        if node.get("type") == "string" and not any(k in node for k in ("enum", "pattern", "format", "const")):
+            out.append((pointer, node))
+
+    walk(root, "")
+    return out
+
+
+def set_pointer(data, pointer: str, value) -> bool:
+    parts = pointer.strip("/").split("/")
+    node = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not node:
+                return False
+            if last:
+                node[0] = value
+                return True
+            node = node[0]
+        elif last:
+            node[part] = value
+            return True
+        else:
+            if not isinstance(node.get(part), (dict, list)):
+                return False
+            node = node[part]
+    return False
+
+
+def marker(k: int) -> str:
+    return f"QZ{chr(65 + k // 26)}{chr(65 + k % 26)}QZ"
+
+
+def test_a_canary_in_every_free_text_field_of_every_kind_is_found_wherever_it_is_published(tmp_path):
+    """Every free-text field of every kind of record gets a personal value of someone else in the data
+    (in turn a name, an address, an ID number and a phone, each written in another separator style),
+    behind a marker. Wherever a marker shows up in the built site, the scanner finds its value there."""
+    from jinqiu import yamlwrite
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    original = validate.load(data)
+    targets = {rel: r for r in original.records if (rel := r.rel) in TARGETS.values()}
+    assert len(targets) == len(TARGETS)
+    others = validate.load(data)
+    others.records = [r for r in others.records if r.rel not in TARGETS.values()]
+    pool = sorted(privacy.personal_values(others))
+    fixed = privacy.fixed_text((publish.site.TEMPLATES / "site", publish.site.SITE_SRC, publish.site.SITE_THEME))
+    pool, _ = privacy.scannable(pool, fixed)
+    by_kind = {
+        "name": sorted(v for v in pool if not v[0].isdigit() and len(v) <= 4),
+        "address": sorted(v for v in pool if not v[0].isdigit() and len(v) > 6),
+        "id": sorted(v for v in pool if len(v) == 18 and v[:17].isdigit()),
+        "phone": sorted(v for v in pool if v.isdigit() and len(v) == 11),
+    }
+    assert all(len(vs) >= 4 for vs in by_kind.values()), by_kind
+    styles = list(SEPARATOR_STYLES.values())
+    planted = []  # (k, kind, pointer, value, text)
+    used: dict = {c: 0 for c in by_kind}
+    k = 0
+    for kind, rel in TARGETS.items():
+        record = targets[rel]
+        for pointer, node in free_text_fields(kind):
+            if (kind, pointer) in REFERENCES:
+                continue
+            if pointer.endswith(("phone", "id_numbers/0")):
+                category = "phone" if pointer.endswith("phone") else "id"
+                value = by_kind[category][used[category] % len(by_kind[category])]
+                text = value  # a phone or ID field is checked by its shape: the plain value
+            else:
+                category = "name" if node.get("maxLength", 99) <= 20 else ("name", "address", "id", "phone")[k % 4]
+                value = by_kind[category][used[category] % len(by_kind[category])]
+                text = marker(k) + grouped(value, styles[k % len(styles)])
+            used[category] += 1
+            if set_pointer(record.data, pointer, text):
+                planted.append((k, kind, pointer, value, text))
+                k += 1
+        (data / rel).write_text(yamlwrite.dump(record.data, kind), encoding="utf-8")
+    assert {kind for _, kind, *_ in planted} == set(TARGETS)
+    assert len(planted) >= 25
+
+    result = publish.build(publish.Options(data=data, out=tmp_path / "out", today="2011-08-20", forms=False,
+                                           allow_invalid=True))
+    assert result.site_dir is not None and (result.site_dir / "index.html").exists()
+    texts = {p: privacy.normalize(privacy.read_text(p)) for p in result.site_dir.rglob("*") if p.is_file()}
+    reached, missed = [], []
+    for k, kind, pointer, value, text in planted:
+        tag = marker(k) if text != value else value
+        places = [p for p, t in texts.items() if tag in t]
+        if places:
+            reached.append((kind, pointer))
+            needles = privacy.Needles({value})
+            for p in places:
+                if not needles.find(texts[p]):
+                    missed.append((kind, pointer, text, str(p.relative_to(result.site_dir))))
+    assert missed == []
+    assert {("campaign", "/notice"), ("campaign", "/title"), ("units", "/units/0/name")} <= set(reached), reached
+    assert result.findings and not result.ok
+    found_in = {f.path for f in result.findings}
+    assert all(str(p) in found_in for k, *_ in planted for p, t in texts.items() if marker(k) in t)

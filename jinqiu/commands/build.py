@@ -23,6 +23,7 @@ def add_arguments(p) -> None:
     p.add_argument("--allow-invalid", action="store_true", help="数据有错误时仍然生成，未通过校验的记录不纳入")
     p.add_argument("--no-forms", action="store_true", help="不生成打印表格")
     p.add_argument("--no-pdf", action="store_true", help="只生成 HTML 表格，不生成 PDF")
+    p.add_argument("--no-cache", action="store_true", help="不使用缓存：每份表格都重新打印")
     p.add_argument("--site-url", metavar="URL", help="网站的发布地址（覆盖 mkdocs.yml 的 site_url；发布在子路径下时必须设置）")
     p.add_argument("--repo-url", metavar="URL", help="仓库的网页地址，网站上告诉公众到哪里核验（覆盖 mkdocs.yml 的 extra.repository）")
 
@@ -51,6 +52,7 @@ def run(args, out, err) -> int:
     today = _iso(args.today, "--today") if args.today else date.today().isoformat()
     opts = publish.Options(data=root, out=Path(args.out), today=today, allow_invalid=args.allow_invalid,
                            pdf=not args.no_pdf, forms=not args.no_forms, year=args.year,
+                           cache=not args.no_cache,
                            site_url=_url(args.site_url, "--site-url"), repo_url=_url(args.repo_url, "--repo-url"))
     try:
         if args.as_of:
@@ -80,5 +82,9 @@ def run(args, out, err) -> int:
             out.write(finding.text() + "\n")
         err.write(f"公开网站中发现 {len(result.findings)} 处个人信息，构建失败；不要发布 {result.site_dir}。\n")
         return 1
-    err.write(f"网站：{result.site_dir}  表格：{result.private_dir / 'forms'}（{len(result.forms)} 个工会）\n")
+    printed = result.printed
+    if printed is not None and printed.cache_refused:
+        err.write(f"注意：打印缓存不可用（{printed.cache_refused}），每份表格都已重新打印。\n")
+    pdfs = f"，PDF {printed.pages} 页：新打印 {printed.printed} 份，{printed.reused} 份未改动沿用" if printed else ""
+    err.write(f"网站：{result.site_dir}  表格：{result.private_dir / 'forms'}（{len(result.forms)} 个工会{pdfs}）\n")
     return 1 if has_errors(result.problems) else 0  # an approval that fails verify does not count, and says so
