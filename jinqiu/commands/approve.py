@@ -93,8 +93,7 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
     ctx_records = list(plan.take)
     out.write(f"审核人 {key.reviewer}（第 {level} 级，{reviewer['unit']}），{plan.year} 年度，{where}：\n")
     if not ctx_records and not plan.skip:
-        out.write(f"没有等待第 {level} 级审批的申请。")
-        out.write(_tail(plan) + "\n")
+        out.write(f"没有等待第 {level} 级审批的申请" + (_tail(plan) or "。") + "\n")
         return 0
     # what verify would refuse is skipped, with the reason, rather than stopping the batch
     outcome_preview = approve.preview(repo, root, ctx_records, dataset=dataset, opinion=args.opinion,
@@ -112,7 +111,7 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
             out.write(f"  {r.path}：{why}\n")
     tail = _tail(plan)
     if tail:
-        out.write(tail.lstrip("；") + "\n")
+        out.write(tail.removeprefix("；") + "\n")
     if not take:
         out.write("没有可以审批的申请，没有写入任何内容。\n")
         return 1 if skip else 0
@@ -129,7 +128,7 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
 def _tail(plan) -> str:
     parts = []
     if plan.waiting:
-        parts.append(f"另有 {plan.waiting} 份在等待下一级以下的审批")
+        parts.append(f"另有 {plan.waiting} 份尚待下级审批")
     if plan.done:
         parts.append(f"{plan.done} 份本级已审批或审批已结束")
     return ("；" + "，".join(parts) + "（未列出）。") if parts else ""
