@@ -451,3 +451,52 @@ def test_continuing_link_to_a_verified_approval(lab):
     statuses, problems = run(lab)
     assert not [p for p in problems if p.code == "continues-not-approved"], [p.text() for p in problems]
     assert statuses[CONT].level == 3
+
+
+# ---------------------------------------------------------------- the published TEST keys
+
+def test_test_keys_are_refused_outside_the_sample_test_root(tmp_path):
+    """A city that starts from the sample and forgets a TEST reviewer: that key's private half is
+    public, so verify refuses it under any root but the sample's own, naming the registry entry."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from jinqiu import digest, sample, sshsig, testkeys, validate
+
+    secret = testkeys.secret(2011, "r-zs1-01")
+    line, fpr = sample.ssh_public_line(testkeys.ed25519_public(secret), "city key")  # comment changed: still found
+    lab = demo.Lab(tmp_path)
+    demo.world(lab, key_overrides={"r-zs1-01": [{"public_key": line, "valid_from": "2011-01-01"}]})
+    lab.write(APP, demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001"))
+    lab.commit("File", date="2011-07-20")
+    e = {"level": 1, "decision": "approve", "opinion": "同意", "reviewer": "r-zs1-01", "date": "2011-07-21",
+         "digest": digest.of(next(r for r in validate.load(lab.data, "data").applications if r.rel == APP).data)}
+    e["signature"] = sshsig.sign(Ed25519PrivateKey.from_private_bytes(secret), verify.entry_payload("2011-dl-zs-0001-001", e),
+                                 verify.NAMESPACE_ENTRY).decode()
+    from jinqiu import approve
+
+    lab.write(APP, approve.append_entry(lab.read(APP), e))
+    lab.commit("Approve with the sample's TEST key", date="2011-07-21")
+    statuses, problems = run(lab)
+    p = find(problems, "registry-key", "reviewers.yaml")
+    assert "测试密钥" in p.message and "r-zs1-01" in p.message and "种子 2011" in p.message
+    lines = lab.read("reviewers.yaml").splitlines()
+    start = lines.index("- id: r-zs1-01")
+    assert p.line == lines.index("  - type: ssh", start) + 1
+    assert statuses[APP].state == status.FILED
+
+
+def test_the_sample_ships_a_test_root_that_verifies(tmp_path):
+    """The README's build on the sample: a TEST root in the data, verified approvals, said to be TEST."""
+    import shutil
+
+    from jinqiu import sample
+
+    lab = demo.Lab(tmp_path)
+    sample.generate(lab.data, applications_per_year=12, years=(2011,))
+    lab.commit("Sample", date="2011-09-01")
+    statuses, problems = verify.run(None, lab.data, display_root="data", use_cache=False)
+    assert errors(problems) == [], [p.text() for p in problems][:5]
+    assert statuses.trust == "test" and statuses.verified
+    assert any(s.state in (status.APPROVED, status.PAID, status.REJECTED) for s in statuses.values())
+    assert find(problems, "root-test", ROOT).severity == "warning"
+    shutil.rmtree(tmp_path / "keys")
