@@ -187,10 +187,12 @@ class StatisticsUnavailable(Exception):
     """The statistics module (jinqiu.statistics, from the publishing work) is not in this tree."""
 
 
-def export_statistics(root: Path, display_root: str, unit: str, year: int, path: Path) -> None:
-    """`export --statistics`: 附件3 in the official layout as .xlsx, for the union and each union
-    below it down to the district and industry unions, computed as the public site computes it
-    (jinqiu.statistics, from verified statuses); the layout is the site's (site.tables_workbook)."""
+def export_statistics(root: Path, display_root: str, unit: str, year: int, path: Path, fmt: str = "xlsx") -> None:
+    """`export --statistics`: 附件3 for the union and each union below it down to the district and
+    industry unions, computed as the public site computes it (jinqiu.statistics, from verified
+    statuses). As .xlsx in the official layout (site.tables_workbook), with 填报人 and 联系电话 from
+    each union's report (this file is for the unions, not the public site); or as .csv, one row per
+    item and one column per union, with 填报人 and 联系电话 as the last two rows."""
     from . import publish, site, statistics, validate
     from .crossrules import _ancestors
 
@@ -201,4 +203,23 @@ def export_statistics(root: Path, display_root: str, unit: str, year: int, path:
     tables = statistics.compute_all(data, year, statuses)
     units = data.units
     chosen = [u for u in tables if unit in _ancestors(units, u) and (u == unit or site.LEVEL_OF_KIND.get(units[u]["kind"], 1) >= 2)]
-    site.tables_workbook([tables[u] for u in chosen], data.campaigns[year]).save(path)
+    contacts = {r.data["unit"]: (r.data.get("filled_by", ""), r.data.get("phone", ""))
+                for r in data.reports if r.data.get("year") == year}
+    if fmt == "csv":
+        write_statistics_csv(path, [tables[u] for u in chosen], contacts)
+    else:
+        site.tables_workbook([tables[u] for u in chosen], data.campaigns[year], contacts).save(path)
+
+
+def write_statistics_csv(path: Path, tables: list, contacts: dict) -> None:
+    """附件3 as CSV (UTF-8 with BOM): 编号, 项目, then one column per union; phones as ="…"."""
+    from . import cellsafe, statistics
+
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cellsafe.csv_row(["编号", "项目", *[f"{t.unit_name}（{t.unit_id}）" for t in tables]]))
+        for _item, _letter, label, key in statistics.ROWS:
+            year = tables[0].year if tables else ""
+            w.writerow(cellsafe.csv_row([key, label.format(year=year), *[statistics.fmt(t.values[key], key) for t in tables]]))
+        w.writerow(cellsafe.csv_row(["", "填报人", *[contacts.get(t.unit_id, ("", ""))[0] or "" for t in tables]]))
+        w.writerow(["", "联系电话", *[cellsafe.csv_text_formula(p) if p else "" for p in (contacts.get(t.unit_id, ("", ""))[1] for t in tables)]])

@@ -20,6 +20,7 @@ review proves exactly the files its pull request changed, as they were when revi
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import urllib.error
@@ -31,6 +32,7 @@ NAMES = ("github", "gitea", "forgejo")
 PAGE = {"github": ("per_page", 100), "gitea": ("limit", 50), "forgejo": ("limit", 50)}
 MAX_PAGES = 60  # GitHub lists at most 3000 files of a pull request
 MAX_BYTES = 16 << 20
+TIMEOUT = 30  # seconds per request: a forge that does not answer fails the check, never hangs the build
 
 
 class ForgeConfigError(Exception):
@@ -119,7 +121,7 @@ class Checker:
     def get(self, url: str):
         auth = f"Bearer {self.token}" if self.forge == "github" else f"token {self.token}"
         req = urllib.request.Request(url, headers={"Authorization": auth, "Accept": "application/json"})
-        with self.opener(req) as resp:
+        with self.opener(req, timeout=TIMEOUT) as resp:
             return json.loads(resp.read(MAX_BYTES).decode("utf-8"))
 
     def _pulls(self, n) -> str:
@@ -157,7 +159,7 @@ class Checker:
             return call(), ""
         except urllib.error.HTTPError as exc:
             return None, f"平台接口返回 HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError, KeyError, TypeError) as exc:
             return None, f"无法访问平台接口 {self.api}：{exc}"
 
     def __call__(self, f: dict, path: str | None = None) -> tuple[bool, str]:
@@ -189,7 +191,9 @@ def find_review_id(env, f: dict, opener=None) -> int | None:
         return None
     try:
         reviews = checker.get(f"{checker._pulls(f['pull_request'])}/reviews")
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError, TypeError):
+        return None
+    if not isinstance(reviews, list):
         return None
     ids = [r.get("id") for r in reviews if isinstance(r, dict) and check_review(r, f)[0] and isinstance(r.get("id"), int)]
     return max(ids) if ids else None

@@ -15,6 +15,7 @@ import urllib.parse
 import zipfile
 import zlib
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -426,16 +427,41 @@ def scan(site: Path, values) -> list[Finding]:
 # ---------------------------------------------------------------- the public notice (公示)
 
 
-def notice_rows(dataset, year: int, statuses: dict, units: dict) -> list[dict]:
-    """The 公示 list: for each application approved all the way, the masked student name, school,
-    stage and amount. Never an ID number, phone, address, birth date or cause of hardship."""
+# 学历 of children of school age: never named on the public site, whatever the form says.
+MINOR_STAGES = {"小学", "初中", "高中", "中职"}
+ADULT_AGE = 18
+
+
+def is_minor(student: dict, on: str) -> bool:
+    """A student is treated as a minor when at school below college level, or when the student's
+    ID number gives an age under 18 on the given day (the first day of the 公示). A college student
+    without an ID number is taken as an adult: the form's 同意公示 says the student is 18 or over."""
+    if student.get("education") not in ("高职", "大专", "本科", "研究生"):
+        return True  # MINOR_STAGES, or a 学历 we do not know: never named
+    number = student.get("id_number")
+    if isinstance(number, str) and ids.id_problem(number) is None:
+        born = ids.id_birth_date(number)
+        day = date.fromisoformat(on)
+        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age < ADULT_AGE
+    return False
+
+
+def notice_rows(dataset, year: int, statuses: dict, units: dict, on: str) -> tuple[list[dict], int]:
+    """The 公示 list and how many approved applications it leaves out: for each application
+    approved all the way whose student consented (同意公示) and is not a minor (is_minor, on the
+    first day of the 公示), the masked student name, school, stage and amount. Never an ID number,
+    phone, address, birth date or cause of hardship; never a minor's name."""
     from . import statistics as stats
 
-    rows = []
+    rows, left_out = [], 0
     for rec in dataset.applications:
         d = rec.data
         s = statuses.get(d["id"])
         if d.get("year") != year or s is None or not s.complete:
+            continue
+        if d.get("notice_consent") is not True or is_minor(d["student"], on):
+            left_out += 1
             continue
         stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
         rows.append({
@@ -446,4 +472,4 @@ def notice_rows(dataset, year: int, statuses: dict, units: dict) -> list[dict]:
             "unit": units.get(d["unit"], {}).get("name", d["unit"]),
         })
     rows.sort(key=lambda r: (r["unit"], r["school"], r["name"]))
-    return rows
+    return rows, left_out

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import forge, privacy, site, statistics, validate, verify
+from . import asof, forge, privacy, site, statistics, timeline, validate, verify
 from .problems import ERROR, Problem, has_errors
 
 
@@ -111,6 +111,20 @@ def pick_year(dataset, year: int | None) -> int:
     return max(dataset.campaigns)
 
 
+def history_of(dataset):
+    """The repository's history (read once), or None when the data is not in a git repository."""
+    from . import gitlog
+
+    repo = gitlog.toplevel(dataset.root)
+    if repo is None:
+        return None
+    prefix = Path(dataset.root).resolve().relative_to(repo.resolve()).as_posix()
+    try:
+        return gitlog.load(repo, "" if prefix == "." else prefix)
+    except gitlog.GitError:
+        return None
+
+
 def build(opts: Options) -> Result:
     """Everything `python build.py` does, without printing."""
     result = Result()
@@ -122,6 +136,9 @@ def build(opts: Options) -> Result:
     year = pick_year(dataset, opts.year)
     t = time.perf_counter()
     sts, verify_problems = statuses(dataset)
+    everything, verified_sts = dataset, sts  # before the --as-of cut: the scan looks for every value
+    if opts.as_of:  # every dated fact is cut at the end of that day too (jinqiu.asof)
+        dataset, sts = asof.cut(dataset, sts, opts.as_of)
     result.statuses = sts
     result.problems = sorted(set(result.problems) | set(verify_problems))
     result.timings["verify"] = time.perf_counter() - t
@@ -138,11 +155,21 @@ def build(opts: Options) -> Result:
         config = site.site_config(opts.site_url, opts.repo_url)
     except ValueError as exc:
         raise BuildError(str(exc)) from None
+    campaign = dataset.campaigns[year]
+    over_time = timeline.build(everything, year, verified_sts, history_of(everything), site.timeline_groups(dataset.units),
+                               campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
+                               min(opts.as_of or opts.today, opts.today, site.timeline_end(campaign)))
+    result.timings["timeline"] = time.perf_counter() - t
+    t = time.perf_counter()
     version = data_version(opts.data, opts.commit, opts.as_of)
-    view = site.public_view(dataset, year, sts, tables, opts.today, version, sts.verified and sts.trust,
+    view = site.public_view(dataset, year, sts, tables, opts.today, version, verified_sts.verified and verified_sts.trust,
                             len(result.left_out), repo_url=config["extra"].get("repository"))
+    view.timelines = over_time
     work = result.private_dir / "site-build"
-    site.write_pages(view, work / "docs")
+    try:
+        site.write_pages(view, work / "docs")
+    except site.PageError as exc:
+        raise BuildError(str(exc)) from None
     site.write_config(config, work)
     result.timings["render"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -151,7 +178,7 @@ def build(opts: Options) -> Result:
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
     values, result.unscannable = privacy.scannable(
-        privacy.personal_values(dataset),
+        privacy.personal_values(everything),
         privacy.fixed_text((site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
     result.findings = privacy.scan(result.site_dir, values)
     result.timings["scan"] = time.perf_counter() - t

@@ -250,6 +250,18 @@ def campaign_dates_in_order(record):
             yield "/public_notice/to", "notice-window", "“公示结束日期”早于“公示开始日期”"
 
 
+def notice_text_safe(record):
+    """The campaign's notice text uses only the safe Markdown subset (jinqiu.safemd): no HTML, no
+    remote images, links only to relative paths or http/https addresses."""
+    text = record.data.get("notice_text")
+    if not _str(text):
+        return
+    from . import safemd
+
+    for line, message in safemd.check(text):
+        yield "/notice_text", "notice-text-unsafe", f"“通知正文”第 {line} 行：{message}"
+
+
 UNIT_LEVEL = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
 
 
@@ -303,7 +315,7 @@ RECORD_RULES = {
     ],
     "graduate": [path_matches_record, graduate_ids_valid, phone_valid, graduate_years_fit, service_amounts, employment_dated],
     "report": [path_matches_record, phone_valid, funds_add_up],
-    "campaign": [campaign_dates_in_order],
+    "campaign": [campaign_dates_in_order, notice_text_safe],
     "units": [units_form_a_tree],
     "reviewers": [reviewers_well_formed],
 }

@@ -244,6 +244,15 @@ class _Gen:
         return "大连" + self.pick(BRANDS) + self.pick(trades)
 
 
+COLLEGE_LEVELS = ("高职", "大专", "本科", "研究生")
+
+
+def _consents(record_id: str) -> bool:
+    """About two college students in three consent to the 公示 (from the id, so that no random draw
+    is taken and the rest of the sample stays as it was)."""
+    return hashlib.sha256(record_id.encode()).digest()[0] % 3 != 0
+
+
 def _d(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -757,6 +766,8 @@ class _Applications:
             rec["flags"] = flags
             rec["documents"] = documents
             rec["aid"] = aid
+            if student["education"] in COLLEGE_LEVELS and _consents(rid):
+                rec["notice_consent"] = True
             if idx in late:
                 rec["note"] = "材料于截止日期后补报"
             elif form == "local" and funding == gid and g.chance(0.15):

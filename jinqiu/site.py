@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import cellsafe, charts, privacy
+from . import cellsafe, charts, disclosure, privacy, safemd
 from . import statistics as stats
 from . import status as st
 
@@ -91,6 +91,20 @@ class PublicView:
     tables: dict  # unit id -> StatisticsTable
     apps: list  # projected applications, each with "_stage"
     notice_rows: list = field(default_factory=list)
+    notice_left_out: int = 0  # approved applications not on the 公示 list (no consent, or a minor)
+    hidden: dict = field(default_factory=dict)  # unit id -> keys not shown in public (jinqiu.disclosure)
+    timelines: dict = field(default_factory=dict)  # city or level-2 unit id -> timeline.Timeline
+
+    def shown(self, uid: str, key: str):
+        """A figure as the public sees it: the value, or disclosure.HIDDEN."""
+        return disclosure.HIDDEN if key in self.hidden.get(uid, ()) else self.tables[uid].values[key]
+
+    def public_rows(self, table) -> list:
+        """table.rows() with hidden figures (computed and typed) replaced by disclosure.HIDDEN."""
+        hidden = self.hidden.get(table.unit_id, set())
+        return [(item, letter, label, key, disclosure.HIDDEN if key in hidden else value,
+                 disclosure.HIDDEN if key in hidden and typed != "" else typed)
+                for item, letter, label, key, value, typed in table.rows()]
     reports: dict = field(default_factory=dict)  # unit id -> projected report
     repo_url: str | None = None  # the repository's web address, from configuration
 
@@ -116,6 +130,62 @@ def in_notice_window(campaign: dict, today: str) -> bool:
     return bool(notice.get("enabled")) and notice.get("from", "9999") <= today <= notice.get("to", "0000")
 
 
+def materials_state(record: dict, s: st.Status, units: dict, due: str) -> str | None:
+    """Where an application stands against the materials deadline (申报材料报市总工会): the
+    district or industry union sends the city the applications the city funds; an application is
+    sent when its level-2 approval is verified. "on_time" (sent on or before the deadline), "late",
+    "missing" (not sent yet), or None when nothing goes to the city (funded below it, or rejected
+    below it)."""
+    from .registry import funding_level
+
+    if funding_level(str(record.get("unit")), (record.get("aid") or {}).get("funding_unit"), units) < 3:
+        return None
+    if s.state == st.REJECTED and s.level <= 2:
+        return None
+    if s.level < 2:
+        return "missing"
+    entries = [e for e in record.get("approvals") or [] if isinstance(e, dict)]
+    sent = str(entries[1].get("date", "")) if len(entries) > 1 else ""
+    return "on_time" if sent and sent <= due else "late"
+
+
+def timeline_groups(units: dict) -> dict:
+    """unit id -> the chart groups its applications count in: the city and its level-2 union."""
+    out = {}
+    for uid in units:
+        node, seen, groups = uid, set(), []
+        while node in units and node not in seen:
+            seen.add(node)
+            if LEVEL_OF_KIND.get(units[node].get("kind")) in (2, 3):
+                groups.append(node)
+            node = units[node].get("parent")
+        out[uid] = groups
+    return out
+
+
+DEADLINES = (("materials_due", "申报材料报市总工会"), ("report_due", "活动总结和统计表报市总工会"), ("ends_on", "活动结束"))
+
+
+def timeline_end(campaign: dict) -> str:
+    """The last day the over-time chart runs to: the last deadline or the statistics date."""
+    return max(campaign[k] for k, _ in DEADLINES + (("statistics_as_of", ""),))
+
+
+def timeline_chart(view: PublicView, uid: str, name: str) -> Markup:
+    """The campaign over time for one union (or the city), or nothing when there is no history."""
+    tl = view.timelines.get(uid)
+    if tl is None:
+        return Markup("")
+    from .timeline import SERIES, _day_range
+
+    axis = _day_range(tl.days[0], max(tl.days[-1], timeline_end(view.campaign)))
+    series = [(label, tl.counts[key]) for key, label in SERIES]
+    marks = [(label, view.campaign[key]) for key, label in DEADLINES]
+    title = f"{name}：申请和审批进度（逐日累计）"
+    svg = charts.line_chart(title, axis, series, marks)
+    return Markup(charts.timeline_figure(title, svg, series, marks, axis))  # built from escaped parts
+
+
 def public_view(dataset, year, statuses, tables, today, version, verified, left_out, repo_url=None) -> PublicView:
     """Project everything to its public fields; compute the masked 公示 list only inside its window."""
     campaign = privacy.project("campaign", dataset.campaigns[year])
@@ -128,12 +198,16 @@ def public_view(dataset, year, statuses, tables, today, version, verified, left_
             continue
         a = privacy.project("application", rec.data)
         a["_stage"] = stage_of(statuses[rec.data["id"]])
+        a["_materials"] = materials_state(rec.data, statuses[rec.data["id"]], dataset.units, campaign["materials_due"])
         apps.append(a)
     reports = {r.data["unit"]: privacy.project("report", r.data) for r in dataset.reports if r.data.get("year") == year}
     view = PublicView(campaign, today, version, verified, left_out, units, tables, apps, reports=reports,
                       repo_url=repo_url or None)
+    level_of = {uid: LEVEL_OF_KIND.get(u.get("kind"), 1) for uid, u in units.items()}
+    view.hidden = disclosure.suppress(tables, units, level_of, disclosure.threshold_of(campaign))
     if in_notice_window(campaign, today):
-        view.notice_rows = privacy.notice_rows(dataset, year, statuses, units)
+        view.notice_rows, view.notice_left_out = privacy.notice_rows(
+            dataset, year, statuses, units, campaign["public_notice"]["from"])
     return view
 
 
@@ -254,6 +328,7 @@ def progress_rows(view: PublicView) -> list[dict]:
             node = view.units[node].get("parent")
         top[uid] = node if node in view.units else None
     per = {uid: Counter() for uid, u in view.units.items() if LEVEL_OF_KIND.get(u["kind"]) == 2}
+    materials = {uid: Counter() for uid in per}
     grassroots = {uid: set() for uid in per}
     active = {uid: set() for uid in per}
     for uid, u in view.units.items():
@@ -264,6 +339,8 @@ def progress_rows(view: PublicView) -> list[dict]:
         if t in per:
             per[t][a["_stage"]] += 1
             active[t].add(a["unit"])
+            if a.get("_materials"):
+                materials[t][a["_materials"]] += 1
     rows = []
     for uid in sorted(per, key=lambda k: (view.units[k]["kind"] == "industry", k)):
         report = view.reports.get(uid)
@@ -282,6 +359,7 @@ def progress_rows(view: PublicView) -> list[dict]:
             "grassroots": len(grassroots[uid]),
             "active": len(active[uid]),
             "reported_below": reported_below,
+            "materials": {k: materials[uid].get(k, 0) for k in ("on_time", "late", "missing")},
         })
     return rows
 
@@ -294,6 +372,10 @@ def _ordered_units(view: PublicView) -> list[str]:
     return sorted(view.tables, key=lambda uid: (-level[uid], uid))
 
 
+def disclosure_note(view: PublicView) -> str:
+    return disclosure.NOTE.format(n=disclosure.threshold_of(view.campaign))
+
+
 def statistics_csv(view: PublicView) -> str:
     """Every union's 附件3 side by side: one row per item, one column per union."""
     order = _ordered_units(view)
@@ -301,12 +383,37 @@ def statistics_csv(view: PublicView) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(cellsafe.csv_row(["编号", "项目", *[f"{view.units[u]['name']}（{u}）" for u in order]]))
     for item, letter, label, key in stats.ROWS:
-        w.writerow(cellsafe.csv_row([key, label.format(year=view.campaign["year"]), *[stats.fmt(view.tables[u].values[key], key) for u in order]]))
+        w.writerow(cellsafe.csv_row([key, label.format(year=view.campaign["year"]), *[stats.fmt(view.shown(u, key), key) for u in order]]))
+    w.writerow(cellsafe.csv_row(["", disclosure_note(view)]))
     return "\ufeff" + buf.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
 
 
-def tables_workbook(tables: list, campaign: dict):
-    """An openpyxl workbook with one sheet per statistics table, each in the official 附件3 layout."""
+def _item_groups():
+    """(first row index, last row index) in ROWS of each numbered item: the official table merges
+    the item number cell (（01）) over all the lines of its item."""
+    starts = [i for i, row in enumerate(stats.ROWS) if row[0]]
+    return [(a, b - 1) for a, b in zip(starts, starts[1:] + [len(stats.ROWS)])]
+
+
+def _print_setup(ws, title_rows: str, landscape: bool = False) -> None:
+    """A4, fitted to one page wide, the header row repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+
+
+def tables_workbook(tables: list, campaign: dict, contacts: dict | None = None, hidden: dict | None = None, note: str = ""):
+    """An openpyxl workbook with one sheet per statistics table, each in the official 附件3 layout:
+    the title, a line 填报单位 / 填报人 / 联系电话, 编号 over two columns with each item's number
+    merged over its lines, set up to print on A4. contacts: unit id -> (填报人, 联系电话) from the
+    union's report, for the private outputs only; the public downloads leave them blank. hidden:
+    unit id -> keys shown as disclosure.HIDDEN (public downloads), explained by note."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -316,6 +423,7 @@ def tables_workbook(tables: list, campaign: dict):
     wb.remove(wb.active)
     year = campaign["year"]
     used = set()
+    groups = _item_groups()
     for table in tables:
         uid = table.unit_id
         name = "".join(ch for ch in table.unit_name if ch not in "[]:*?/\\")[:31] or uid
@@ -327,21 +435,29 @@ def tables_workbook(tables: list, campaign: dict):
         cellsafe.set_value(ws["A1"], f"{year}年“金秋助学”和“阳光就业”行动情况统计表")
         ws["A1"].font = Font(bold=True, size=14)
         ws["A1"].alignment = Alignment(horizontal="center")
-        cellsafe.set_value(ws["A2"], f"填报单位：{table.unit_name}")
+        filled_by, phone = (contacts or {}).get(uid, ("", ""))
+        cellsafe.set_value(ws["A2"], f"填报单位：{table.unit_name}　　填报人：{filled_by or ''}　　联系电话：{phone or ''}")
         ws.merge_cells("A2:D2")
         ws.append(cellsafe.xlsx_row(ws, ["编  号", "", "项      目", "数量"]))
         ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=2)
         for item, letter, label, key, value, _typed in table.rows():
-            ws.append(cellsafe.xlsx_row(ws, [f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, _number(table.values[key])]))
-        ws.append(cellsafe.xlsx_row(ws, [f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。"]))
+            shown = disclosure.HIDDEN if key in (hidden or {}).get(uid, ()) else _number(table.values[key])
+            ws.append(cellsafe.xlsx_row(ws, [f"（{item}）" if item else "", f"（{letter}）" if letter else "", label, shown]))
+        for first, last in groups:
+            if last > first:
+                ws.merge_cells(start_row=4 + first, start_column=1, end_row=4 + last, end_column=1)
+        ws.append(cellsafe.xlsx_row(ws, [f"填报说明：数据统计截止日期为{_cn_date(campaign['statistics_as_of'])}。{note}"]))
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
         for row in ws.iter_rows(min_row=3, max_row=ws.max_row - 1, max_col=4):
             for cell in row:
                 cell.border = box
-                cell.alignment = Alignment(wrap_text=True, vertical="center")
+                cell.alignment = Alignment(wrap_text=True, vertical="center",
+                                           horizontal="center" if cell.column in (1, 2) or cell.row == 3 else None)
         ws.column_dimensions["A"].width = 8
         ws.column_dimensions["B"].width = 6
         ws.column_dimensions["C"].width = 60
         ws.column_dimensions["D"].width = 14
+        _print_setup(ws, "3:3")
     return wb
 
 
@@ -349,12 +465,18 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
     """附件3 in the official layout: the city and each district or industry union on its own sheet,
     and every union side by side on the last sheet."""
     wb = tables_workbook([view.tables[u] for u in _ordered_units(view)
-                          if LEVEL_OF_KIND.get(view.units[u]["kind"]) >= 2], view.campaign)
+                          if LEVEL_OF_KIND.get(view.units[u]["kind"]) >= 2], view.campaign,
+                         hidden=view.hidden, note=disclosure_note(view))
     ws = wb.create_sheet("全部工会")
     order = _ordered_units(view)
     ws.append(cellsafe.xlsx_row(ws, ["编号", "项目", *[view.units[u]["name"] for u in order]]))
     for item, letter, label, key in stats.ROWS:
-        ws.append(cellsafe.xlsx_row(ws, [key, label.format(year=view.campaign["year"]), *[_number(view.tables[u].values[key]) for u in order]]))
+        ws.append(cellsafe.xlsx_row(ws, [key, label.format(year=view.campaign["year"]), *[_number(view.shown(u, key)) for u in order]]))
+    ws.append(cellsafe.xlsx_row(ws, ["", disclosure_note(view)]))
+    ws.column_dimensions["B"].width = 40
+    ws.freeze_panes = "C2"
+    _print_setup(ws, "1:1", landscape=True)
+    ws.print_title_cols = "A:B"
     wb.save(path)
 
 
@@ -415,6 +537,19 @@ def write_config(cfg: dict, work: Path) -> None:
 # ---------------------------------------------------------------- rendering
 
 
+def _notice_markdown(text: str) -> Markup:
+    """The campaign's notice text: validate refuses anything outside the safe subset; checked again
+    here so that no path (--allow-invalid, a stale cache) publishes it unchecked."""
+    try:
+        return safemd.render(text)
+    except ValueError as exc:
+        raise PageError(f"活动文件的“通知正文”不符合要求：{exc}") from None
+
+
+class PageError(Exception):
+    """A page cannot be written; the message is one line for people."""
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES / "site")),
@@ -423,7 +558,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=safemd.finalize,  # every string from data is literal text, in Markdown as in HTML
     )
+    env.filters["notice_markdown"] = _notice_markdown
     env.filters["fmt"] = stats.fmt
     env.filters["cn_date"] = _cn_date
     env.filters["short_name"] = short_name
@@ -452,6 +589,8 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
         "campaign": view.campaign,
         "year": year,
         "deadlines": [(label, view.campaign[key], days_left(view.today, view.campaign[key])) for key, label in DEADLINES],
+        "timeline_chart": lambda uid, name: timeline_chart(view, uid, name),
+        "disclosure_note": disclosure_note(view),
         "stages": STAGES,
         "data_date": view.data_date(),
         "report_keys": stats.REPORT_KEYS,
@@ -461,19 +600,20 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
     pages = {
         "index.md": env.get_template("index.md").render(
             **common, f=figures, charts=home_charts(figures),
-            band=summary_band(view, view.apps, city_raised, bool(view.reports))),
+            band=summary_band(view, view.apps, city_raised, bool(view.reports)),
+            over_time=timeline_chart(view, city[0], view.units[city[0]]["name"]) if city else Markup("")),
         "progress.md": env.get_template("progress.md").render(**common, rows=progress_rows(view)),
         "notice.md": env.get_template("notice.md").render(**common, rows=view.notice_rows,
                                                           open=in_notice_window(view.campaign, view.today)),
         "statistics/index.md": env.get_template("statistics.md").render(
             **common, table=view.tables[city[0]] if city else None, unions=[view.tables[u] for u in level2],
-            units=view.units, rows_of=lambda t: list(t.rows()), is_city=True, band=None,
+            units=view.units, rows_of=view.public_rows, is_city=True, band=None,
             reported=bool(view.reports)),
     }
     for uid in level2:
         reported = uid in view.reports
         pages[f"statistics/{uid}.md"] = env.get_template("statistics.md").render(
-            **common, table=view.tables[uid], unions=[], units=view.units, rows_of=lambda t: list(t.rows()),
+            **common, table=view.tables[uid], unions=[], units=view.units, rows_of=view.public_rows,
             is_city=False, reported=reported,
             band=summary_band(view, apps_of[uid], view.tables[uid].values["01A"], uid in has_report))
     written = []

@@ -320,3 +320,12 @@ def test_pending_messages_are_chinese(campaign_lab):
     assert code == 0 and out
     for line in (out + err).splitlines():
         assert re.search(r"[\u4e00-\u9fff]", line), line
+
+
+def test_pending_says_why_nothing_waits_when_no_root_is_pinned(campaign_lab):
+    lab = campaign_lab
+    assert pending(lab, "r-zs1-01")[0] == 0
+    lab.pin_root()  # a fresh clone: no root of trust pinned
+    code, out, err = pending(lab, "r-zs-01", date="2011-07-22")
+    assert code == 0 and "没有等待第 2 级审批的申请" in out
+    assert "没有固定信任根" in err

@@ -82,7 +82,10 @@ def test_every_page_loads_without_errors_or_outside_requests(served, browser):
 def test_home_has_charts_and_tables(served, browser):
     page, _, _ = open_page(browser, served[0] + "/index.html")
     assert page.locator("ul.jq-bars").count() == 3
-    assert page.locator(".jq-chart-text").count() == 3
+    assert page.locator(".jq-chart-text").count() == 4  # the three bar charts and the campaign over time
+    # the over-time chart marks the three deadlines, and its figures are also a table
+    assert page.locator("svg.jq-line-chart line[stroke-dasharray='4 3']").count() == 3
+    assert page.locator(".jq-timeline details table th[scope=col]").count() == 6
     assert page.locator(".jq-deadlines table tr").count() == 4
     assert page.locator(".jq-deadlines .md-typeset__scrollwrap table").count() == 1  # the theme's table wrapper
     assert "审批状态经签名核验" in page.inner_text("article")

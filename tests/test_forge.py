@@ -93,7 +93,8 @@ def gitea_payload(head, login="gt-r-zs1-01"):
 
 def api(responses, seen=None):
     """A urlopen stand-in: url -> JSON body."""
-    def opener(req):
+    def opener(req, timeout=None):
+        assert timeout, "every request has a time limit"
         if seen is not None:
             seen.append((req.full_url, req.headers.get("Authorization")))
         body = responses.get(req.full_url)
@@ -248,3 +249,27 @@ def test_forge_entry_naming_another_reviewer(lab):
     lab.commit("Edit", date="2011-07-22")
     _, problems = verify.run(None, lab.data, display_root="data", use_cache=False)
     assert "forge-login-mismatch" in {p.code for p in problems}
+
+
+@pytest.mark.parametrize("failure", ["timeout", "html", "cut", "http"])
+def test_a_forge_that_fails_is_a_message_not_a_traceback(lab, failure):
+    import http.client
+    import urllib.error
+
+    head = lab.git("rev-parse", "HEAD")
+    record(lab, github_payload(head), "github")
+
+    def opener(req, timeout=None):
+        if failure == "timeout":
+            raise TimeoutError("timed out")
+        if failure == "cut":
+            raise http.client.IncompleteRead(b"{")
+        if failure == "http":
+            raise urllib.error.HTTPError(req.full_url, 502, "Bad Gateway", {}, None)
+        return contextlib.closing(io.BytesIO(b"<html>\xff</html>"))
+
+    statuses, problems = verify.run(None, lab.data, display_root="data", use_cache=False,
+                                    forge_checker=forge.checker_from_env(ENV, opener))
+    assert [p.code for p in problems] == ["forge-review-mismatch"]
+    assert "平台" in problems[0].message
+    assert statuses[APP].state == status.FILED

@@ -4,6 +4,7 @@ import csv
 import io
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import openpyxl
@@ -175,7 +176,7 @@ def test_csv_download(built):
     text = (built / "site" / "downloads" / "statistics-2011.csv").read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["编号", "项目", "大连市总工会（dl）"]
-    assert len(rows) == 43 and len(rows[0]) == 2 + 8
+    assert len(rows) == 44 and len(rows[0]) == 2 + 8  # 42 items, the header and the note on hidden figures
     assert rows[[r[0] for r in rows].index("03A")][2] == "5"
 
 
@@ -193,7 +194,7 @@ def test_public_notice_only_inside_window(tmp_path):
     for today, shown in (("2011-08-14", False), ("2011-08-15", True), ("2011-08-24", True), ("2011-08-25", False)):
         out = tmp_path / today
         result = publish.build(publish.Options(data=DATA, out=out, today=today, forms=False))
-        html = (out / "site" / "notice.html").read_text(encoding="utf-8")
+        html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
         assert ("王*雨" in html) is shown, today
         assert ("当前不在公示期" in html) is not shown
         assert result.ok
@@ -239,6 +240,15 @@ def test_as_of_rebuilds_from_an_earlier_commit(tmp_path):
     assert "共收到申请 <strong>7</strong>" in now and "共收到申请 <strong>8</strong>" in then
     commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD~1"], capture_output=True, text=True).stdout.strip()
     assert f"数据截至 2011年8月10日（按当日的数据版本 <code>{commit[:12]}</code>）" in then and "今天截止" in then
+    # every dated fact is cut at the day too, not only the commits: of the five payments committed by
+    # 08-10 only one (004, paid 08-05) was made by then; no report was filed by then (08-22 and later)
+    def paid(out):
+        rows = list(csv.reader(io.StringIO((tmp_path / out / "site/downloads/statistics-2011.csv").read_text(encoding="utf-8-sig"))))
+        return rows[[r[0] for r in rows].index("03A")][2]
+
+    assert paid("now") == "5" and paid("then") == "1"
+    assert "已报送总结和统计表 0 个" in (tmp_path / "then/site/progress.html").read_text(encoding="utf-8")
+    assert "已报送总结和统计表 3 个" not in (tmp_path / "then/site/progress.html").read_text(encoding="utf-8")
     code, out, err = run("build", "--data", str(repo / "data"), "--out", str(tmp_path / "x"), "--as-of", "deadbeef", "--no-forms")
     assert code == 1 and "找不到提交" in err
 
@@ -269,3 +279,139 @@ def test_same_config_builds_with_mkdocs_and_zensical(built, tmp_path, tool):
     for page in ("index.html", "progress.html", "statistics/index.html", "statistics/dl-zs.html", "notice.html", "apply.html"):
         assert (work / "site" / page).exists(), page
     assert "大连市西岗区总工会" in (work / "site" / "progress.html").read_text(encoding="utf-8")
+
+
+def elements(page):
+    """(tag, attributes) of every element of an HTML page, as a browser would parse them."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, {k: v or "" for k, v in attrs}))
+
+    Reader(convert_charrefs=True).feed(page)
+    return found
+
+
+HOSTILE_NAME = "[点我](javascript:alert(1))<img src=x onerror=alert(2)>![](https://evil.example/p.png)"
+
+
+def test_values_from_data_are_text_not_markup(tmp_path):
+    """A union name, campaign title, issuer or 文号 written as Markdown or HTML appears literally."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    units = data / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8").replace("name: 大连市中山区总工会", f"name: '{HOSTILE_NAME}'"), encoding="utf-8")
+    campaign = data / "campaigns/2011.yaml"
+    text = campaign.read_text(encoding="utf-8")
+    text = text.replace("notice: 大工办发[2011]25号", "notice: '[文号](javascript:alert(3))'")
+    text = text.replace("issuer: 大连市总工会", "issuer: '# ![x](https://evil.example/i.png) *粗*'")
+    text += "notice_text: |\n  本年度**助学**活动，详见[申请办法](apply.md)和[市总工会](https://www.example.org/)。\n"
+    campaign.write_text(text, encoding="utf-8")
+    out = tmp_path / "o"
+    code, stdout, stderr = run("build", "--data", str(data), "--out", str(out), "--today", "2011-08-20", "--no-forms")
+    assert code == 0, stdout + stderr
+    pages = {p: p.read_text(encoding="utf-8") for p in (out / "site").rglob("*.html")}
+    for path, page in pages.items():
+        for tag, attrs in elements(page):
+            assert not [name for name in attrs if name.startswith("on")], (path, tag, attrs)
+            assert not attrs.get("href", "").strip().lower().startswith("javascript:"), (path, attrs)
+            assert not (tag == "img" and "://" in attrs.get("src", "")), (path, attrs)
+        assert 'href="javascript:' not in page.lower()
+    home, zs = pages[out / "site/index.html"], pages[out / "site/statistics/dl-zs.html"]
+    assert HOSTILE_NAME in unescape(pages[out / "site/progress.html"]) and HOSTILE_NAME in unescape(zs)
+    assert "[文号](javascript:alert(3))" in unescape(home) and "# ![x](https://evil.example/i.png) *粗*" in unescape(home)
+    # the notice text's safe subset is rendered as Markdown
+    assert "<strong>助学</strong>" in home and '<a href="apply.html">申请办法</a>' in home
+    assert '<a href="https://www.example.org/">市总工会</a>' in home
+
+
+@pytest.mark.parametrize("notice, expected", [
+    ("请看[这里](javascript:alert(1))", "不能是 javascript:"),
+    ("![海报](https://evil.example/a.png)", "外部图片"),
+    ("<script>alert(1)</script>", "HTML 标签"),
+    ("[x](//evil.example/)", "// 开头"),
+    ("**注意**{: onclick=\"alert(1)\"}", "不允许的属性 onclick"),
+])
+def test_hostile_notice_text_stops_the_build(tmp_path, notice, expected):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    campaign = data / "campaigns/2011.yaml"
+    lines = campaign.read_text(encoding="utf-8") + "notice_text: |\n  第一行没有问题。\n  " + notice + "\n"
+    campaign.write_text(lines, encoding="utf-8")
+    field_line = lines.splitlines().index("notice_text: |") + 1
+    code, stdout, stderr = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms")
+    assert code == 1
+    assert f"campaigns/2011.yaml:{field_line}: error: “通知正文”第 2 行：" in stdout and expected in stdout, stdout
+    assert not (tmp_path / "o" / "site").exists()
+    # built anyway with --allow-invalid, the campaign file is left out and nothing unsafe is published
+    code, stdout, stderr = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms", "--allow-invalid")
+    assert code == 1 or "javascript:" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o/site").rglob("*.html"))
+
+
+def _official_layout(ws):
+    """The official 附件3 layout: A4 fitted to one page wide, the header row printed on every page,
+    编号 over two columns and each item's number merged over its lines."""
+    assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True and ws.print_title_rows == "$3:$3"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A1:D1", "A2:D2", "A3:B3", "A4:A8", "A9:A12", "A13:A16", "A17:A24", "A25:A26"} <= merged
+    assert "A43:A43" not in merged and ws["A4"].value == "（01）" and ws["A9"].value == "（02）"
+
+
+def test_xlsx_download_has_the_official_head_and_print_setup_without_contacts(built):
+    wb = openpyxl.load_workbook(built / "site" / "downloads" / "statistics-2011.xlsx")
+    ws = wb["大连市中山区总工会"]
+    _official_layout(ws)
+    # the public download names no one: 填报人 and 联系电话 are a union official's, kept private
+    assert ws["A2"].value == "填报单位：大连市中山区总工会　　填报人：　　联系电话："
+
+
+def test_statistics_export_xlsx_and_csv(tmp_path):
+    code, out, err = run("export", "--statistics", "--unit", "dl", "--year", "2011", "--data", str(DATA), "--out", str(tmp_path / "s.xlsx"))
+    assert code == 0, out + err
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    ws = wb["大连市中山区总工会"]
+    _official_layout(ws)
+    assert ws["A2"].value == "填报单位：大连市中山区总工会　　填报人：孙立新　　联系电话：0411-82651234"
+    code, out, err = run("export", "--statistics", "--unit", "dl", "--year", "2011", "--data", str(DATA),
+                         "--format", "csv", "--out", str(tmp_path / "s.csv"))
+    assert code == 0, out + err
+    raw = (tmp_path / "s.csv").read_bytes()
+    assert not raw.startswith(b"PK") and raw.startswith("\ufeff编号,项目,".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][2:] == ["大连市总工会（dl）", "大连市中山区总工会（dl-zs）", "大连市西岗区总工会（dl-xg）", "大连市机械冶金工会（dl-jx）"]
+    by_key = {r[0]: r[2:] for r in rows[1:] if r[0]}
+    assert by_key["03A"][0] == "5" and by_key["02A"][1] == "1.2"
+    assert rows[-2][1:4] == ["填报人", "", "孙立新"]
+    assert rows[-1][1] == "联系电话" and '="0411-82651234"' in rows[-1]
+    assert run("export", "--statistics", "--unit", "dl", "--year", "2011", "--data", str(DATA), "--format", "csv",
+               "--out", str(tmp_path / "s.xlsx"))[0] == 2
+
+
+def test_public_notice_lists_only_consenting_adults(tmp_path):
+    """公示: 王小雨 (本科, consented) is listed; 刘子涵 (初中, a minor, consent given), 李明轩
+    (大专, no consent) are not; the page says what the list is for and when it comes down."""
+    out = tmp_path / "o"
+    assert publish.build(publish.Options(data=DATA, out=out, today="2011-08-20", forms=False)).ok
+    html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
+    assert "王*雨" in html and "刘*涵" not in html and "刘子涵" not in html
+    assert html.count("<tr><td>") == 2 - 1  # one consenting adult among the approved applications
+    assert "公示的目的" in html and "名单从本站撤下" in html and "2011年8月24日" in html
+    assert "未成年" in html and "另有 4 名审批完成的受助学生未列入名单" in html
+
+
+def test_minors_are_never_named(tmp_path):
+    from jinqiu import privacy
+
+    assert privacy.is_minor({"education": "初中"}, "2011-08-15")
+    assert privacy.is_minor({"education": "中职"}, "2011-08-15")
+    assert not privacy.is_minor({"education": "本科"}, "2011-08-15")
+    born_1994 = "21020219940816" + "001"
+    from jinqiu import ids
+
+    number = born_1994 + ids.check_digit(born_1994)
+    assert privacy.is_minor({"education": "本科", "id_number": number}, "2011-08-15")  # 16 (17 the next day)
+    assert not privacy.is_minor({"education": "本科", "id_number": number}, "2012-08-16")

@@ -241,3 +241,12 @@ def test_pull_request_summary(lab):
     assert "| 资助 · 助学资金 | 5000 | 4000 |" in md
     assert "内容已改动，待重新审批" in md
     assert "| 张* |" in md and "审批失效" in md  # the reviewer's name is personal too
+
+
+def test_codeowners_warns_when_no_city_reviewer_has_a_login_on_a_forge(lab, monkeypatch):
+    monkeypatch.chdir(lab.repo)
+    lab.write("reviewers.yaml", re.sub(r"(?m)^    gitea: gt-r-dl-0[12]\n", "", lab.read("reviewers.yaml")))
+    err = io.StringIO()
+    assert cli.main(["codeowners"], io.StringIO(), err) == 0
+    assert "没有市总工会审核人登记 gitea 账号" in err.getvalue()
+    assert "无人负责" in (lab.repo / ".gitea" / "CODEOWNERS").read_text(encoding="utf-8")

@@ -86,6 +86,9 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
         raise UserError(str(exc)) from None
     statuses, _ = verify.run(None, root, display_root=args.data, dataset=dataset, use_cache=True, forge_checker=checker)
     plan = approve.pending_for(dataset, reviewer, args.unit, statuses)
+    if not getattr(statuses, "verified", True):
+        err.write("注意：核验结果不计任何审批（没有固定信任根，或信任数据不是管理员签名的版本，见 docs/trust.md），"
+                  "所以下级的审批都还不算数，第 2、3 级看不到待审的申请。\n")
     level = reviewer["level"]
     where = f"{args.unit} 及其下级工会" if args.unit else f"{reviewer['unit']} 负责的工会"
     if plan.year is None:

@@ -32,6 +32,9 @@ def run(args, out, err) -> int:
     stale = 0
     for forge in forges:
         text = codeowners.render(dataset.units, dataset.reviewers, "" if prefix == "." else prefix, forge)
+        if not codeowners.city_owners(dataset.reviewers, forge):
+            err.write(f"警告：没有市总工会审核人登记 {forge} 账号（reviewers.yaml 的 forge_logins），"
+                      f"{codeowners.TARGETS[forge]} 中代码、工作流和信任数据无人负责\n")
         target = Path(args.output) if args.output else repo / codeowners.TARGETS[forge]
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if args.check:

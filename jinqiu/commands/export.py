@@ -20,7 +20,7 @@ def add_arguments(p) -> None:
     p.add_argument("--out", metavar="文件", help="输出文件（默认 <工会编号>[-<年度>].xlsx 或 .csv）")
     p.add_argument("--template", choices=importer.FORMS, metavar="表格",
                    help="导出空白表格：new 新生、continuing 在读生、local 自行资助、graduate 毕业生")
-    p.add_argument("--statistics", action="store_true", help="导出统计表（附件3 格式，.xlsx），须同时给出 --unit 和 --year")
+    p.add_argument("--statistics", action="store_true", help="导出统计表（附件3：xlsx 为官方格式，含填报人和联系电话；csv 每行一项、每列一个工会），须同时给出 --unit 和 --year")
     add_data_argument(p)
 
 
@@ -52,9 +52,11 @@ def _run(args, out, err) -> int:
     if args.statistics:
         if args.year is None:
             raise UserError("导出统计表须用 --year 指明年度")
-        path = _target(Path(args.out or f"统计表-{args.unit}-{args.year}.xlsx"))
+        path = _target(Path(args.out or f"统计表-{args.unit}-{args.year}.{args.format}"))
+        if path.suffix.lower() != f".{args.format}":
+            raise UserError(f"输出文件 {path} 的扩展名应为 .{args.format}")
         try:
-            exporter.export_statistics(root, args.data, args.unit, args.year, path)
+            exporter.export_statistics(root, args.data, args.unit, args.year, path, args.format)
         except exporter.StatisticsUnavailable as exc:
             raise UserError(str(exc)) from None
         err.write(f"已写出统计表 {path}\n")
