@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import ids
+from . import ids, unitref
 from .problems import WARNING
-from .rules import UNIT_LEVEL, _get, _str
+from .rules import UNIT_LEVEL, _get, _iso, _str
 
 
 def _ancestors(units: dict, unit_id: str) -> list[str]:
@@ -49,10 +49,21 @@ def funding_unit_in_chain(data):
             continue
         chain = _ancestors(units, unit)
         if funder not in chain:
-            names = "、".join(chain)
-            yield record, "/aid/funding_unit", "funding-unit-not-ancestor", f"“资助单位”{funder} 应为填报单位或它的上级（{names}）之一"
+            index = unitref.UnitIndex(units)
+            names = index.listing(chain)
+            try:
+                meant = index.resolve(funder)
+                hint = f"“{funder}”即 {index.label(meant)}，这里要写工会编号 {meant}。" if meant != funder else ""
+            except unitref.UnknownUnit:
+                near = index.nearest(funder, 3)
+                hint = f"没有这个工会编号（相近的有 {index.listing(near)}）。" if funder not in units and near else ""
+            yield record, "/aid/funding_unit", "funding-unit-not-ancestor", f"“资助单位”{funder} 应为填报单位或它的上级之一：{names}。{hint}".rstrip("。") + "。"
         elif record.data.get("form") == "local" and UNIT_LEVEL.get(units[funder].get("kind")) == 3:
             yield record, "/aid/funding_unit", "local-aid-by-city", "市总工会资助的是大学新生（附件1）和在读生（附件2）；form: local 只用于区市县和基层工会自行资助"
+        elif record.data.get("form") in ("new", "continuing") and UNIT_LEVEL.get(units[funder].get("kind"), 3) < 3:
+            yield (record, "/aid/funding_unit", "funded-below-city",
+                   f"“资助单位”为 {units[funder].get('name', funder)}（{funder}）：审批到该工会即完成，不报市总工会审批，"
+                   "也不算市总工会资助；如由市总工会资助，请把资助单位改为市总工会的编号", WARNING)
 
 
 def reviewers_exist(data):
@@ -108,13 +119,13 @@ def filed_before_deadline(data):
     """Applications filed after the materials deadline, and reports filed after the report deadline, are flagged."""
     for record in data.applications:
         campaign = data.campaigns.get(record.data.get("year")) or {}
-        due, filed = campaign.get("materials_due"), record.data.get("filed_on")
-        if _str(due) and _str(filed) and filed > due:
+        due, filed = _iso(campaign.get("materials_due")), _iso(record.data.get("filed_on"))
+        if due and filed and filed > due:
             yield record, "/filed_on", "filed-late", f"“填表日期”{filed} 晚于申报材料截止日期 {due}", WARNING
     for record in data.reports:
         campaign = data.campaigns.get(record.data.get("year")) or {}
-        due, filed = campaign.get("report_due"), record.data.get("filed_on")
-        if _str(due) and _str(filed) and filed > due:
+        due, filed = _iso(campaign.get("report_due")), _iso(record.data.get("filed_on"))
+        if due and filed and filed > due:
             yield record, "/filed_on", "report-late", f"“报送日期”{filed} 晚于总结和统计表截止日期 {due}", WARNING
 
 
@@ -194,8 +205,8 @@ def continuing_is_linked(data):
                 f"{admitted} 年考入的{education}学生（学制 {course} 年）在 {year} 年已经完成学业，不再继续资助")
         allowed = campaign.get("continuing_years")
         if isinstance(allowed, list) and allowed and isinstance(admitted, int) and admitted not in allowed:
-            yield record, "/student/admission_year", "continuing-year-not-covered", (
-                f"{year} 年度的奖学金只继续资助 {'、'.join(map(str, allowed))} 年考入的学生", WARNING)
+            yield (record, "/student/admission_year", "continuing-year-not-covered",
+                   f"{year} 年度的奖学金只继续资助 {'、'.join(map(str, allowed))} 年考入的学生", WARNING)
 
 
 def no_duplicate_graduate(data):

@@ -160,7 +160,7 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
             lab.write(rel, (data_dir / rel).read_text(encoding="utf-8"))
     lab.write("root-of-trust.txt", f"# TEST root of trust made by `build.py demo` - not for real use\n{lab.fingerprint(root)}  # {root}\n")
     lab.pin_root(root)
-    lab.commit("Register reviewers with TEST keys (demo)", key=root, date="2000-01-02")
+    lab.commit("登记审核人（演示用 TEST 测试密钥）", key=root, date="2000-01-02")
     # 2. every other file, with applications' approvals emptied, as one unsigned filing commit.
     apps = sorted(src.applications, key=lambda r: r.rel)[:limit] if limit else src.applications
     keep = {r.rel for r in apps}
@@ -178,7 +178,7 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
                 pending.append((rel, tree.get("approvals") or []))
                 text = text[:m.start()] + "approvals: []\n"
         lab.write(rel, text)
-    lab.commit("File the applications (demo)", date="2000-01-03")
+    lab.commit("填报申请（演示）", date="2000-01-03")
     # 3. replay approvals level by level, one signed commit per reviewer, date, opinion and decision.
     for level in (1, 2, 3):
         groups: dict[tuple, list[str]] = {}
@@ -321,4 +321,4 @@ def world(lab: Lab, extra_reviewers: str = "", key_overrides: dict | None = None
     lab.write("reviewers.yaml", "".join(parts))
     lab.write("root-of-trust.txt", f"# TEST root of trust\n{lab.fingerprint(root)}  # {root}\n")
     lab.pin_root(root)
-    lab.commit("Register units and reviewers", key=root, date=date)
+    lab.commit("登记工会和审核人", key=root, date=date)

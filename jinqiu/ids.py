@@ -39,7 +39,9 @@ def id_problem(number: str) -> str | None:
     if not _ID_RE.match(number):
         return "应为 18 位：17 位数字加一位数字或大写 X"
     if check_digit(number[:17]) != number[17]:
-        return f"校验位应为 {check_digit(number[:17])}，不是 {number[17]}"
+        # Never name the "right" last digit: the usual cause is one wrong digit or two swapped
+        # ones anywhere in the number, and changing the last digit to fit makes a wrong number pass.
+        return "校验位不符：号码中有一位数字写错，或相邻两位数字颠倒；请对照身份证原件逐位核对（不要只改最后一位）"
     if id_birth_date(number) is None:
         return f"出生日期 {number[6:14]} 不存在"
     return None

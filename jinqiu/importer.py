@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables
+from . import cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables, unitref
 from .problems import ERROR, WARNING
 
 INSTRUCTIONS = "填写说明"  # the instructions sheet of the blank templates, skipped quietly
@@ -245,6 +245,26 @@ def read_services(value, epoch) -> tuple:
     return out, notes
 
 
+_QUOTES = {'"': '"', "'": "'"}
+_CJK_QUOTES = {"“": "”", "‘": "’", "「": "」", "『": "』", "＂": "＂", "＇": "＇"}
+
+
+def unquote(value, column_type: str):
+    """A cell as the clerk meant it: quotes around the whole value (old advice written for YAML
+    files, or habit) and a leading apostrophe (Excel's mark for text, kept by CSV) are not part
+    of the value. Chinese quotation marks are taken off only where a value is never prose (ID
+    numbers, phones, dates, numbers, 是/否); a name or a school may be written with them."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("'") and not text.endswith("'"):
+        return text[1:]
+    pairs = _QUOTES if column_type in (sheets.TEXT, sheets.SERVICES) else _QUOTES | _CJK_QUOTES
+    if len(text) >= 2 and pairs.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return value
+
+
 class SheetImport:
     """Import the rows of one table."""
 
@@ -315,6 +335,8 @@ class SheetImport:
                 continue
             raw = row[c] if c < len(row) else None
             refused = cells.formula_notes(raw)
+            raw = unquote(raw, column.type)
+            refused = refused or cells.formula_notes(raw)  # a formula inside quotes is still a formula
             if refused:
                 value, n = cells.MISSING, refused
             elif column.type == sheets.SERVICES:
@@ -338,8 +360,17 @@ class SheetImport:
             self.outcome.refused += 1
             return
 
-        # where the record goes
+        # where the record goes; a union may be typed as its code or its name
         unit = values.pop("/unit", None) or opts.unit
+        funder = values.pop("/aid/funding_unit", None)
+        index = self.unit_index()
+        if index is not None:
+            for label, text in (("单位", unit), ("资助单位", funder)):
+                try:
+                    resolved = index.resolve(text) if text is not None else None
+                except unitref.UnknownUnit as exc:
+                    return self.refuse(rownum, f"“{label}”：{exc}")
+                unit, funder = (resolved, funder) if label == "单位" else (unit, resolved)
         if opts.units is not None and unit != opts.unit:
             if unit not in self.allowed_units():
                 return self.refuse(rownum, f"单位 {unit} 不是 {opts.unit} 或它下属的工会")
@@ -387,15 +418,19 @@ class SheetImport:
         else:
             data = {"id": record_id or "", "year": year, "unit": unit}
             if kind == "application":
-                data.update({"form": form, "approvals": [], "aid": {"funding_unit": unit}})
+                data.update({"form": form, "approvals": [], "aid": {}})
             else:
                 data.update({"services": []})
         for p, v in values.items():
             _set(data, p, v)
         for p in empty:
             _delete(data, p)
-        if kind == "application" and _get(data, "/aid/funding_unit") is cells.MISSING:
-            _set(data, "/aid/funding_unit", unit)  # 资助单位 left empty: the union itself funds
+        if kind == "application":
+            why, warning = self.funding(data, funder, "/aid/funding_unit" in empty, index)
+            if why:
+                return self.refuse(rownum, why)
+            if warning:
+                self.note(rownum, WARNING, warning)
         for p in _required_booleans(kind, data.get("form")):
             if _get(data, p) is cells.MISSING:
                 _set(data, p, False)
@@ -410,6 +445,9 @@ class SheetImport:
 
         if old is not None and data == old.data:
             self.outcome.unchanged += 1
+            for severity, message in self.check(kind, data, rel, shown):  # still needs attention: say it every time
+                if severity == WARNING:
+                    self.note(rownum, severity, message)
             return
         if old is not None and old.data.get("approvals"):
             return self.refuse(rownum,
@@ -423,13 +461,51 @@ class SheetImport:
             return
         for s, m in problems:
             self.note(rownum, s, m)
-        old_bytes = (self.existing.root / rel).read_bytes() if old is not None else None
+        old_bytes = dataset.read_bytes(self.existing.root, rel) if old is not None else None
         text = fmt.render(data, kind, old_bytes)
         self.writes.append((rel, text, old is None))
         if old is not None:
             old.data = data
         else:
             self.existing.add(kind, year, unit, dataset.Record(kind, shown, rel, data))
+
+    def unit_index(self):
+        if not hasattr(self, "_index"):
+            self._index = unitref.UnitIndex(self.opts.units) if self.opts.units is not None else None
+        return self._index
+
+    @staticmethod
+    def funding(data: dict, funder: str | None, blank: bool, index) -> tuple[str | None, str | None]:
+        """Set 资助单位 on an application: (why the row is refused, a warning), each or None.
+
+        Typed: the union itself or one above it. Left blank (or no such column) on a new record,
+        or blanked: the city for 附件1 and 附件2 (the notice: the city funds new and continuing
+        college students), the filing union itself for local aid. A 附件1/附件2 funded below the
+        city ends its approval chain there, is never seen by the city, and does not count as the
+        city's aid: that is said every time."""
+        unit, form = data["unit"], data.get("form")
+        if funder is None and (blank or _get(data, "/aid/funding_unit") is cells.MISSING):
+            if form in ("new", "continuing"):
+                funder = index.city_of(unit) if index is not None else None
+                if funder is None:
+                    return "“资助单位”空着时为市总工会，但工会名单（units.yaml）中找不到本单位之上的市总工会；请填写资助单位", None
+            else:
+                funder = unit
+        if funder is not None:
+            _set(data, "/aid/funding_unit", funder)
+        funder = _get(data, "/aid/funding_unit")
+        if index is None:
+            return None, None
+        chain = index.chain(unit)
+        if funder not in chain:
+            return f"“资助单位”{index.label(funder)} 不是本单位或它的上级；应为 {index.listing(chain)} 之一（附件1、附件2 一般由市总工会资助，可以空着）", None
+        level = index.level(funder)
+        if form == "local" and level == 3:
+            return "“资助单位”是市总工会，但自行资助（local）是区市县和基层工会自己出资；市总工会资助的大学生请用附件1（new）或附件2（continuing）", None
+        if form in ("new", "continuing") and level is not None and level < 3:
+            return None, (f"“资助单位”为 {index.label(funder)}：审批到该工会即完成，不报市总工会审批，"
+                          "也不算市总工会资助；如由市总工会资助，请把资助单位留空或填“市总工会”")
+        return None, None
 
     def allowed_units(self) -> set:
         if not hasattr(self, "_allowed"):
@@ -482,12 +558,14 @@ def run(path: Path, file_label: str, root: Path, display_root: str, opts: Option
     if not headed and not any(s.no_header for s in imports):
         outcome.notes.append(Note(file_label, ERROR, "文件里没有可导入的数据（所有工作表都是空的）"))
         outcome.refused += 1
-    if opts.dry_run:
-        return outcome
     for s in imports:
         for rel, text, created in s.writes:
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            if not opts.dry_run:
+                try:
+                    dataset.write_text(root, rel, text)  # never through a link
+                except dataset.NotRegularFile as exc:
+                    outcome.notes.append(Note(dataset.display_path(display_root, rel), ERROR, f"{exc.reason}；未写入"))
+                    outcome.refused += 1
+                    continue
             (outcome.created if created else outcome.updated).append(rel)
     return outcome

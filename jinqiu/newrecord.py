@@ -49,7 +49,8 @@ def _pointers(kind: str, form: str | None) -> set:
     return out - {"/student/id_number", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature"}
 
 
-def skeleton(kind: str, *, form: str | None, unit: str, year: int, record_id: str | None, filed_on: str) -> dict:
+def skeleton(kind: str, *, form: str | None, unit: str, year: int, record_id: str | None, filed_on: str,
+             funding_unit: str | None = None) -> dict:
     """The record with every field of the form: known values filled in, the rest empty."""
     root = layout.schema(kind)
     keep = _pointers(kind, form)
@@ -60,7 +61,7 @@ def skeleton(kind: str, *, form: str | None, unit: str, year: int, record_id: st
     data["id"] = record_id
     if kind == "application":
         data["form"] = form
-        data["aid"]["funding_unit"] = unit
+        data["aid"]["funding_unit"] = funding_unit or unit
     return data
 
 

@@ -9,6 +9,7 @@ Rules that need other files are in crossrules.py.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from . import ids, layout
@@ -27,6 +28,15 @@ def _get(data, *keys):
 
 def _str(value) -> bool:
     return isinstance(value, str) and value != ""
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso(value) -> str | None:
+    """The value when it is a date written YYYY-MM-DD, else None: dates are compared as text, and
+    2011-7-7 would sort after 2011-08-10 (the schema check already says how to write it)."""
+    return value if isinstance(value, str) and _ISO_DATE.match(value) else None
 
 
 def _check_id(kind, pointer, number):
@@ -125,7 +135,7 @@ def approvals_in_order(record):
     approvals = record.data.get("approvals")
     if not isinstance(approvals, list):
         return
-    filed = record.data.get("filed_on") if _str(record.data.get("filed_on")) else ""
+    filed = _iso(record.data.get("filed_on")) or ""
     previous_date, rejected = filed, False
     for i, entry in enumerate(approvals):
         if not isinstance(entry, dict):
@@ -138,15 +148,15 @@ def approvals_in_order(record):
             expected = i + 1
             yield where + "/level", "approval-level-order", (
                 f"第 {i + 1} 条审批意见应为第 {expected} 级（{_LEVELS.get(expected, '')}），现为第 {level} 级：各级须依次审批，不能跳级或重复")
-        date = entry.get("date")
-        if _str(date) and previous_date and date < previous_date:
+        date = _iso(entry.get("date"))
+        if date and previous_date and date < previous_date:
             what = "填表日期" if previous_date == filed else "上一级审批日期"
             yield where + "/date", "approval-date-order", f"审批日期 {date} 早于{what} {previous_date}"
-        if _str(date):
+        if date:
             previous_date = max(previous_date, date)
         rejected = rejected or entry.get("decision") == "reject"
-    paid = _get(record.data, "aid", "paid_on")
-    if _str(paid) and previous_date and paid < previous_date:
+    paid = _iso(_get(record.data, "aid", "paid_on"))
+    if paid and previous_date and paid < previous_date:
         yield "/aid/paid_on", "paid-before-approval", f"“发放日期”{paid} 早于最后一次审批或填表日期 {previous_date}"
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from datetime import date
 from functools import lru_cache
 
 import fastjsonschema
@@ -69,7 +71,7 @@ def _message(kind: str, err: jsonschema.ValidationError) -> tuple[str, str, str]
     if v == "pattern":
         return pointer, "schema-pattern", f"“{name}”格式不对（现为“{shown}”）：{desc}"
     if v == "format":
-        return pointer, "schema-format", f"“{name}”应为真实存在的日期，写作 YYYY-MM-DD（例如 2011-08-10），现为“{shown}”"
+        return pointer, "schema-format", f"“{name}”应为真实存在的日期，写作 YYYY-MM-DD（例如 2011-08-10），现为“{shown}”{_date_hint(err.instance)}"
     if v in ("minLength", "minItems"):
         return pointer, "schema-empty", f"“{name}”不能为空" + (f"，至少 {err.validator_value} 个字" if err.validator_value > 1 else "")
     if v == "maxLength":
@@ -103,3 +105,14 @@ def _flatten(err):
             yield from _flatten(sub)
     else:
         yield err
+
+
+def _date_hint(value) -> str:
+    """For 2011-7-7 or 2011/7/7: the same date written the one accepted way."""
+    m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", value) if isinstance(value, str) else None
+    if not m:
+        return ""
+    try:
+        return f"；应写成 {date(int(m[1]), int(m[2]), int(m[3])).isoformat()}（月和日各两位）"
+    except ValueError:
+        return f"；{m[1]} 年 {int(m[2])} 月没有 {int(m[3])} 日"

@@ -129,7 +129,7 @@ def _syntax_error(data: bytes, path: str, exc: Exception) -> YamlError:
     context = getattr(exc, "context_mark", None)
     if context is not None and mark is not None and context.line + 1 < line:
         zh += f"；问题从第 {context.line + 1} 行开始"
-    return _err(path, line, "yaml-syntax", f"{zh}（{problem}）")
+    return _err(path, line, "yaml-syntax", zh)  # the parser's own English words are not repeated
 
 
 def _tag_text(tag: str) -> str:

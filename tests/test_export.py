@@ -108,7 +108,16 @@ def test_blank_templates_are_generated_from_the_schemas(tmp_path, form):
         assert ws.cell(2, header.index("身份证号码") + 1).number_format == "@"
         assert ("录取通知书" in header) == (form == "new")
         assert ("上年资助记录" in header) == (form == "continuing")
-    assert wb["填写说明"].max_row == len(header) + 1
+    # the instructions: a note on every column, in words about cells, never YAML advice
+    info = [[c for c in r if c is not None] for r in wb["填写说明"].iter_rows(values_only=True)]
+    start = info.index(["栏目", "怎么填"]) + 1
+    assert [r[0] for r in info[start:]] == header and all(len(r) == 2 and r[1] for r in info[start:])
+    text = "\n".join(str(c) for r in info for c in r)
+    for yaml_word in ("请加引号", "加引号书写", "true", "false", "YAML", "form:"):
+        assert yaml_word not in text, yaml_word
+    assert "不要加引号" in text and "python build.py units" in text
+    if form in ("new", "continuing"):
+        assert "“资助单位”空着即为市总工会资助" in text
 
 
 def test_a_filled_template_imports(tmp_path):

@@ -443,7 +443,7 @@ def test_root_must_be_a_mapping(text):
 @pytest.mark.parametrize(
     ("text", "line", "word"),
     [
-        ("a: b: c\n", 1, "mapping values are not allowed"),
+        ("a: b: c\n", 1, "此处不能出现“键: 值”"),
         ("a: 1\nb: [1, 2\nc: 3\n", 3, "YAML 语法错误"),
         ("a: 1\n  b: 2\n", 2, "YAML 语法错误"),
         ("a:\n\tb: 1\n", 2, "Tab"),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import approve, forge, gitlog, registry, validate, verify
 from ..cli import UserError
+from .common import resolve_unit
 from .validate import add_data_argument, data_dir
 
 HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一次签名提交（可批量）"
@@ -17,15 +18,15 @@ HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一
 
 def add_arguments(p) -> None:
     add_data_argument(p)
-    p.add_argument("paths", nargs="*", metavar="PATH", help="要审批的申请文件")
+    p.add_argument("paths", nargs="*", metavar="文件", help="要审批的申请文件")
     p.add_argument("--opinion", help="审批意见，例如 情况属实，同意上报")
     p.add_argument("--reject", action="store_true", help="不同意")
     p.add_argument("--pending", action="store_true",
                    help="审批本年度所有等待你这一级审批的申请：先列出将审批和跳过的申请（及原因），确认后再提交")
-    p.add_argument("--unit", metavar="ID", help="与 --pending 一起用：只审批这个工会（及其下级工会）的申请")
+    p.add_argument("--unit", metavar="工会", help="与 --pending 一起用：只审批这个工会（编号或名称）及其下级工会的申请")
     p.add_argument("--yes", action="store_true", help="与 --pending 一起用：不询问，直接审批列出的申请")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="审批日期（默认今天；不能晚于今天）")
-    p.add_argument("--forge-review", metavar="EVENT.json",
+    p.add_argument("--forge-review", metavar="事件文件",
                    help="由工作流使用：把平台上的批准审阅（事件文件）记为审批")
 
 
@@ -78,8 +79,7 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
     if key is None:
         raise approve.ApproveError(f"你的签名密钥 {signing.fingerprint} 没有在审核人登记（reviewers.yaml）中登记")
     reviewer = reg.reviewers[key.reviewer]
-    if args.unit and args.unit not in dataset.units:
-        raise UserError(f"工会编号 {args.unit} 不在 units.yaml 中")
+    args.unit = resolve_unit(dataset.units, args.unit)
     try:
         checker = forge.checker_from_env(os.environ)
     except forge.ForgeConfigError as exc:

@@ -16,7 +16,7 @@ HELP = "校验并生成全部输出：公开网站（site/）、表格和统计�
 
 def add_arguments(p) -> None:
     add_data_argument(p)
-    p.add_argument("--out", default=".", metavar="DIR", help="输出目录：网站写到 DIR/site，表格写到 DIR/private（默认当前目录）")
+    p.add_argument("--out", default=".", metavar="目录", help="输出目录：网站写到 目录/site，表格写到 目录/private（默认当前目录）")
     p.add_argument("--as-of", metavar="日期|提交", help="按仓库在某日（YYYY-MM-DD，当日最后一次提交）或某次提交时的数据生成")
     p.add_argument("--year", type=int, help="活动年度（默认最近的年度）")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="计算剩余天数和公示期所用的日期（默认今天）")

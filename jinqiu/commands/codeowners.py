@@ -18,7 +18,7 @@ def add_arguments(p) -> None:
     p.add_argument("--check", action="store_true", help="只检查 CODEOWNERS 是否最新，过时则退出码 1")
     p.add_argument("--forge", choices=(*codeowners.FORGES, "all"), default="all",
                    help="生成哪个平台的格式：github、gitea（Forgejo 同）或 all（默认，两个都生成）")
-    p.add_argument("--output", metavar="FILE", help="输出文件（须与 --forge github 或 gitea 同用；默认写到仓库中平台读取的位置）")
+    p.add_argument("--output", metavar="文件", help="输出文件（须与 --forge github 或 gitea 同用；默认写到仓库中平台读取的位置）")
 
 
 def run(args, out, err) -> int:

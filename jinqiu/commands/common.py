@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import dataset
+from .. import dataset, unitref
 from ..cli import UserError
 from .validate import add_data_argument, data_dir  # noqa: F401  (re-exported)
 
@@ -25,3 +25,33 @@ def load_campaign(root: Path, display_root: str, year: int) -> dict | None:
         return None
     record, problems = dataset.read_one(root, display_root, rel)[:2]
     return record.data
+
+
+def resolve_unit(units: dict | None, text: str | None, option: str = "--unit") -> str | None:
+    """The code of the union typed (a code or a name); a usage error naming the nearest when unknown."""
+    if text is None or units is None:
+        return text
+    try:
+        return unitref.UnitIndex(units).resolve(text)
+    except unitref.UnknownUnit as exc:
+        raise UserError(f"{option}：{exc}") from None
+
+
+def filing_date(args_date: str | None, campaign: dict | None, year: int, today) -> tuple[str, str | None]:
+    """(填表日期, a note to show) for a record of the campaign year: --date when given; today while
+    it is that campaign's year (never before the campaign starts); otherwise the campaign's first day,
+    with a note, so that a record made for another year never carries today's clock."""
+    from datetime import date
+
+    if args_date:
+        try:
+            return date.fromisoformat(args_date).isoformat(), None
+        except ValueError:
+            raise UserError(f"--date：日期 {args_date} 应写成 {year}-08-01 这样（年-月-日，月和日各两位）") from None
+    campaign = campaign or {}
+    start = campaign.get("starts_on") if isinstance(campaign.get("starts_on"), str) else None
+    if today.year == year:
+        day = today.isoformat()
+        return (max(day, start) if start else day), None
+    day = start or campaign.get("materials_due") or f"{year}-07-01"
+    return day, f"填表日期暂定为 {day}（{year} 年度活动开始的日子）；请改成纸质表上的填表日期，或用 --date 指明"

@@ -15,9 +15,9 @@ HELP = "演示：用临时生成的测试密钥（TEST，仅供演示）把样�
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--data", default="data", metavar="DIR", help="样例数据目录（默认 ./data）")
-    p.add_argument("--out", metavar="DIR", help="演示仓库放在这里（默认临时目录，用完删除）")
-    p.add_argument("--limit", type=int, metavar="N", help="只取前 N 份申请（加快演示）")
+    p.add_argument("--data", default="data", metavar="目录", help="样例数据目录（默认 ./data）")
+    p.add_argument("--out", metavar="目录", help="演示仓库放在这里（默认临时目录，用完删除）")
+    p.add_argument("--limit", type=int, metavar="数量", help="只取前若干份申请（加快演示）")
 
 
 def run(args, out, err) -> int:

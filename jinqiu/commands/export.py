@@ -6,13 +6,13 @@ from pathlib import Path
 
 from .. import exporter, importer
 from ..cli import UserError
-from .common import add_data_argument, data_dir, load_units
+from .common import add_data_argument, data_dir, load_units, resolve_unit
 
 HELP = "导出本工会及下属工会的申请和毕业生登记（.xlsx 或 .csv），导出空白表格（--template），或统计表（--statistics）"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--unit", metavar="工会编号", help="导出此工会及其下属工会的记录")
+    p.add_argument("--unit", metavar="工会", help="导出此工会（编号或名称）及其下属工会的记录")
     p.add_argument("--year", type=int, metavar="年度", help="只导出这一年度（默认全部年度）")
     p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="文件格式（默认 xlsx）")
     p.add_argument("--kind", choices=("application", "graduate"), default="application",
@@ -44,11 +44,10 @@ def _run(args, out, err) -> int:
         err.write(f"已写出空白表格 {path}\n")
         return 0
     if not args.unit:
-        raise UserError("请用 --unit 指明工会编号（导出空白表格请用 --template）")
+        raise UserError("请用 --unit 指明工会（编号或名称；导出空白表格请用 --template）")
     root = data_dir(args)
     units = load_units(root, args.data)
-    if units is not None and args.unit not in units:
-        raise UserError(f"工会编号 {args.unit} 不在 units.yaml 中")
+    args.unit = resolve_unit(units, args.unit)
     if args.statistics:
         if args.year is None:
             raise UserError("导出统计表须用 --year 指明年度")

@@ -6,16 +6,16 @@ from datetime import date
 
 from .. import fmt, ids, importer, layout, renewals
 from ..cli import UserError
-from .common import add_data_argument, data_dir, load_campaign, load_units
+from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 
 HELP = "列出往年资助、仍在学制内的在读学生（按工会），--write 为他们写出在读生继续资助申请供填报人补全"
 
 
 def add_arguments(p) -> None:
     p.add_argument("year", type=int, metavar="年度", help="要继续资助的年度")
-    p.add_argument("--unit", metavar="工会编号", help="只列出此工会及其下属工会")
+    p.add_argument("--unit", metavar="工会", help="只列出此工会（编号或名称）及其下属工会")
     p.add_argument("--write", action="store_true", help="写出继续资助申请文件（已写过的不会重复写）")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="写出文件的填表日期（默认今天）")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="写出文件的填表日期（默认：活动年度内为今天，否则为该年度活动开始的日子）")
     add_data_argument(p)
 
 
@@ -25,12 +25,10 @@ def run(args, out, err, today: date | None = None) -> int:
     if campaign is None:
         raise UserError(f"没有 {args.year} 年度的活动文件 campaigns/{args.year}.yaml（学制和资助标准从那里读取）")
     units = load_units(root, args.data)
-    if args.unit and units is not None and args.unit not in units:
-        raise UserError(f"工会编号 {args.unit} 不在 units.yaml 中")
-    try:
-        filed_on = date.fromisoformat(args.date).isoformat() if args.date else (today or date.today()).isoformat()
-    except ValueError:
-        raise UserError(f"日期 {args.date} 应写成 2011-08-01") from None
+    args.unit = resolve_unit(units, args.unit)
+    filed_on, note = filing_date(args.date, campaign, args.year, today or date.today())
+    if note and args.write:
+        err.write(note + "\n")
     due = renewals.due(renewals.load_applications(root, args.data), args.year, campaign, units)
     if args.unit:
         keep = importer.descendants(units, args.unit) if units is not None else {args.unit}

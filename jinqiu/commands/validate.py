@@ -6,19 +6,20 @@ from pathlib import Path
 
 from .. import validate
 from ..cli import UserError
-from ..problems import has_errors, report
+from ..problems import has_errors, report, summary
 
 HELP = "校验数据目录中的全部记录（结构、身份证号码、金额、重复资助、截止日期、引用）"
 
 
 def add_data_argument(p) -> None:
-    p.add_argument("--data", default="data", metavar="DIR", help="数据目录（默认 ./data）")
+    p.add_argument("--data", default="data", metavar="目录", help="数据目录（默认 ./data）")
 
 
 def add_arguments(p) -> None:
     add_data_argument(p)
     p.add_argument("--format", choices=("text", "json", "github"), default="text", help="输出格式（默认 text）")
     p.add_argument("--no-cache", action="store_true", help="不使用缓存，全部重新校验")
+    p.add_argument("--unit", metavar="工会", help="只报告此工会（编号或名称）及其下属工会的文件中的问题")
 
 
 def data_dir(args) -> Path:
@@ -29,7 +30,32 @@ def data_dir(args) -> Path:
 
 
 def run(args, out, err) -> int:
-    problems, files, cached = validate.problems(data_dir(args), args.data, use_cache=not args.no_cache)
+    root = data_dir(args)
+    problems, files, cached = validate.problems(root, args.data, use_cache=not args.no_cache)
+    elsewhere = []
+    if args.unit:
+        problems, elsewhere = _of_unit(root, args.data, args.unit, problems)
     report(problems, args.format, out, err)
     err.write(f"共校验 {files} 个文件{'（内容未变，结果取自缓存）' if cached else ''}。\n")
+    if elsewhere:
+        err.write(f"其他工会的文件和公共文件另有 {summary(elsewhere)}，未列出（去掉 --unit 可看全部）。\n")
     return 1 if has_errors(problems) else 0
+
+
+def _of_unit(root: Path, display_root: str, unit: str, problems: list) -> tuple[list, list]:
+    """(the problems in files of the union and the unions below it, the others)."""
+    from .. import layout, unitref
+    from .common import load_units, resolve_unit
+
+    units = load_units(root, display_root)
+    if units is None:
+        raise UserError(f"数据目录 {display_root} 中没有工会名单 units.yaml，无法按工会筛选")
+    keep = unitref.UnitIndex(units).below(resolve_unit(units, unit))
+    prefix = "" if display_root in ("", ".") else display_root.rstrip("/") + "/"
+    mine, others = [], []
+    for p in problems:
+        rel = p.path[len(prefix):] if p.path.startswith(prefix) else p.path
+        _, match = layout.classify(rel)
+        parts = match.groupdict() if match else {}
+        (mine if parts.get("unit") in keep else others).append(p)
+    return mine, others

@@ -15,12 +15,12 @@ HELP = "核验审批：每条审批是否由登记的审核人用有效密钥签
 def add_arguments(p) -> None:
     add_data_argument(p)
     p.add_argument("--format", choices=("text", "json", "github"), default="text", help="输出格式（默认 text）")
-    p.add_argument("--root-key", action="append", metavar="FINGERPRINT",
+    p.add_argument("--root-key", action="append", metavar="指纹",
                    help="信任根：市总工会管理员密钥的指纹（可多次给出；默认读 root-of-trust.txt）")
     p.add_argument("--no-cache", action="store_true", help="不使用缓存，全部重新核验")
     p.add_argument("--status", action="store_true", help="同时列出每份申请核验后的状态")
-    p.add_argument("--changed-since", metavar="REF", help="只报告相对 REF 改动过的文件中的问题（合并请求用）")
-    p.add_argument("--summary", metavar="FILE", help="把合并请求摘要（Markdown）追加到 FILE，需与 --changed-since 同用")
+    p.add_argument("--changed-since", metavar="提交", help="只报告相对该提交改动过的文件中的问题（合并请求用）")
+    p.add_argument("--summary", metavar="文件", help="把合并请求摘要（Markdown）追加到该文件，需与 --changed-since 同用")
 
 
 def run(args, out, err) -> int:
