@@ -28,6 +28,7 @@ import hmac
 import json
 import multiprocessing
 import os
+import stat
 import secrets
 import subprocess
 import time
@@ -199,7 +200,12 @@ class ContentIndex:
         fresh, out = {}, {}
         for rel in rels:
             full = os.path.join(self.root, rel)
-            st = os.stat(full)
+            st = os.stat(full, follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode):  # a link, folder or pipe: never opened (read_one refuses it)
+                target = os.readlink(full) if stat.S_ISLNK(st.st_mode) else ""
+                out[rel] = f"not-a-file:{st.st_mode:o}:{target}"
+                fresh[rel] = [[st.st_mode, 0, 0, 0], out[rel]]
+                continue
             key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]  # ctime: utime cannot fake it
             known = self.entries.get(rel)
             if (isinstance(known, list) and len(known) == 2 and known[0] == key and isinstance(known[1], str)

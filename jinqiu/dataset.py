@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -92,21 +94,187 @@ class Dataset:
 
 
 def discover(root: Path) -> list[str]:
-    """Every file under root, relative, sorted, skipping hidden files and directories."""
+    """Every entry under root that is, or should be, a data file, relative and sorted, skipping hidden
+    ones. Links (to files or folders), pipes and other special files, and folders named like a
+    data file (x.yaml/) are listed too, never followed, so that read_one names each with its reason."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        base = os.path.relpath(dirpath, root)
-        for name in filenames:
+    todo = [(str(root), "")]
+    while todo:
+        folder, base = todo.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            rel = name if base == "." else f"{base}/{name}".replace(os.sep, "/")
-            found.append(rel)
+            rel = f"{base}{name}"
+            if entry.is_symlink():
+                found.append(rel)
+            elif entry.is_dir(follow_symlinks=False):
+                if name.lower().endswith((".yaml", ".yml")):
+                    found.append(rel)
+                else:
+                    todo.append((entry.path, rel + "/"))
+            else:
+                found.append(rel)  # a regular file, or a pipe, socket or device (read_one refuses those)
     return sorted(found)
 
 
+def odd_entries(folder: Path) -> list[tuple[str, str]]:
+    """(relative path, reason) for each link or special file anywhere under folder (hidden ones too)."""
+    out = []
+    for rel in discover_all(folder):
+        reason = entry_kind(os.path.join(folder, rel))
+        if reason:
+            out.append((rel, reason))
+    return out
+
+
+def discover_all(folder: Path) -> list[str]:
+    """Every entry under folder that is not a plain folder (links to folders included, not followed)."""
+    found, todo = [], [(str(folder), "")]
+    while todo:
+        path, base = todo.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                todo.append((entry.path, f"{base}{entry.name}/"))
+            else:
+                found.append(f"{base}{entry.name}")
+    return sorted(found)
+
+
+class NotRegularFile(OSError):
+    """A data path that is a link, a folder or a special file: never read or written through."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def entry_kind(path: str) -> str | None:
+    """None for a regular file, else what the path is, in words (it is never followed)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"是符号链接（指向 {target}）；数据目录里只能有普通文件，链接一概不跟随、不读取"
+    if stat.S_ISDIR(st.st_mode):
+        return "是一个目录，这里应是一个文件"
+    what = "命名管道（FIFO）" if stat.S_ISFIFO(st.st_mode) else "套接字" if stat.S_ISSOCK(st.st_mode) else "设备文件"
+    return f"是{what}，不是普通文件，未读取"
+
+
+_checked_dirs: set = set()
+
+
+def _parents_are_folders(root: Path, rel: str) -> None:
+    """Raise NotRegularFile when a folder on the way from root to rel is a link (each checked once)."""
+    parts = rel.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        key = (str(root), "/".join(parts[:i]))
+        if key in _checked_dirs:
+            continue
+        full = os.path.join(root, key[1])
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotRegularFile(f"所在的 {key[1]}/ " + (entry_kind(full) or "不是目录"))
+        _checked_dirs.add(key)
+
+
+def read_bytes(root: Path, rel: str) -> bytes:
+    """The bytes of a regular file of the data directory, never through a link (of the file or of a
+    folder above it), never from a pipe or a device."""
+    _parents_are_folders(root, rel)
+    full = os.path.join(root, rel)
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        reason = entry_kind(full)
+        if reason:
+            raise NotRegularFile(reason) from None
+        raise exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile(entry_kind(full) or "不是普通文件，未读取")
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def write_text(root: Path, rel: str, text: str) -> None:
+    """Write a data file whole: into a new file beside it that then replaces it, so a link in its
+    place is never written through; a link (or anything but a regular file) there is refused."""
+    _parents_are_folders(root, rel)
+    full = Path(root) / rel
+    reason = entry_kind(str(full))
+    if reason:
+        raise NotRegularFile(reason)
+    full.parent.mkdir(parents=True, exist_ok=True)
+    _parents_are_folders(root, rel)
+    tmp = full.with_name(f".{full.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, full)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+RECORD_FOLDERS = ("applications/", "graduates/", "reports/", "campaigns/")
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+
+
+def path_problem(rel: str) -> str | None:
+    """Why a path that fits no kind of record is odd (None when it is just another file, such as a
+    README at the top): odd characters in a name, or a file in a records folder that is not one."""
+    for part in rel.split("/"):
+        if part in ("", ".", ".."):
+            return "路径里有 . 或 .. 或空的部分"
+        if "\\" in part:
+            return "文件名里有反斜杠 \\"
+        odd = [c for c in part if unicodedata.category(c) in _INVISIBLE or c in "\u200b\u2060\ufeff"]
+        if odd:
+            return f"文件名里有看不见的字符或控制字符（U+{ord(odd[0]):04X}）；请重命名"
+        if not unicodedata.is_normalized("NFC", part):
+            return "文件名的 Unicode 不是 NFC 形式（同样的字有两种写法，git 和不同系统会当作不同的文件）；请重命名"
+    name = rel.rsplit("/", 1)[-1]
+    if rel.startswith(RECORD_FOLDERS) or rel.count("/") == 0 and name.lower().endswith((".yaml", ".yml")):
+        if not name.endswith(".yaml"):
+            return f"扩展名应为 .yaml（{name} 不会被读取）；数据目录的结构应为 {layout.EXPECTED_LAYOUT}"
+        return f"不认识的数据文件位置或文件名（编号只用小写字母、数字和 -）；数据目录的结构应为 {layout.EXPECTED_LAYOUT}"
+    return None
+
+
 def display_path(display_root: str, rel: str) -> str:
-    return rel if display_root in ("", ".") else f"{display_root.rstrip('/')}/{rel}"
+    path = rel if display_root in ("", ".") else f"{display_root.rstrip('/')}/{rel}"
+    return path if path.isascii() and path.isprintable() else _visible(path)
+
+
+def _visible(path: str) -> str:
+    """A path as it can be shown: invisible and control characters (a right-to-left override would
+    turn the message around) written as \\u202e."""
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE or c in "\u200b\u2060\ufeff" else c
+                   for c in path)
 
 
 def read_one(root: Path, display_root: str, rel: str):
@@ -114,15 +282,20 @@ def read_one(root: Path, display_root: str, rel: str):
     path = display_path(display_root, rel)
     kind, match = layout.classify(rel)
     if kind is None:
-        if rel.endswith((".yaml", ".yml")):
-            return Record("unknown", path, rel, None), [
-                Problem(path, 1, "", "layout-unknown-file", f"不认识的数据文件位置；数据目录的结构应为 {layout.EXPECTED_LAYOUT}")
-            ], _first_line
+        odd = entry_kind(os.path.join(root, rel))
+        if odd:
+            return Record("other", path, rel, None), [Problem(path, 1, "", "path-not-a-file", odd)], _first_line
+        why = path_problem(rel)
+        if why:
+            code = "layout-unknown-file" if rel.endswith((".yaml", ".yml")) else "path-odd"
+            return Record("unknown", path, rel, None), [Problem(path, 1, "", code, why)], _first_line
         return Record("other", path, rel, None), [], _first_line
     parts = {k: v for k, v in match.groupdict().items() if v is not None}
     try:
-        raw = (root / rel).read_bytes()
+        raw = read_bytes(root, rel)
         tree, _ = yamlstrict.load(raw, path)
+    except NotRegularFile as exc:
+        return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "path-not-a-file", exc.reason)], _first_line
     except OSError as exc:
         return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "io-error", f"无法读取文件：{exc.strerror}")], _first_line
     except yamlstrict.YamlError as exc:

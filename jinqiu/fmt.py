@@ -202,7 +202,11 @@ def run(root: Path, display_root: str, paths: list[Path] | None, check: bool) ->
         if kind is None:
             continue
         path = dataset.display_path(display_root, rel)
-        raw = (root / rel).read_bytes()
+        try:
+            raw = dataset.read_bytes(root, rel)
+        except dataset.NotRegularFile as exc:
+            result.problems.append(Problem(path, 1, "", "path-not-a-file", f"{exc.reason}；未整理"))
+            continue
         text, problem = canonical(raw, kind, path)
         if problem is not None:
             result.problems.append(problem)
@@ -210,5 +214,5 @@ def run(root: Path, display_root: str, paths: list[Path] | None, check: bool) ->
         if text.encode("utf-8") != raw:
             result.changed.append(path)
             if not check:
-                (root / rel).write_text(text, encoding="utf-8")
+                dataset.write_text(root, rel, text)  # never through a link
     return result

@@ -463,7 +463,7 @@ class SheetImport:
             return
         for s, m in problems:
             self.note(rownum, s, m)
-        old_bytes = (self.existing.root / rel).read_bytes() if old is not None else None
+        old_bytes = dataset.read_bytes(self.existing.root, rel) if old is not None else None
         text = fmt.render(data, kind, old_bytes)
         self.writes.append((rel, text, old is None))
         if old is not None:
@@ -563,8 +563,11 @@ def run(path: Path, file_label: str, root: Path, display_root: str, opts: Option
     for s in imports:
         for rel, text, created in s.writes:
             if not opts.dry_run:
-                target = root / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+                try:
+                    dataset.write_text(root, rel, text)  # never through a link
+                except dataset.NotRegularFile as exc:
+                    outcome.notes.append(Note(dataset.display_path(display_root, rel), ERROR, f"{exc.reason}；未写入"))
+                    outcome.refused += 1
+                    continue
             (outcome.created if created else outcome.updated).append(rel)
     return outcome

@@ -339,6 +339,10 @@ class Needles:
             for offset, digits, _ in _windows(text, self.longest):
                 if digits in self.digits:
                     return offset, digits
+        return self.find_word(text)
+
+    def find_word(self, text: str):
+        """(offset, name or address) of the first name or address in text (the longest at one place)."""
         if self.has_words:
             squeezed = squeeze(text)
             best = None
@@ -364,24 +368,31 @@ def _unsqueezed_offset(text: str, offset: int) -> int:
 
 
 def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
-    """(offset, what) for each kind of personal data found in already normalized text."""
+    """(offset, what) for each kind of personal data found in already normalized text: one pass over
+    its numbers (shapes and the data's numbers at once), one over its words."""
     found = []
-    id_hit = phone_hit = None
-    for offset, digits, lengths in _windows(text):
-        if id_hit is None and len(digits) == 18 and lengths in _ID_GROUPS and ids.id_problem(digits) is None:
+    id_hit = phone_hit = value_hit = None
+    values = needles.digits
+    for offset, digits, lengths in _windows(text, max(18, needles.longest)):
+        n = len(digits)
+        if id_hit is None and n == 18 and lengths in _ID_GROUPS and ids.id_problem(digits) is None:
             id_hit = offset
-        if phone_hit is None and len(digits) == 11 and lengths in _MOBILE_GROUPS and _MOBILE.fullmatch(digits):
+        elif phone_hit is None and n == 11 and lengths in _MOBILE_GROUPS and _MOBILE.fullmatch(digits):
             phone_hit = offset
-        if id_hit is not None and phone_hit is not None:
+        if value_hit is None and digits in values:
+            value_hit = offset
+        if id_hit is not None and phone_hit is not None and value_hit is not None:
             break
     if id_hit is not None:
         found.append((id_hit, "有效的身份证号码"))
     m = _LANDLINE.search(text)
     if phone_hit is not None or m:
         found.append((min(x for x in (phone_hit, m and m.start()) if x is not None), "电话号码"))
-    hit = needles.find(text)
-    if hit:
-        found.append((hit[0], "数据中的个人信息（姓名、身份证号码、电话或住址）"))
+    if value_hit is None and needles.has_words:
+        hit = needles.find_word(text)
+        value_hit = hit and hit[0]
+    if value_hit is not None:
+        found.append((value_hit, "数据中的个人信息（姓名、身份证号码、电话或住址）"))
     return found
 
 

@@ -101,6 +101,18 @@ def load_checked(opts: Options, result: Result):
     return dataset
 
 
+def refuse_links(folders) -> None:
+    """The site's own pages, theme and templates are copied into the site: a link among them (to
+    /etc/passwd, or to a data file) would publish whatever it points to."""
+    from .dataset import odd_entries
+
+    for folder in folders:
+        odd = odd_entries(folder)
+        if odd:
+            rel, reason = odd[0]
+            raise BuildError(f"{folder.name}/{rel} {reason}；网站未生成")
+
+
 def pick_year(dataset, year: int | None) -> int:
     if year is not None:
         if year not in dataset.campaigns:
@@ -134,6 +146,7 @@ def build(opts: Options) -> Result:
     if dataset is None:
         return result
     year = pick_year(dataset, opts.year)
+    refuse_links((site.SITE_SRC, site.SITE_THEME, site.TEMPLATES))
     t = time.perf_counter()
     sts, verify_problems = statuses(dataset)
     everything, verified_sts = dataset, sts  # before the --as-of cut: the scan looks for every value
