@@ -146,7 +146,7 @@ def city_aid_in_archive(data):
 def income_within_threshold(data):
     """家庭月人均收入 is not above the campaign's 家庭月人均收入上限 when the campaign sets one."""
     for record in data.applications:
-        limit = _get(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "max_income_per_capita")
+        limit = _get(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "income_limit")
         income = _get(record.data, "worker", "income_per_capita")
         if isinstance(limit, (Decimal, int)) and isinstance(income, (Decimal, int)) and income > limit:
             yield record, "/worker/income_per_capita", "income-over-threshold", (
