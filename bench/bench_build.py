@@ -14,6 +14,7 @@ is "filed"). The figures are publish.build's own stage timings:
   stats       statistics.compute_all                render  the site's Markdown pages
   mkdocs      mkdocs build                         scan    privacy scan of site/
   site        render + mkdocs + scan (what the issue bounds: ≤ 2× from 1,000 to 100,000)
+  timeline    the campaign over time: the history read once and counted per day (0 when absent)
   forms       HTML forms and pages per second      pdf     Chromium printing (unless --no-pdf)
   build       the whole of publish.build           verified  applications with a verified approval
 """
@@ -77,7 +78,7 @@ def pages_in(htmls) -> int:
     return sum(h.read_text(encoding="utf-8").count('<section class="page') for h in htmls)
 
 
-COLUMNS = ("N", "apps", "gen", "load+check", "verify", "stats", "render", "mkdocs", "scan", "site",
+COLUMNS = ("N", "apps", "gen", "load+check", "verify", "stats", "timeline", "render", "mkdocs", "scan", "site",
            "forms", "pages", "pages/s", "pdf", "build", "verified")
 
 
@@ -106,7 +107,7 @@ def run_one(n: int, args) -> None:
         pages = pages_in(result.forms)
         site = tm["render"] + tm["mkdocs"] + tm["scan"]
         verified = sum(1 for st in result.statuses.values() if st.proofs)
-        row = (n, len(result.statuses), gen, tm["load"], tm["verify"], tm["stats"], tm["render"], tm["mkdocs"],
+        row = (n, len(result.statuses), gen, tm["load"], tm["verify"], tm["stats"], tm.get("timeline", 0.0), tm["render"], tm["mkdocs"],
                tm["scan"], site, tm["forms_html"], pages, pages / tm["forms_html"], tm.get("forms_pdf", float("nan")),
                total, verified)
         print(" ".join(f"{v:>10.2f}" if isinstance(v, float) else f"{v:>10}" for v in row), flush=True)

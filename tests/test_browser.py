@@ -122,8 +122,9 @@ def axe_source():
     return (npm_tools() / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 
 
-def test_search_ranks_the_union_first_and_the_city_table_first(served, browser):
-    for term, first in (("中山区", "大连市中山区总工会统计表（附件3）"), ("统计表", "全市统计表（附件3）")):
+def test_search_ranks_the_union_first_and_finds_the_statistics_table(served, browser):
+    for term, first in (("中山区", "大连市中山区总工会统计表（附件3）"), ("附件3", "全市统计表（附件3）"),
+                        ("统计表", "全市统计表（附件3）")):
         page, errors, _ = open_page(browser, served[0] + "/index.html")
         page.locator("input.md-search__input").click()
         page.fill("input.md-search__input", term)
@@ -213,3 +214,53 @@ def test_a_narrow_table_really_scrolls_with_its_union_column_in_view(served, bro
     box, tbox = head.bounding_box(), box.bounding_box()
     assert abs(box["x"] - tbox["x"]) < 2  # the union column stays at the left edge while the rest scrolls
     page.close()
+
+
+class SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """A static host that serves the site under /jinqiu/ and answers a missing address with the
+    site's 404.html and status 404, as Pages and Gitea do."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_head(self):
+        if not self.path.startswith("/jinqiu/"):
+            self.send_error(404)
+            return None
+        self.path = self.path.removeprefix("/jinqiu")
+        if not Path(self.translate_path(self.path)).exists():
+            body = (Path(self.directory) / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
+        return super().send_head()
+
+
+def test_the_404_page_works_under_a_sub_path(tmp_path, browser):
+    """Built with site_url under /jinqiu/, a missing address three folders deep shows the Chinese
+    404 page with the theme's styles and a working link home."""
+    result = publish.build(publish.Options(data=DATA, out=tmp_path, today="2011-08-20", forms=False,
+                                           site_url="https://pages.example.invalid/jinqiu/"))
+    assert result.ok
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SubPathHandler, directory=str(result.site_dir)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        page = browser.new_page()
+        failed = []
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "/no/such/" not in r.url else None)
+        response = page.goto(base + "/jinqiu/no/such/page.html", wait_until="networkidle")
+        assert response.status == 404
+        assert page.inner_text("article h1") == "找不到这个页面"
+        assert failed == []  # every stylesheet, script and icon of the 404 page loaded from /jinqiu/
+        assert page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"  # styled
+        page.click("article a")
+        page.wait_for_load_state("networkidle")
+        assert page.url == base + "/jinqiu/index.html" and "金秋助学" in page.inner_text("article h1")
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
