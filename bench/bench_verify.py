@@ -105,8 +105,10 @@ def build(root: Path, n: int) -> Path:
             grassroots.append((uid, did))
     files: dict[str, bytes] = {"units.yaml": ("\n".join(units) + "\n").encode(),
                                "reviewers.yaml": ("reviewers:\n" + "".join(reviewers)).encode()}
-    (repo / "root-of-trust.txt").write_text(f"# TEST\n{sshsig.fingerprint(sshsig._string(b'ssh-ed25519') + sshsig._string(keys['r-dl-01'].public_key().public_bytes_raw()))}\n")
-    files_root = {"root-of-trust.txt": (repo / "root-of-trust.txt").read_bytes()}
+    root_fpr = sshsig.fingerprint(sshsig._string(b'ssh-ed25519') + sshsig._string(keys['r-dl-01'].public_key().public_bytes_raw()))
+    files_root = {"root-of-trust.txt": f"# TEST\n{root_fpr}\n".encode()}
+    # the root is pinned outside the data (docs/trust.md); the file in the data states it
+    subprocess.run(["git", "-C", str(repo), "config", "jinqiu.rootKey", root_fpr], check=True)
 
     # state: rel -> blob oid; unit dir trees cached and rebuilt only for the unit that changed
     blob_of = {}
@@ -116,8 +118,9 @@ def build(root: Path, n: int) -> Path:
     def top_tree():
         years = tree(w, {uid: ("tree", t) for uid, t in unit_tree.items()})
         data = tree(w, {"units.yaml": ("blob", blob_of["units.yaml"]), "reviewers.yaml": ("blob", blob_of["reviewers.yaml"]),
+                        "root-of-trust.txt": ("blob", blob_of["root-of-trust.txt"]),
                         "applications": ("tree", tree(w, {"2011": ("tree", years)}))})
-        return tree(w, {"data": ("tree", data), "root-of-trust.txt": ("blob", blob_of["root-of-trust.txt"])})
+        return tree(w, {"data": ("tree", data)})
 
     clock = [1300000000]
     parent = [None]
@@ -206,7 +209,8 @@ def main():
     t1, (statuses, problems) = timed(lambda: verify.run(repo, data, display_root="data", dataset=dataset, use_cache=False))
     errors = [p for p in problems if p.severity == "error"]
     print(f"verify, first run: {t1:.2f} s (+ {t_load:.2f} s loading the data); {len(errors)} errors;"
-          f" {sum(1 for s in statuses.values() if s.level == 3)} applications approved at level 3")
+          f" {sum(1 for s in statuses.values() if s.level == 3)} applications approved at level 3"
+          f" (root: {statuses.trust}, verified: {statuses.verified})")
     for p in errors[:5]:
         print("  ", p.text())
     t_cli1, _ = timed(lambda: subprocess.run([sys.executable, "build.py", "verify", "--data", str(data)], cwd=Path(__file__).resolve().parent.parent, capture_output=True))

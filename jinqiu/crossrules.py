@@ -241,7 +241,8 @@ def new_student_aid_once(data):
 
 
 def continuing_is_linked(data):
-    """A continuing student (附件2) links to an earlier year's approved record of the same child and is still within the course."""
+    """A continuing student (附件2) links to an earlier year's record of the same child and is still within the course
+    (that the earlier record was approved is checked by verify, from verified approvals only)."""
     by_id = {r.data.get("id"): r for r in data.applications if _str(r.data.get("id"))}
     for record in data.applications:
         if record.data.get("form") != "continuing":
@@ -256,8 +257,8 @@ def continuing_is_linked(data):
                     yield record, "/continues", "continues-not-earlier", f"“上年资助记录”{link} 不是更早年度的记录"
                 if not set(_child_keys(record)) & set(_child_keys(previous)):
                     yield record, "/continues", "continues-other-child", f"“上年资助记录”{link} 资助的不是同一名学生（职工身份证号码和学生姓名不符）"
-                if not _funded(previous, data.units):
-                    yield record, "/continues", "continues-not-funded", f"“上年资助记录”{link} 没有审批通过，不能据此继续资助"
+                # whether the earlier record was approved is verify's to say (continues-not-approved):
+                # only a verified approval counts, never what the file claims
         campaign = data.campaigns.get(year) or {}
         education = _get(record.data, "student", "education")
         admitted = _get(record.data, "student", "admission_year")
@@ -269,16 +270,6 @@ def continuing_is_linked(data):
         if isinstance(allowed, list) and allowed and isinstance(admitted, int) and admitted not in allowed:
             yield (record, "/student/admission_year", "continuing-year-not-covered",
                    f"{year} 年度的奖学金只继续资助 {'、'.join(map(str, allowed))} 年考入的学生", WARNING)
-
-
-def _funded(record, units) -> bool:
-    """Approved (as the record claims) up to its funding union, without a rejection."""
-    from .status import APPROVED, PAID, from_claims
-
-    funder = _get(record.data, "aid", "funding_unit")
-    end = UNIT_LEVEL.get(units.get(funder, {}).get("kind"), 3)
-    status = from_claims(record.data, end)
-    return status.state in (APPROVED, PAID) and status.complete
 
 
 def no_duplicate_graduate(data):

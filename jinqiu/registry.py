@@ -71,7 +71,9 @@ class Registry:
 
 
 def ssh_fingerprint(public_key: str) -> str:
+    """The fingerprint of an OpenSSH public key line; SignatureError when it is not a usable key."""
     _, blob = sshsig.parse_public_key(public_key)
+    sshsig.public_key(blob)  # a key cryptography cannot take (31-byte Ed25519...) is refused here
     return sshsig.fingerprint(blob)
 
 

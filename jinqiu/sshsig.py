@@ -13,7 +13,7 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -120,10 +120,28 @@ def _signed_data(sig: Signature, message: bytes) -> bytes:
 _KEY_CACHE: dict[bytes, object] = {}
 
 
+def public_key(blob: bytes):
+    """(kind, key) of an OpenSSH public key blob; SignatureError when it is not a usable key."""
+    return _public_key(blob)
+
+
 def _public_key(blob: bytes):
+    """The key a blob holds; SignatureError for anything cryptography cannot take (a 31-byte
+    Ed25519 key, an ECDSA point off its curve, an RSA modulus of no size...)."""
     key = _KEY_CACHE.get(blob)
     if key is not None:
         return key
+    try:
+        key = _load_public_key(blob)
+    except SignatureError:
+        raise
+    except (ValueError, TypeError, OverflowError, UnsupportedAlgorithm):
+        raise SignatureError("公钥无法读取（长度或数值不合格式）") from None
+    _KEY_CACHE[blob] = key
+    return key
+
+
+def _load_public_key(blob: bytes):
     kind, pos = _read_string(blob, 0)
     if kind == b"ssh-ed25519":
         raw, _ = _read_string(blob, pos)
@@ -141,7 +159,6 @@ def _public_key(blob: bytes):
         key = ("ecdsa", (ec.EllipticCurvePublicKey.from_encoded_point(curve, point), h))
     else:
         raise SignatureError(f"不支持的密钥类型 {kind.decode(errors='replace')}")
-    _KEY_CACHE[blob] = key
     return key
 
 
@@ -169,6 +186,8 @@ def verify(sig: Signature, message: bytes, namespace: str) -> None:
             pub.verify(der, data, ec.ECDSA(h))
     except InvalidSignature:
         raise SignatureError("签名与内容不符（提交或内容被改动过，或签名伪造）") from None
+    except (ValueError, TypeError, OverflowError, UnsupportedAlgorithm):
+        raise SignatureError("签名数据不合格式") from None
 
 
 def sign(private_key, message: bytes, namespace: str) -> bytes:

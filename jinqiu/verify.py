@@ -203,6 +203,8 @@ class Context:
     registry_commits: set = field(default_factory=set)
     walk: object = None  # trust.Walk: revocations by the graph
     payment_commits: dict = field(default_factory=dict)  # record rel -> the commit that recorded its payout
+    blobs: dict = field(default_factory=dict)  # blob id -> bytes, read once
+    keys_of: dict = field(default_factory=dict)  # blob id -> the entries' identity keys (fast path)
     current: dict = field(default_factory=dict)  # record rel -> its current digest (each computed once)
 
 
@@ -495,7 +497,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
     elif root.mode == trust.TEST:
         problems.append(Problem(root_path, 1, "", "root-test",
                                 "信任根是示例数据的测试密钥（TEST KEYS）：私钥任何人都能由公开的种子算出，核验结果只作演示，"
-                                "不证明任何真实的审批；信任数据的修改记录不核验", WARNING))
+                                "不证明任何真实的审批；信任数据的修改记录和审批的删除记录不核验", WARNING))
     if repo is None:
         for r in apps:
             problems.append(Problem(r.path, _approvals_line(dataset, r), "/approvals", "approval-no-git",
@@ -558,6 +560,9 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
                 if paid:
                     st = status.derive_one(r.data, entries, end, paid=True)
             statuses[r.rel] = st
+        if history is not None and root.mode == trust.PINNED:  # under a TEST root anyone can sign anything
+            problems += _removed(ctx, data_dir, dataset)
+        problems += _check_continuing(ctx, dataset, statuses)
     finally:
         ctx.signers.gpg.close()
     statuses.verified = root.mode != trust.NONE and walk.ok
@@ -565,6 +570,27 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
         for rel in statuses:
             statuses[rel] = status.Status(status.FILED)
     return statuses, sorted(set(problems))
+
+
+def _check_continuing(ctx: Context, dataset, statuses) -> list[Problem]:
+    """A continuing student's application (附件2) rests on an earlier year's record approved to its
+    funding union: that approval must be verified, or the application's own approvals do not count.
+    Earlier years first, so that a chain of renewals follows what was proved."""
+    by_id = {r.data.get("id"): r for r in dataset.applications}
+    out = []
+    for r in sorted(dataset.applications, key=lambda r: (str(r.data.get("year")), r.rel)):
+        link = r.data.get("continues")
+        if r.data.get("form") != "continuing" or not isinstance(link, str) or link not in by_id:
+            continue  # a missing or unknown link is validate's to report
+        st = statuses.get(by_id[link].rel)
+        if st is not None and st.state in (status.APPROVED, status.PAID) and st.complete and st.verified:
+            continue
+        told = st.label if st is not None else "未知"
+        out.append(Problem(r.path, dataset.line(r, "/continues"), "/continues", "continues-not-approved",
+                           f"“上年资助记录”{link} 没有经签名核验的审批通过到资助单位（核验后的状态：{told}），"
+                           "不能据此继续资助；这份申请的审批不计入", ERROR if ctx.strict else WARNING))
+        statuses[r.rel] = status.Status(status.FILED, verified=True)
+    return out
 
 
 def _trust_with_approvals(ctx: Context, walk, reg_record) -> list[Problem]:
@@ -604,6 +630,7 @@ def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
         for r in apps:
             wanted += [b for _, b in h.changes.get(r.rel, []) if b]
     blobs = h.read(sorted(set(wanted))) if h is not None else {}
+    ctx.blobs.update(blobs)
     out = {}
     for r in apps:
         listed = r.data.get("approvals")
@@ -619,6 +646,8 @@ def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
                 continue
             entries = [Entry(i, e, keys_now[i]) for i, e in enumerate(approvals)]
             split = [(c, b, *split_approvals(blobs[b], parse)) for c, b in versions]
+            if not parse:
+                ctx.keys_of.update((b, keys) for _, b, _, keys in split)
             for e in entries:
                 for commit, blob, prefix_then, keys_then in split:
                     if e.key in keys_then:
@@ -689,6 +718,150 @@ def _check_payment(ctx: Context, record, st: status.Status) -> tuple[bool, list]
         told = f"在 {day} {why}" if why else f"已在提交 {revoked[:10]} 中吊销"
         return False, [("payment-key-invalid", f"{where}所用的密钥 {key.fingerprint} {told}；这次发放不计入统计", ERROR)]
     return True, []
+
+
+def _version_keys(ctx: Context, blob: str | None, parse: bool = False) -> set[str]:
+    """The identity keys of the approval entries and the payout a version of a file holds."""
+    if blob is None:
+        return set()
+    raw = ctx.blobs.get(blob)
+    if raw is None:
+        ctx.blobs.update(ctx.history.read([blob]))
+        raw = ctx.blobs.get(blob, b"")
+    if not parse and blob in ctx.keys_of:
+        keys = set(ctx.keys_of[blob])
+    else:
+        keys = set(split_approvals(raw, parse)[1])
+        if not parse:
+            ctx.keys_of[blob] = list(keys)
+    paid = payment_key(raw)
+    return keys | ({"payout:" + paid} if paid else set())
+
+
+def _parsed_version(ctx: Context, blob: str, rel: str):
+    """(the file's tree as read, its typed data) of an old version, or None."""
+    from . import layout
+
+    try:
+        tree, _ = yamlstrict.load(ctx.blobs[blob], rel)
+        data, _ = yamlstrict.coerce(tree, layout.schema("application"), rel, lambda p: 1)
+        return (tree, data) if isinstance(tree, dict) and isinstance(data, dict) else None
+    except Exception:  # an unreadable old version proves nothing
+        return None
+
+
+def _removed(ctx: Context, data_dir: Path, dataset) -> list[Problem]:
+    """Entries are append-only: an approval entry (or payout) that was signed by its own reviewer
+    and later disappears is an error unless each commit that removed it is signed by an
+    administrator or by that reviewer (withdrawing it)."""
+    h = ctx.history
+    out: list[Problem] = []
+    for rel, versions in h.changes.items():
+        if not rel.startswith("applications/") or len(versions) < 2:
+            continue
+        path = data_dir / rel
+        now_raw = path.read_bytes() if path.is_file() else b""
+        now = set(split_approvals(now_raw)[1]) | ({"payout:" + payment_key(now_raw)} if payment_key(now_raw) else set())
+        gone = set().union(*(_version_keys(ctx, b) for _, b in versions)) - now
+        if not gone:
+            continue
+        # by their values, so that reformatting an entry is not taken for removing it
+        now_parsed = set(split_approvals(now_raw, True)[1]) | {k for k in now if k.startswith("payout:")}
+        found = _signed_removed_entries(ctx, rel, versions, now_parsed)
+        if not found:
+            continue
+        removals = _removing_commits(ctx, rel)
+        shown = dataset.display_root.rstrip("/") + "/" + rel
+        line = 1
+        if path.is_file():
+            line = now_raw[:max(0, now_raw.find(b"\napprovals:") + 1)].count(b"\n") + 1
+        for key, (what, entitled) in sorted(found.items()):
+            by = [c for c, old, new in removals if key in _version_keys(ctx, old, True) and key not in _version_keys(ctx, new, True)]
+            if not by:
+                out.append(Problem(shown, line, "/approvals", "approval-removed",
+                                   f"{what}曾经签名有效，现在工作区里被删掉了（尚未提交）；审批记录只能追加，不能删除"))
+                continue
+            for c in by:
+                commit = ctx.commits.get(c) or h.commits([c]).get(c)
+                key_, fpr, reason = ctx.signers.commit(commit) if commit is not None else (None, None, "unsigned")
+                ok = key_ is not None and (ctx.reg.is_admin(key_.reviewer) or key_.reviewer == entitled) \
+                    and not key_.invalid_on(registry.day_of(h.effective_time(c))) \
+                    and not (ctx.walk is not None and ctx.walk.revoked_before(h, fpr, c))
+                if not ok:
+                    signer = f"由 {key_.reviewer} 签名" if key_ is not None else "没有有效签名"
+                    out.append(Problem(shown, line, "/approvals", "approval-removed",
+                                       f"{what}曾经签名有效，被提交 {c[:10]} 删除，而这次提交{signer}，不是管理员或 {entitled} 本人；"
+                                       "审批记录只能追加，不能删除（内容改动后请在末尾追加新的审批，见 docs/review.md）"))
+    return out
+
+
+_DECISIONS = {"approve": "同意", "reject": "不同意"}
+
+
+def _signed_removed_entries(ctx: Context, rel: str, versions, now_parsed: set[str]) -> dict[str, tuple[str, str]]:
+    """{parsed identity key: (what it was, who may withdraw it)} of the entries and payouts once in
+    the file, not in it now, that were signed by the reviewer they name."""
+    h = ctx.history
+    found: dict[str, tuple[str, str]] = {}
+    seen: set[str] = set()
+    for commit, blob in versions:
+        if blob is None:
+            continue
+        keys = _version_keys(ctx, blob, True) - now_parsed - seen
+        if not keys:
+            continue
+        seen |= keys
+        parsed = _parsed_version(ctx, blob, rel)
+        if parsed is None:
+            continue
+        tree, data = parsed
+        record_id = str(data.get("id", ""))
+        c = ctx.commits.get(commit) or h.commits([commit]).get(commit)
+        listed = tree.get("approvals")
+        for e in listed if isinstance(listed, list) else []:
+            if not isinstance(e, dict) or _entry_key(e) not in keys:
+                continue
+            rid = str(e.get("reviewer", ""))
+            if e.get("signature"):
+                key, _, _ = ctx.signers.check(str(e["signature"]).encode(), entry_payload(record_id, e), NAMESPACE_ENTRY)
+            else:
+                key, _, _ = ctx.signers.commit(c) if c is not None else (None, None, None)
+            if key is not None and key.reviewer == rid:
+                found[_entry_key(e)] = (f"第 {e.get('level')} 级审批（{rid}，{_DECISIONS.get(e.get('decision'), e.get('decision'))}，"
+                                        f"{e.get('date')}）", rid)
+        aid = data.get("aid") or {}
+        paid = payment_key(ctx.blobs[blob])
+        if paid and "payout:" + paid in keys:
+            by = str(aid.get("paid_by") or "")
+            if aid.get("paid_signature"):
+                key, _, _ = ctx.signers.check(str(aid["paid_signature"]).encode(), payment_payload(record_id, aid, digest.of(data)),
+                                              NAMESPACE_PAYMENT)
+            else:
+                key, _, _ = ctx.signers.commit(c) if c is not None else (None, None, None)
+            if key is not None and key.reviewer == by:
+                found["payout:" + paid] = (f"发放登记（{aid.get('paid_on')}，{by}）", by)
+    return found
+
+
+def _removing_commits(ctx: Context, rel: str) -> list[tuple[str, str | None, str | None]]:
+    """(commit, the file's blob in a parent, its blob in the commit) for every commit, merges
+    included (against each parent), that changed the file."""
+    h = ctx.history
+    spec = f"{h.prefix}/{rel}" if h.prefix else rel
+    raw = gitlog.git(h.repo, "log", "--full-history", "-m", "--no-renames", "--raw", "--no-abbrev", "--format=%x01%H", "-z",
+                     h.head, "--", spec)
+    out, cur = [], None
+    fields = raw.split(b"\0")
+    for i, f in enumerate(fields):
+        f = f.lstrip(b"\n")
+        if f.startswith(b"\x01"):
+            cur = f[1:].strip().decode()
+        elif f.startswith(b":") and cur:
+            meta = f.split(b" ")
+            old, new = meta[2].decode(), meta[3].decode()
+            zero = "0" * len(old)
+            out.append((cur, None if old == zero else old, None if new == zero else new))
+    return out
 
 
 def _digest_of_blob(raw: bytes, record) -> str | None:

@@ -186,3 +186,14 @@ def test_a_link_among_the_sites_own_pages_stops_the_build(tmp_path, monkeypatch)
     with pytest.raises(publish.BuildError, match="leak.md 是符号链接"):
         publish.build(publish.Options(data=SITE_DATA, out=tmp_path / "out", today="2011-08-20", forms=False))
     assert not (tmp_path / "out" / "site").exists()
+
+
+def test_new_never_writes_through_a_link(tmp_path):
+    data = make_data(tmp_path / "data")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (data / "applications" / "2011").mkdir(parents=True)
+    os.symlink(elsewhere, data / "applications" / "2011" / "dl-zs-0001")
+    code, out, err = run("new", "application", "--unit", "dl-zs-0001", "--year", 2011, "--data", data)
+    assert code != 0 and "符号链接" in err and "Traceback" not in out + err, out + err
+    assert list(elsewhere.iterdir()) == []

@@ -342,3 +342,161 @@ def test_reapproval_after_an_edit_appends_a_new_chain(lab):
     assert errors(problems) == [], [p.text() for p in problems]
     assert "已由其后针对现有内容的审批取代" in find(problems, "approval-stale").message
     assert statuses[APP] == status.Status(status.APPROVED, 2, False, True)
+
+
+# ---------------------------------------------------------------- append-only entries (hole 7)
+
+def _drop_last_entry(lab, rel=APP):
+    text = lab.read(rel)
+    head, sep, _ = text.rpartition("\n- level:")
+    lab.write(rel, head + "\n")
+
+
+def test_unsigned_removal_of_a_signed_rejection(lab):
+    """Hole 7: an unsigned commit removes a signed level-2 rejection."""
+    sign_entry(lab, APP, 1)
+    sign_entry(lab, APP, 2, decision="reject", date="2011-07-22")
+    _drop_last_entry(lab)
+    removing = lab.commit("Tidy up", date="2011-07-23")
+    statuses, problems = run(lab)
+    p = find(problems, "approval-removed")
+    assert p.severity == ERROR and f"被提交 {removing[:10]} 删除" in p.message and "第 2 级审批（r-zs-01，不同意" in p.message
+    assert p.line == lab.read(APP).splitlines().index("approvals:") + 1
+
+
+def test_removal_by_a_merge_or_by_deleting_the_file(lab):
+    sign_entry(lab, APP, 1)
+    lab.git("rm", "-q", f"data/{APP}")
+    removing = lab.commit("Remove an application", key="r-zs-01", date="2011-07-23")
+    _, problems = run(lab)
+    p = find(problems, "approval-removed")
+    assert f"被提交 {removing[:10]} 删除" in p.message and "由 r-zs-01 签名" in p.message
+
+
+def test_withdrawal_by_the_reviewer_or_removal_by_an_admin_is_allowed(lab):
+    sign_entry(lab, APP, 1)
+    sign_entry(lab, APP, 2, date="2011-07-22")
+    _drop_last_entry(lab)
+    lab.commit("Withdraw my approval", key="r-zs-01", date="2011-07-23")
+    _drop_last_entry(lab)
+    lab.commit("Remove an approval", key="r-dl-01", date="2011-07-24")
+    _, problems = run(lab)
+    assert not [p for p in problems if p.code == "approval-removed"], [p.text() for p in problems]
+
+
+def test_unsigned_removal_of_a_signed_payout(lab):
+    full_chain(lab)
+    _paid(lab, paid_by="r-dl-01")
+    lab.commit("Paid", key="r-dl-01", date="2011-08-20")
+    lab.write(APP, lab.read(APP).replace('  paid_on: "2011-08-20"\n  paid_by: r-dl-01\n', ""))
+    lab.commit("Not paid after all", date="2011-08-21")
+    _, problems = run(lab)
+    assert "发放登记（2011-08-20，r-dl-01）" in find(problems, "approval-removed").message
+
+
+def test_reformatting_an_entry_is_not_removing_it(lab):
+    sign_entry(lab, APP, 1)
+    text = lab.read(APP)
+    head, block = text.split("approvals:\n", 1)
+    lab.write(APP, head + "approvals:\n" + "".join("  " + line + "\n" for line in block.splitlines()))
+    lab.commit("Indent", date="2011-07-22")
+    _, problems = run(lab)
+    assert not [p for p in problems if p.code == "approval-removed"], [p.text() for p in problems]
+
+
+def test_removal_inside_a_merge(lab):
+    lab.git("checkout", "-q", "-b", "topic")
+    sign_entry(lab, APP, 1)
+    lab.git("checkout", "-q", "main")
+    before = lab.read(APP)
+    lab.write(APP.replace("001.yaml", "002.yaml"), lab.read(APP.replace("001.yaml", "002.yaml")).replace("amount: 5000", "amount: 4800"))
+    lab.commit("Meanwhile on main", date="2011-07-21")
+    lab.git("merge", "-q", "--no-ff", "--no-commit", "topic", env={"GIT_COMMITTER_DATE": "2011-07-22T10:00:00+08:00"})
+    lab.write(APP, before)
+    merge = lab.commit("Merge topic", date="2011-07-22")
+    statuses, problems = run(lab)
+    assert f"被提交 {merge[:10]} 删除" in find(problems, "approval-removed").message
+
+
+# ---------------------------------------------------------------- the continuing-student link
+
+OLD = "applications/2010/dl-zs-0001/2010-dl-zs-0001-001.yaml"
+CONT = "applications/2011/dl-zs-0001/2011-dl-zs-0001-003.yaml"
+
+
+def _continuing(lab):
+    lab.write(OLD, demo.application_yaml("2010-dl-zs-0001-001", "dl-zs-0001", worker_seq=5, student="周小雨"))
+    text = demo.application_yaml("2011-dl-zs-0001-003", "dl-zs-0001", worker_seq=5, student="周小雨")
+    lab.write(CONT, text.replace("form: new\n", "form: continuing\ncontinues: 2010-dl-zs-0001-001\n"))
+    lab.commit("File", date="2011-07-20")
+
+
+def test_continuing_link_counts_only_a_verified_approval(lab):
+    """附件2 → the earlier record: what that file claims is not enough; its approval must verify."""
+    _continuing(lab)
+    for level, date in ((1, "2011-07-21"), (2, "2011-07-22"), (3, "2011-07-23")):
+        entry(lab, OLD, level, {1: "r-zs1-01", 2: "r-zs-01", 3: "r-dl-01"}[level], date=date)  # typed in, unsigned
+    lab.commit("Claim the 2010 approvals", date="2011-07-23")
+    full_chain(lab, rel=CONT)
+    statuses, problems = run(lab)
+    p = find(problems, "continues-not-approved", CONT)
+    assert p.severity == ERROR and "2010-dl-zs-0001-001" in p.message
+    assert statuses[CONT].state == status.FILED
+
+
+def test_continuing_link_to_a_verified_approval(lab):
+    _continuing(lab)
+    full_chain(lab, rel=OLD)
+    full_chain(lab, rel=CONT)
+    statuses, problems = run(lab)
+    assert not [p for p in problems if p.code == "continues-not-approved"], [p.text() for p in problems]
+    assert statuses[CONT].level == 3
+
+
+# ---------------------------------------------------------------- the published TEST keys
+
+def test_test_keys_are_refused_outside_the_sample_test_root(tmp_path):
+    """A city that starts from the sample and forgets a TEST reviewer: that key's private half is
+    public, so verify refuses it under any root but the sample's own, naming the registry entry."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from jinqiu import digest, sample, sshsig, testkeys, validate
+
+    secret = testkeys.secret(2011, "r-zs1-01")
+    line, fpr = sample.ssh_public_line(testkeys.ed25519_public(secret), "city key")  # comment changed: still found
+    lab = demo.Lab(tmp_path)
+    demo.world(lab, key_overrides={"r-zs1-01": [{"public_key": line, "valid_from": "2011-01-01"}]})
+    lab.write(APP, demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001"))
+    lab.commit("File", date="2011-07-20")
+    e = {"level": 1, "decision": "approve", "opinion": "同意", "reviewer": "r-zs1-01", "date": "2011-07-21",
+         "digest": digest.of(next(r for r in validate.load(lab.data, "data").applications if r.rel == APP).data)}
+    e["signature"] = sshsig.sign(Ed25519PrivateKey.from_private_bytes(secret), verify.entry_payload("2011-dl-zs-0001-001", e),
+                                 verify.NAMESPACE_ENTRY).decode()
+    from jinqiu import approve
+
+    lab.write(APP, approve.append_entry(lab.read(APP), e))
+    lab.commit("Approve with the sample's TEST key", date="2011-07-21")
+    statuses, problems = run(lab)
+    p = find(problems, "registry-key", "reviewers.yaml")
+    assert "测试密钥" in p.message and "r-zs1-01" in p.message and "种子 2011" in p.message
+    lines = lab.read("reviewers.yaml").splitlines()
+    start = lines.index("- id: r-zs1-01")
+    assert p.line == lines.index("  - type: ssh", start) + 1
+    assert statuses[APP].state == status.FILED
+
+
+def test_the_sample_ships_a_test_root_that_verifies(tmp_path):
+    """The README's build on the sample: a TEST root in the data, verified approvals, said to be TEST."""
+    import shutil
+
+    from jinqiu import sample
+
+    lab = demo.Lab(tmp_path)
+    sample.generate(lab.data, applications_per_year=12, years=(2011,))
+    lab.commit("Sample", date="2011-09-01")
+    statuses, problems = verify.run(None, lab.data, display_root="data", use_cache=False)
+    assert errors(problems) == [], [p.text() for p in problems][:5]
+    assert statuses.trust == "test" and statuses.verified
+    assert any(s.state in (status.APPROVED, status.PAID, status.REJECTED) for s in statuses.values())
+    assert find(problems, "root-test", ROOT).severity == "warning"
+    shutil.rmtree(tmp_path / "keys")

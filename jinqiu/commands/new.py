@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import importer, layout, newrecord, unitref
+from .. import dataset, importer, layout, newrecord, unitref
 from ..cli import UserError
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 
@@ -45,9 +45,10 @@ def run(args, out, err, today: date | None = None) -> int:
         funder = unitref.UnitIndex(units).city_of(args.unit) or args.unit  # the notice: the city funds 附件1/附件2
     data = newrecord.skeleton(kind, form=args.form if kind == "application" else None, unit=args.unit,
                               year=args.year, record_id=record_id, filed_on=filed_on, funding_unit=funder)
-    target = root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(newrecord.text(kind, data), encoding="utf-8")
+    try:
+        dataset.write_text(root, rel, newrecord.text(kind, data))  # never through a link
+    except dataset.NotRegularFile as exc:
+        raise UserError(f"{args.data}/{rel} {exc.reason}；未写入") from None
     out.write(f"{args.data.rstrip('/')}/{rel}\n")
     if note:
         err.write(note + "\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import fmt, ids, importer, layout, renewals
+from .. import dataset, fmt, ids, importer, layout, renewals
 from ..cli import UserError
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 
@@ -48,9 +48,11 @@ def run(args, out, err, today: date | None = None) -> int:
                 data = renewals.continuing_application(r, year=args.year, record_id=record_id,
                                                        filed_on=filed_on, campaign=campaign)
                 rel = layout.application_path(args.year, unit, record_id)
-                target = root / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(fmt.render(data, "application", renewals.HEADER_COMMENT + "\n" + fmt.yamlwrite.dump(data, "application")), encoding="utf-8")
+                text = fmt.render(data, "application", renewals.HEADER_COMMENT + "\n" + fmt.yamlwrite.dump(data, "application"))
+                try:
+                    dataset.write_text(root, rel, text)  # never through a link
+                except dataset.NotRegularFile as exc:
+                    raise UserError(f"{args.data}/{rel} {exc.reason}；未写入") from None
                 line += f"  → {args.data.rstrip('/')}/{rel}"
             out.write(line + "\n")
             total += 1
