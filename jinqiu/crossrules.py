@@ -129,6 +129,69 @@ def filed_before_deadline(data):
             yield record, "/filed_on", "report-late", f"“报送日期”{filed} 晚于总结和统计表截止日期 {due}", WARNING
 
 
+def _city_funded(record, units) -> bool:
+    funder = _get(record.data, "aid", "funding_unit")
+    return record.data.get("form") in ("new", "continuing") and UNIT_LEVEL.get(units.get(funder, {}).get("kind")) == 3
+
+
+def city_aid_in_archive(data):
+    """The city funds the children of workers in the hardship archive (在档困难职工) only (the notice, 二)."""
+    for record in data.applications:
+        if _city_funded(record, data.units) and _get(record.data, "flags", "in_archive") is False:
+            yield record, "/flags/in_archive", "city-aid-not-archived", (
+                "市总工会资助的新生和在读生须是在档困难职工（困难劳模、困难农民工）的子女，但“困难职工档案内”为否；"
+                "不在档的可由区市县或基层工会自行资助")
+
+
+def income_within_threshold(data):
+    """家庭月人均收入 is not above the campaign's 家庭月人均收入上限 when the campaign sets one."""
+    for record in data.applications:
+        limit = _get(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "income_limit")
+        income = _get(record.data, "worker", "income_per_capita")
+        if isinstance(limit, (Decimal, int)) and isinstance(income, (Decimal, int)) and income > limit:
+            yield record, "/worker/income_per_capita", "income-over-threshold", (
+                f"“家庭月人均收入”{income} 元高于 {record.data['year']} 年度的资助条件 {limit} 元，不予资助；请核对收入（是否把年收入或家庭总收入填成了月人均收入）")
+
+
+def no_double_relief(data):
+    """A student who already has government aid this year is flagged (避免重复救助): a warning, or an error when the campaign says refuse."""
+    for record in data.applications:
+        aid = record.data.get("government_aid")
+        if not isinstance(aid, dict) or aid.get("received") is not True:
+            continue
+        policy = _get(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "government_aid")
+        what = f"{aid.get('source') or '政府资助'}" + (f" {aid['amount']} 元" if isinstance(aid.get("amount"), (Decimal, int)) else "")
+        if policy == "refuse":
+            yield record, "/government_aid/received", "government-aid-duplicate", (
+                f"学生本年度已获{what}；{record.data.get('year')} 年度的资助条件规定已获政府资助的不再资助（避免重复救助）")
+        else:
+            yield (record, "/government_aid/received", "government-aid-duplicate",
+                   f"学生本年度已获{what}：工会资助国家助学体系暂未覆盖的学生，请审核人核实是否重复救助", WARNING)
+
+
+_DOCUMENTS = {"new": ("admission_notice", "exam_scores", "system_printout"),
+              "continuing": ("scholarship_letter", "transcript", "system_printout")}
+
+
+def documents_complete_for_city(data):
+    """An application the district or industry union passes on to the city carries every document the notice lists for its form."""
+    for record in data.applications:
+        if not _city_funded(record, data.units):
+            continue
+        entries = [e for e in record.data.get("approvals") or [] if isinstance(e, dict)]
+        passed = any(e.get("level") == 2 and e.get("decision") == "approve" for e in entries)
+        if any(e.get("decision") == "reject" for e in entries):
+            continue  # refused (for want of materials, say): nothing goes on to the city
+        docs = record.data.get("documents") if isinstance(record.data.get("documents"), dict) else {}
+        missing = [k for k in _DOCUMENTS[record.data["form"]] if docs.get(k) is not True]
+        if passed and missing:
+            from . import layout
+
+            names = "、".join(layout.label("application", f"/documents/{k}") for k in missing)
+            yield record, "/documents", "documents-incomplete-for-city", (
+                f"区市县、产业工会审核通过后报市总工会的材料须齐全，还缺：{names}（通知 五、1）")
+
+
 def _child_keys(record) -> list[tuple]:
     """The keys that identify the aided child: the student's ID number, and the worker's ID with the student's name."""
     keys = []
@@ -227,6 +290,10 @@ DATASET_RULES = [
     campaign_exists,
     amount_within_policy,
     filed_before_deadline,
+    city_aid_in_archive,
+    income_within_threshold,
+    no_double_relief,
+    documents_complete_for_city,
     no_duplicate_aid,
     new_student_aid_once,
     continuing_is_linked,

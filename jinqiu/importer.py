@@ -185,7 +185,7 @@ def _required_booleans(kind: str, form: str) -> list[str]:
     """Boolean fields a form must have; an empty checkbox means 否, as on the paper form."""
     if kind == "graduate":
         return ["/graduate/studies_locally", "/family/in_archive", "/outcome/employed"]
-    out = ["/flags/in_archive", "/flags/migrant_worker", "/documents/system_printout"]
+    out = ["/flags/in_archive", "/flags/migrant_worker", "/documents/system_printout", "/government_aid/received"]
     if form == "new":
         out += ["/documents/admission_notice", "/documents/exam_scores"]
     elif form == "continuing":
@@ -432,6 +432,8 @@ class SheetImport:
             if warning:
                 self.note(rownum, WARNING, warning)
         for p in _required_booleans(kind, data.get("form")):
+            if p == "/government_aid/received" and old is not None:
+                continue  # a blank cell leaves an existing record as it is (exported before the field existed)
             if _get(data, p) is cells.MISSING:
                 _set(data, p, False)
         if old is None:

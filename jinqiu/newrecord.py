@@ -46,7 +46,8 @@ def _pointers(kind: str, form: str | None) -> set:
     if kind == "application" and form == "local":
         out.add("/documents")
     # Left out: optional fields that are wrong when empty (added when there is something to say).
-    return out - {"/student/id_number", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature"}
+    return out - {"/student/id_number", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature",
+                  "/government_aid/source", "/government_aid/amount"}
 
 
 def skeleton(kind: str, *, form: str | None, unit: str, year: int, record_id: str | None, filed_on: str,

@@ -124,6 +124,17 @@ def documents_attached(record):
             yield f"/documents/{key}", "document-missing", f"“{layout.label(record.kind, '/documents/' + key)}”尚未附上", WARNING
 
 
+def government_aid_stated(record):
+    """已获政府资助 names its programme when ticked, and has no programme or amount when not."""
+    aid = record.data.get("government_aid")
+    if not isinstance(aid, dict):
+        return
+    if aid.get("received") is True and not _str(aid.get("source")):
+        yield "/government_aid/source", "government-aid-source", "勾选了“已获政府资助”，须写明“政府资助项目”（例如 国家助学金）"
+    if aid.get("received") is False and ("source" in aid or "amount" in aid):
+        yield "/government_aid/received", "government-aid-unticked", "填写了政府资助项目或金额，但“已获政府资助”为否"
+
+
 def single_mother_is_female(record):
     """困难单亲女职工 can only be ticked for a female worker."""
     if _get(record.data, "flags", "single_mother") is True and _get(record.data, "worker", "gender") == "男":
@@ -321,7 +332,7 @@ RECORD_RULES = {
     "application": [
         path_matches_record, id_numbers_valid, worker_agrees_with_id, phone_valid, money_in_fen,
         form_matches_stage, admission_year_fits_form, documents_attached, single_mother_is_female,
-        approvals_in_order,
+        government_aid_stated, approvals_in_order,
     ],
     "graduate": [path_matches_record, graduate_ids_valid, phone_valid, graduate_years_fit, service_amounts, employment_dated],
     "report": [path_matches_record, phone_valid, funds_add_up],

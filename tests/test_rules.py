@@ -47,14 +47,16 @@ def apply_case(root: Path, case: dict) -> str:
         src, rel = case["copy"]["from"], case["copy"]["to"]
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / src, root / rel)
-    if rel:
-        kind, _ = layout.classify(rel)
-        data = _load(root / rel, kind)
-        for pointer, value in case.get("set", {}).items():
+    edits = ([(rel, case.get("set", {}), case.get("delete", []))] if rel else []) + \
+        [(other, values, []) for other, values in case.get("also", {}).items()]  # a second file to edit
+    for path, values, deletes in edits:
+        kind, _ = layout.classify(path)
+        data = _load(root / path, kind)
+        for pointer, value in values.items():
             _set(data, pointer, value)
-        for pointer in case.get("delete", []):
+        for pointer in deletes:
             _set(data, pointer, None)
-        (root / rel).write_text(yamlwrite.dump(data, kind), encoding="utf-8")
+        (root / path).write_text(yamlwrite.dump(data, kind), encoding="utf-8")
     return case.get("target", rel)
 
 
@@ -68,6 +70,7 @@ def test_invalid_case(base_data, name):
     case = json.loads((CASES / f"{name}.json").read_text(encoding="utf-8"))
     target = apply_case(base_data, case)
     _, problems = validate.run(base_data, "data")
+    assert all(isinstance(p.message, str) and p.severity in ("error", "warning") for p in problems)  # no stray tuples
     for want in case["expect"]:
         found = [p for p in problems if p.code == want["code"] and p.path == f"data/{target}" and p.pointer == want["pointer"]]
         assert found, f"{name}: expected {want} in {[p.text() + ' ' + p.code + ' ' + p.pointer for p in problems]}"
