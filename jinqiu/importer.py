@@ -424,6 +424,8 @@ class SheetImport:
         for p, v in values.items():
             _set(data, p, v)
         for p in empty:
+            if p == "/government_aid/received" and old is not None:
+                continue  # a blank cell leaves an existing record as it is (see below)
             _delete(data, p)
         if kind == "application":
             why, warning = self.funding(data, funder, "/aid/funding_unit" in empty, index)

@@ -22,7 +22,7 @@ ALLOWED = {
     "alt", "enter", "md", "jinqiu", "markdown", "zensical", "chromium", "url", "approve", "reject", "true", "false",
 }
 # What a problem line is made of, by design: path:line: error: message (GCC style, for editors and CI).
-_PROBLEM_PREFIX = re.compile(r"^\S+:\d+: (error|warning): ", re.M)
+_PROBLEM_PREFIX = re.compile(r"^[^\n]+?[:!]\d+: (error|warning): ", re.M)  # a sheet: 表名!行
 _PATHISH = re.compile(r"(?<![\w-])(?:[\w.-]*[/\\][\w./\\*<>-]*|[\w-]*\.(?:ya?ml|xlsx|xls|csv|json|md|txt|pdf|html|py|sig)\b|--?[a-z][\w-]*|\$\w+|[a-z]+(?:[_.][a-z]+)+)")  # …, config keys (site_url, extra.repository)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
