@@ -72,7 +72,7 @@ def show(pointer: str, value) -> str:
 
 def _versions(repo: Path, path: Path) -> list[tuple[str, str, str, str, str]]:
     """(commit, date, signature code, author, path at that commit), oldest first."""
-    raw = gitlog.git(repo, "log", "--follow", "--name-only", "--format=%x1e%H%x00%cI%x00%G?%x00%an", "--",
+    raw = gitlog.git(repo, "log", "--follow", "--name-only", "--format=%x1e%H%x00%ci%x00%G?%x00%an", "--",
                      str(path)).decode("utf-8", "replace")
     out = []
     for block in raw.split("\x1e"):
@@ -95,16 +95,16 @@ def run(args, out, err) -> int:
     except ValueError:
         rel = ""
     if rel.startswith("../") or layout.classify(rel)[0] != "application":
-        raise UserError(f"{args.file} 不是数据目录 {args.data} 中的申请文件（applications/<年度>/<工会>/<编号>.yaml）")
+        raise UserError(f"{args.file} 不是数据目录 {args.data.rstrip('/')}/ 中的申请文件（applications/<年度>/<工会>/<编号>.yaml）")
     repo = gitlog.toplevel(root)
     if repo is None:
-        raise UserError(f"数据目录 {args.data} 不在 git 仓库中，没有历程可查")
+        raise UserError(f"数据目录 {args.data.rstrip('/')}/ 不在 git 仓库中，没有历程可查")
     try:
         versions = _versions(repo, target.resolve())
     except gitlog.GitError as exc:
         raise UserError(f"无法读取 {args.file} 的 git 历史：{exc}") from None
     if not versions:
-        raise UserError(f"{args.file} 还没有提交到 git，没有历程可查（先提交，或查看 git status）")
+        raise UserError(f"{args.file} 还没有提交到 git，没有历程可查（请先提交）")
     dataset = validate.load(root, args.data)
     record = next((r for r in dataset.applications if r.rel == rel), None)
     if record is None:
