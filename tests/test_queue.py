@@ -77,6 +77,9 @@ def test_reviewer_flow_todo_approve_verify_todo(lab):
     code, out, err = cli(lab, "verify", "--data", "data", "--status")
     assert code == 0, out + err
     assert f"{A}: 企业工会（街道工会）审查通过" in out
+    code, out, err = cli(lab, "history", f"data/{A}")
+    assert code == 0 and "第 1 级 同意，审核人 r-zs1-01，2011-07-21：核验通过，计入" in out, out
+    assert "有签名" in section(out, "一、版本").split("2. ")[1]  # the approval commit is signed
     code, out, err = cli(lab, "todo", "--unit", "dl-zs-0001", "--today", "2011-07-21")
     waiting = section(out, "一、等待第 1 级")
     assert f"data/{A}" not in waiting and f"data/{B}" in waiting  # A moved on to the district
@@ -97,6 +100,7 @@ def test_reviewer_flow_todo_approve_verify_todo(lab):
     versions = section(out, "一、版本")
     assert versions.count("提交 ") == 3, out
     assert "审批记录 0 条 → 1 条" in versions
+    assert "改动 家庭人口：" in versions  # the field's label from the schema; values masked
     assert "第 1 级 同意，审核人 r-zs1-01，2011-07-21：不计入" in out and "原因：" in out
 
 
