@@ -21,6 +21,8 @@ COMMANDS = {
     "codeowners": "codeowners",
     "demo": "demo",
     "units": "units",
+    "todo": "todo",
+    "history": "history",
     "build": "build",
 }
 DEFAULT_COMMAND = "build"
