@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from . import digest, gitlog, registry, rules, validate, yamlwrite
+from .unitref import descendants
 from .verify import NAMESPACE_ENTRY, Entry, _check_chain, Context, entry_payload
 
 
@@ -166,18 +167,6 @@ def detached_signature(signing: Signing, payload: bytes) -> str | None:
 
 # ---------------------------------------------------------------- which files
 
-def descendants(units: dict, top: str) -> set[str]:
-    """A union and every union below it."""
-    children: dict = {}
-    for uid, u in units.items():
-        children.setdefault(u.get("parent"), []).append(uid)
-    out, todo = set(), [top]
-    while todo:
-        u = todo.pop()
-        if u not in out:
-            out.add(u)
-            todo.extend(children.get(u, ()))
-    return out
 
 
 @dataclass

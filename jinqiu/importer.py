@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables, unitref
 from .problems import ERROR, WARNING
+from .unitref import descendants
 
 INSTRUCTIONS = "填写说明"  # the instructions sheet of the blank templates, skipped quietly
 FORMS = ("new", "continuing", "local", "graduate")
@@ -59,18 +60,6 @@ class Options:
     dry_run: bool = False
 
 
-def descendants(units: dict, top: str) -> set:
-    """A union and every union below it."""
-    children: dict = {}
-    for uid, u in units.items():
-        children.setdefault(u.get("parent"), []).append(uid)
-    out, todo = set(), [top]
-    while todo:
-        u = todo.pop()
-        if u not in out:
-            out.add(u)
-            todo.extend(children.get(u, ()))
-    return out
 
 
 # ---------------------------------------------------------------------------

@@ -16,6 +16,21 @@ import unicodedata
 
 from .rules import UNIT_LEVEL
 
+
+def descendants(units: dict, top: str) -> set[str]:
+    """A union and every union below it."""
+    children: dict = {}
+    for uid, u in units.items():
+        children.setdefault(u.get("parent"), []).append(uid)
+    out, todo = set(), [top]
+    while todo:
+        u = todo.pop()
+        if u not in out:
+            out.add(u)
+            todo.extend(children.get(u, ()))
+    return out
+
+
 LEVEL_NAMES = {3: "市总工会", 2: "区市县、产业工会", 1: "基层工会"}
 KIND_NAMES = {"city": "市总工会", "district": "区总工会", "county_city": "县级市总工会", "county": "县总工会",
               "industry": "产业工会", "enterprise": "企业工会", "street": "街道工会"}
@@ -112,16 +127,7 @@ class UnitIndex:
 
     def below(self, top: str) -> set:
         """A union and every union below it."""
-        children: dict = {}
-        for uid, u in self.units.items():
-            children.setdefault(u.get("parent"), []).append(uid)
-        out, todo = set(), [top]
-        while todo:
-            u = todo.pop()
-            if u not in out:
-                out.add(u)
-                todo.extend(children.get(u, ()))
-        return out
+        return descendants(self.units, top)
 
     def tree(self) -> list[tuple[int, str]]:
         """(depth, code) of every union, each under its parent, in code order."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import exporter, importer
+from .. import exporter, importer, unitref
 from ..cli import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 
@@ -60,7 +60,7 @@ def _run(args, out, err) -> int:
             raise UserError(str(exc)) from None
         err.write(f"已写出统计表 {path}\n")
         return 0
-    unit_ids = importer.descendants(units, args.unit) if units is not None else {args.unit}
+    unit_ids = unitref.descendants(units, args.unit) if units is not None else {args.unit}
     suffix = f"-{args.year}" if args.year else ""
     path = _target(Path(args.out or f"{args.unit}{suffix}.{args.format}"))
     if path.suffix.lower() != f".{args.format}":

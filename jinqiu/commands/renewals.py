@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import dataset, fmt, ids, importer, layout, renewals
+from .. import dataset, fmt, ids, importer, layout, renewals, unitref
 from ..cli import UserError
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 
@@ -31,7 +31,7 @@ def run(args, out, err, today: date | None = None) -> int:
         err.write(note + "\n")
     due = renewals.due(renewals.load_applications(root, args.data), args.year, campaign, units)
     if args.unit:
-        keep = importer.descendants(units, args.unit) if units is not None else {args.unit}
+        keep = unitref.descendants(units, args.unit) if units is not None else {args.unit}
         due = {u: items for u, items in due.items() if u in keep}
     existing = importer.Existing(root, args.data)
     total = 0
