@@ -28,8 +28,8 @@ TARGETS = {"github": ".github/CODEOWNERS", "gitea": ".gitea/CODEOWNERS"}
 CITY_OWNED = [("jinqiu", True), ("build.py", False), ("schemas", True), (".github", True), (".gitea", True),
               ("setup.sh", False), ("requirements.txt", False), ("requirements-dev.txt", False),
               ("packages-debian.txt", False), ("package.json", False), ("package-lock.json", False),
-              ("mkdocs.yml", False), ("site_src", True), (registry.ROOT_FILE, False)]
-CITY_OWNED_DATA = [("reviewers.yaml", False), ("units.yaml", False), ("campaigns", True)]
+              ("mkdocs.yml", False), ("site_src", True), ("site_theme", True)]
+CITY_OWNED_DATA = [("reviewers.yaml", False), ("units.yaml", False), ("campaigns", True), (registry.ROOT_FILE, False)]
 
 
 def _login(r: dict, forge: str) -> str | None:

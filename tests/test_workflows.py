@@ -159,7 +159,7 @@ def github_owners(text: str, path: str) -> set[str]:
 
 CITY_PATHS = ["jinqiu/verify.py", "jinqiu/commands/approve.py", "build.py", "schemas/application.schema.json",
               ".github/workflows/review.yml", ".github/CODEOWNERS", ".gitea/CODEOWNERS", "setup.sh", "requirements.txt",
-              "requirements-dev.txt", "packages-debian.txt", "package.json", "root-of-trust.txt",
+              "requirements-dev.txt", "packages-debian.txt", "package.json", "data/root-of-trust.txt", "site_theme/404.html",
               "data/reviewers.yaml", "data/units.yaml", "data/campaigns/2011.yaml"]
 
 
