@@ -50,6 +50,28 @@ def run(root: Path, display_root: str | None = None, *, jobs: int | None = None)
     return data, cross_check(data)
 
 
+def run_cached(root: Path, display_root: str | None = None, *, jobs: int | None = None) -> tuple[ds.Dataset, list[Problem]]:
+    """run(), with the problems between files taken from the cache when no file changed since a
+    run that found them (every file is still read: the caller wants the records)."""
+    display_root = str(root) if display_root is None else display_root
+    rels = ds.discover(root)
+    store = cache.Store(root)
+    if not store.usable:
+        data = load(root, display_root, rels=rels, jobs=jobs)
+        return data, cross_check(data)
+    index = cache.ContentIndex(root, store)
+    key = cache.run_key(root, display_root, rels, index)
+    data = load(root, display_root, rels=rels, jobs=jobs)
+    found = cache.recall(root, key, store)
+    if found is not None and cache.run_key(root, display_root, ds.discover(root), index) != key:
+        found = None  # a file changed while it was being read: check what was read
+    if found is None:
+        found = cross_check(data)
+        index.save()
+        cache.remember(root, key, found, store)
+    return data, found
+
+
 def problems(root: Path, display_root: str | None = None, *, use_cache: bool = True, jobs: int | None = None) -> tuple[list[Problem], int, bool]:
     """Every problem of a data directory, from the cache when nothing changed: (problems, files, cached)."""
     display_root = str(root) if display_root is None else display_root
