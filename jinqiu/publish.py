@@ -3,6 +3,7 @@ then prove the site holds no personal data. Each stage is a function; this modul
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import os
@@ -156,7 +157,10 @@ def build(opts: Options) -> Result:
     if key is not None:
         buildmemo.forget(opts)
     inputs = time.perf_counter() - t0
-    result = _build(opts)
+    try:
+        result = _build(opts)
+    finally:
+        gc.unfreeze()  # what the build froze is the collector's again (a long-lived caller, such as the tests)
     result.timings["inputs"] = inputs
     if key is not None and result.site_dir is not None and not result.findings:
         buildmemo.remember(opts, key, _summary(result))
@@ -201,6 +205,7 @@ def _build(opts: Options) -> Result:
     t0 = time.perf_counter()
     dataset = load_checked(opts, result)
     result.timings["load"] = time.perf_counter() - t0
+    gc.freeze()  # the records live to the end: the collector need not walk them again, nor forked workers copy them
     if dataset is None:
         return result
     year = pick_year(dataset, opts.year)
