@@ -12,7 +12,6 @@ sample data, a fresh clone) they are warnings "未签名的审批，视为未核
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -28,7 +27,7 @@ from .problems import ERROR, WARNING, Problem
 NAMESPACE_GIT = "git"
 NAMESPACE_ENTRY = "jinqiu-approval@jinqiu.invalid"  # detached signatures inside an entry
 NAMESPACE_PAYMENT = "jinqiu-payment@jinqiu.invalid"  # the detached signature of a payout (aid.paid_signature)
-CACHE_VERSION = "verify-2"
+CACHE_VERSION = "verify-3"
 REGISTRY_REL = "reviewers.yaml"
 _SQUASH_MESSAGE = re.compile(r"\(#\d+\)\s*$")
 _WEB_COMMITTERS = ("GitHub <noreply@github.com>", "Gitea <", "Forgejo <")
@@ -45,6 +44,7 @@ class Entry:
     verified: bool = False
     stale: bool = False
     proof: str = ""  # what proved it: the signing key's fingerprint, or the forge review
+    payload: bytes | None = None  # what its detached signature signs (entry_payload), worked out once
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (code, message, severity)
 
     def add(self, code, message, severity=ERROR):
@@ -98,6 +98,12 @@ def entry_payload(record_id: str, entry: dict) -> bytes:
     fields = {k: str(entry.get(k, "")) for k in ("level", "decision", "opinion", "reviewer", "date", "digest")}
     fields["record"] = record_id
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _payload_of(record, e: Entry) -> bytes:
+    if e.payload is None:
+        e.payload = entry_payload(record.data.get("id", ""), e.data)
+    return e.payload
 
 
 class Signers:
@@ -255,7 +261,7 @@ def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str])
         return
     day = registry.day_of(h.effective_time(c.oid))
     if entry.get("signature"):
-        key, fpr, reason = ctx.signers.check(str(entry["signature"]).encode(), entry_payload(record.data.get("id", ""), entry), NAMESPACE_ENTRY)
+        key, fpr, reason = ctx.signers.check(str(entry["signature"]).encode(), _payload_of(record, e), NAMESPACE_ENTRY)
         where = "审批条目中的分离签名"
     else:
         key, fpr, reason = ctx.signers.commit(c)
@@ -425,14 +431,10 @@ def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], display_root
 
 def _result_to_json(result) -> dict:
     statuses, problems = result
-    return {"statuses": {rel: dataclasses.asdict(st) for rel, st in statuses.items()},
+    return {"statuses": {rel: st.row() for rel, st in statuses.items()},
             "problems": [cache.astuple_problem(p) for p in problems],
             "trust": [getattr(statuses, "trust", trust.NONE), bool(getattr(statuses, "verified", False)),
                       getattr(statuses, "root_source", "")]}
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _result_from_json(doc):
@@ -440,7 +442,8 @@ def _result_from_json(doc):
     if not isinstance(doc, dict):
         return None
     try:
-        statuses = Statuses({rel: status.Status(**{k: _tuples(v) for k, v in st.items()}) for rel, st in doc["statuses"].items()})
+        from_row = status.Status.from_row
+        statuses = Statuses({rel: from_row(row) for rel, row in doc["statuses"].items()})
         statuses.trust, statuses.verified, statuses.root_source = doc["trust"]
         if statuses.trust not in (trust.PINNED, trust.TEST, trust.NONE) or not isinstance(statuses.verified, bool):
             return None
@@ -569,7 +572,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
         if history is not None:
             ctx.commits = history.commits({e.commit for entries in per_record.values() for e in entries if e.commit}
                                           | {c for c in ctx.payment_commits.values() if c})
-        ctx.signers.prefetch([(str(e.data["signature"]).encode(), entry_payload(r.data.get("id", ""), e.data), NAMESPACE_ENTRY)
+        ctx.signers.prefetch([(str(e.data["signature"]).encode(), _payload_of(r, e), NAMESPACE_ENTRY)
                               for r in apps for e in per_record[r.rel]
                               if e.commit and e.data.get("signature") and not isinstance(e.data.get("forge"), dict)]
                              + [(str(aid["paid_signature"]).encode(), payment_payload(str(r.data.get("id", "")), aid, current[r.rel]),
@@ -693,12 +696,12 @@ def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
                 wanted.update(b for _, b in h.changes.get(r.rel, []) if b and b != now_blob[r.rel])
         blobs = h.read(sorted(wanted)) if wanted else {}
         for r in batch:
-            text = current_text[r.rel]
-            blobs[now_blob[r.rel]] = text
-            out[r.rel] = _locate_one(ctx, r, text, blobs)
+            blobs[now_blob[r.rel]] = current_text[r.rel]
         for b, raw in blobs.items():
             if b not in ctx.paid_of:
                 ctx.paid_of[b] = payment_key(raw)
+        for r in batch:
+            out[r.rel] = _locate_one(ctx, r, current_text[r.rel], blobs)
     return out
 
 
@@ -709,7 +712,7 @@ def _locate_one(ctx: Context, r, text: bytes, blobs: dict) -> list[Entry]:
     versions = [(c, b) for c, b in (h.changes.get(r.rel, []) if h is not None else []) if b and b in blobs]
     paid = payment_key(text) if (r.data.get("aid") or {}).get("paid_on") else None
     if paid:
-        ctx.payment_commits[r.rel] = next((c for c, b in versions if payment_key(blobs[b]) == paid), None)
+        ctx.payment_commits[r.rel] = next((c for c, b in versions if ctx.paid_of[b] == paid), None)
     entries = None
     for parse in (False, True):
         prefix_now, keys_now = split_approvals(text, parse)
@@ -737,6 +740,8 @@ _PAID_LINE = re.compile(rb'(?m)^  (paid_on|paid_by):[ \t]*["\']?([^"\'\n#]*?)["\
 
 def payment_key(text: bytes) -> str | None:
     """The payout a version of a file records (its date and who recorded it), read off the text."""
+    if b"paid_on" not in text:
+        return None
     found = dict((k.decode(), v.decode(errors="replace")) for k, v in _PAID_LINE.findall(text))
     return f"{found['paid_on']}|{found.get('paid_by', '')}" if found.get("paid_on") else None
 

@@ -195,7 +195,7 @@ def test_an_edited_verify_cache_does_not_hide_an_error(tmp_path, monkeypatch):
 
     def forge(doc):
         doc["value"]["problems"] = []
-        doc["value"]["statuses"][APP].update(state="approved", level=1)
+        doc["value"]["statuses"][APP][:2] = ["approved", 1]  # [state, level, complete, verified, proofs]
 
     _rewrite(path, forge)
     again, found = verify.run(None, lab.data, display_root="data")
