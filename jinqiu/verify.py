@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, digest, forge, gitlog, registry, sshsig, status, trust, yamlstrict
+from . import cache, digest, forge, gitlog, parallel, registry, sshsig, status, trust, yamlstrict
 from . import validate as validate_stage
 from .problems import ERROR, WARNING, Problem
 
@@ -121,7 +120,7 @@ class Signers:
         items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and _memo_key(*i) not in self.ssh]
         if len(items) < PARALLEL_SIGNATURES:
             return
-        found = fork_map(_ssh_check_item, items)
+        found = parallel.fork_map(_ssh_check_item, items, PARALLEL_SIGNATURES)
         if found is not None:  # None: no processes to be had, check() does them one by one
             self.ssh.update(zip((_memo_key(*i) for i in items), found))
 
@@ -180,35 +179,6 @@ def _ssh_check(sig: bytes, payload: bytes, namespace: str) -> tuple[str | None, 
 
 def _ssh_check_item(item):
     return _ssh_check(*item)
-
-
-_SHARED = None  # (function, items) for fork_map's workers, which inherit it instead of unpickling it
-
-
-def fork_map(fn, items: list, min_items: int = PARALLEL_SIGNATURES):
-    """[fn(x) for x in items] on every core: workers are forked after the items exist, so they read
-    them from the memory they share with this process, and only the (small) results are sent back.
-    None when processes cannot be had; serial below min_items or on one core."""
-    global _SHARED
-    jobs = os.cpu_count() or 1
-    if jobs == 1 or len(items) < min_items:
-        return [fn(x) for x in items]
-    size = max(200, len(items) // (jobs * 4))
-    spans = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-    _SHARED = (fn, items)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_fork_span, spans)
-    except OSError:
-        return None
-    finally:
-        _SHARED = None
-    return [x for part in parts for x in part]
-
-
-def _fork_span(span):
-    fn, items = _SHARED
-    return [fn(items[i]) for i in range(*span)]
 
 
 def _record_digest(record) -> str:
@@ -551,7 +521,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
     history = gitlog.load(repo, prefix)
     strict = root.mode != trust.NONE
     records = list(dataset.applications)
-    current = dict(zip((r.rel for r in records), fork_map(_record_digest, records) or map(_record_digest, records)))
+    current = dict(zip((r.rel for r in records), parallel.fork_map(_record_digest, records) or map(_record_digest, records)))
     ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,
                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
     walk = trust.Walk(ok=root.mode != trust.NONE, admin_history=False)
