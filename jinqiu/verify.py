@@ -108,16 +108,25 @@ def _payload_of(record, e: Entry) -> bytes:
 class Signers:
     """Who signed a commit: checks each commit once, SSH in-process, OpenPGP through gpg."""
 
-    def __init__(self, reg: registry.Registry):
+    def __init__(self, reg: registry.Registry, known: dict | None = None):
         self.reg = reg
         self.gpg = registry.GpgVerifier(reg.gpg_keys())
         self.memo: dict[str, tuple[registry.Key | None, str | None, str | None]] = {}
-        self.ssh: dict[bytes, tuple[str | None, str | None]] = {}  # _memo_key(sig, payload, namespace) -> _ssh_check
+        self.ssh: dict[str, tuple[str | None, str | None]] = {}  # _memo_key(sig, payload, namespace) -> _ssh_check, this run
+        self.known = known or {}  # the same, remembered from earlier runs (SignatureMemo)
+
+    def _ssh(self, key: str):
+        found = self.ssh.get(key)
+        if found is None:
+            found = self.known.get(key)
+            if found is not None:
+                self.ssh[key] = found = tuple(found)
+        return found
 
     def prefetch(self, items: list[tuple[bytes, bytes, str]]) -> None:
         """Check many SSH signatures ahead, on every core when there are many (the checks are pure
         CPU and hold the GIL); check() then answers from what was found."""
-        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and _memo_key(*i) not in self.ssh]
+        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and self._ssh(_memo_key(*i)) is None]
         if len(items) < PARALLEL_SIGNATURES:
             return
         found = parallel.fork_map(_ssh_check_item, items, PARALLEL_SIGNATURES)
@@ -131,7 +140,11 @@ class Signers:
             return None, None, "unsigned"
         try:
             if sig.lstrip().startswith(sshsig.BEGIN):
-                fpr, reason = self.ssh.get(_memo_key(sig, payload, namespace)) or _ssh_check(sig, payload, namespace)
+                key = _memo_key(sig, payload, namespace)
+                found = self._ssh(key)
+                if found is None:
+                    found = self.ssh[key] = _ssh_check(sig, payload, namespace)
+                fpr, reason = found
                 if reason:
                     return None, None, reason
             elif b"BEGIN PGP SIGNATURE" in sig:
@@ -164,7 +177,32 @@ def _memo_key(sig: bytes, payload: bytes, namespace: str) -> bytes:
     h = hashlib.blake2b(digest_size=20)
     for part in (sig, payload, namespace.encode()):
         h.update(len(part).to_bytes(8, "big") + part)
-    return h.digest()
+    return h.hexdigest()
+
+
+class SignatureMemo:
+    """SSH signature checks remembered between runs: whether a signature is good for a payload, and
+    by which key, is a fact about those bytes alone (who that key belongs to, and when it was valid
+    or revoked, is worked out afresh every run). Kept in a cache.Store (JSON with an HMAC, outside
+    every work tree), keyed on the code; each run keeps only the checks it made or used."""
+
+    KIND = "signatures"
+
+    def __init__(self, data_dir: Path):
+        self.store = cache.Store(data_dir)
+        self.kind = f"{self.KIND}-{cache.name_of(data_dir)}"
+        self.key = cache.code_version() if self.store.usable else ""
+
+    def load(self) -> dict:
+        found = self.store.get(self.kind, self.key) if self.key else None
+        if not isinstance(found, dict):
+            return {}
+        return {k: v for k, v in found.items()
+                if isinstance(v, list) and len(v) == 2 and all(x is None or isinstance(x, str) for x in v) and (v[0] is None) != (v[1] is None)}
+
+    def save(self, checked: dict) -> None:
+        if self.key:
+            self.store.put(self.kind, self.key, {k: list(v) for k, v in checked.items()})
 
 
 def _ssh_check(sig: bytes, payload: bytes, namespace: str) -> tuple[str | None, str | None]:
@@ -459,7 +497,8 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
         dataset = validate_stage.load(data_dir, display_root)
         if loaded is not None:
             loaded.append(dataset)
-    result = _verify(repo, data_dir, dataset, root_keys, forge_checker)
+    memo = SignatureMemo(data_dir) if repo is not None and use_cache is not False else None
+    result = _verify(repo, data_dir, dataset, root_keys, forge_checker, memo)
     if store is not None:
         store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))
     return result
@@ -487,7 +526,7 @@ class Statuses(dict):
     root_source = ""
 
 
-def _verify(repo, data_dir, dataset, root_keys, forge_checker):
+def _verify(repo, data_dir, dataset, root_keys, forge_checker, memo=None):
     problems: list[Problem] = []
     statuses = Statuses()
     reg_record = _registry_record(dataset)
@@ -522,7 +561,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
     strict = root.mode != trust.NONE
     records = list(dataset.applications)
     current = dict(zip((r.rel for r in records), parallel.fork_map(_record_digest, records) or map(_record_digest, records)))
-    ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,
+    ctx = Context(dataset, reg, history, Signers(reg, memo.load() if memo is not None else None), strict, dataset.units,
                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
     walk = trust.Walk(ok=root.mode != trust.NONE, admin_history=False)
     try:
@@ -584,6 +623,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
         problems += _check_continuing(ctx, dataset, statuses)
     finally:
         ctx.signers.gpg.close()
+    if memo is not None:
+        memo.save(ctx.signers.ssh)
     statuses.verified = root.mode != trust.NONE and walk.ok
     if not statuses.verified:  # nothing counts: every status is the unverified "filed"
         for rel in statuses:
