@@ -102,29 +102,25 @@ _TEXT_TYPES = (sheets.ID_NUMBER, sheets.PHONE, sheets.MONTH, sheets.TEXT)
 
 
 def write_xlsx(path: Path, tables: list) -> None:
-    """tables: [(sheet name, columns, rows)]; write-only, so 10,000 rows take a second or two."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """tables: [(sheet name, columns, rows)]. Bold headers and the first row frozen; text columns
+    (ID numbers, phones, 出生年月, names) formatted as text, so Excel never turns them into numbers;
+    dates as date cells formatted yyyy-mm-dd; every text through cellsafe (a string cell, never a
+    formula). Written with XlsxWriter, which takes a third of openpyxl's time for 10,000 rows."""
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
+    wb = xlsxwriter.Workbook(str(path), cellsafe.XLSXWRITER_OPTIONS)
+    cells = cellsafe.XlsxCells(wb)
     for name, cols, rows in tables:
-        ws = wb.create_sheet(name)
-        ws.freeze_panes = "A2"
-        ws.append([cellsafe.xlsx_cell(ws, c.title, font=bold) for c in cols])
+        ws = wb.add_worksheet(name)
+        ws.freeze_panes(1, 0)
+        for c, column in enumerate(cols):
+            cells.write(ws, 0, c, column.title, bold=True)
         formats = ["@" if c.type in _TEXT_TYPES else "yyyy-mm-dd" if c.type == sheets.DATE else None for c in cols]
-        for row in rows:
-            out = []
-            for value, f in zip(row, formats):
-                if value is None:
-                    out.append(None)
-                    continue
-                cell = cellsafe.xlsx_cell(ws, value)
-                if f is not None:
-                    cell.number_format = f if (f != "@" or isinstance(value, str)) else "General"
-                out.append(cell)
-            ws.append(out)
-    wb.save(path)
+        for r, row in enumerate(rows, 1):
+            for c, (value, f) in enumerate(zip(row, formats)):
+                if value is not None:
+                    cells.write(ws, r, c, value, f if (f != "@" or isinstance(value, str)) else "General")
+    cellsafe.close_xlsx(wb)
 
 
 def write_csv(path: Path, cols: list, rows: list) -> None:
