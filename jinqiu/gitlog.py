@@ -169,8 +169,10 @@ class History:
         return {oid: parse_commit(oid, raw) for oid, raw in self.read(oids).items()}
 
 
-def load(repo: Path, prefix: str) -> History | None:
-    """Read the history of HEAD once; None when there is no commit yet."""
+def load(repo: Path, prefix: str, paths: list[str] | None = None) -> History | None:
+    """Read the history of HEAD once; None when there is no commit yet. With paths (relative to
+    the data directory; a folder ends with "/"), `changes` holds only those paths, and `touched`
+    every data file each commit that changed one of them touched (as the full read has it)."""
     top = head(repo)
     if top is None:
         return None
@@ -185,8 +187,22 @@ def load(repo: Path, prefix: str) -> History | None:
         h._effective[oid] = max([int(ts)] + [h._effective.get(p, 0) for p in parents])
     # Non-merge commits with the files they changed under the data directory, oldest first.
     pathspec = [h.prefix] if h.prefix else ["."]
+    if paths is not None:
+        pathspec = [f"{h.prefix}/{p}" if h.prefix else p for p in paths] or [f"{h.prefix}/.nothing" if h.prefix else ".nothing"]
     out = git(repo, "log", "--reverse", "--topo-order", "--full-history", "--no-renames", "--raw", "--no-abbrev",
               "--format=%x01%H", "-z", "HEAD", "--", *pathspec)
+    _read_raw_log(h, out)
+    if paths is not None and any(h.touched.values()):
+        whole = History(repo, h.prefix, top)
+        _read_raw_log(whole, git(repo, "log", "--stdin", "--no-walk=unsorted", "--full-history", "--no-renames", "--raw",
+                                 "--no-abbrev", "--format=%x01%H", "-z", "--", h.prefix or ".",
+                                 input="\n".join(c for c, rels in h.touched.items() if rels).encode() + b"\n"))
+        h.touched.update((c, rels) for c, rels in whole.touched.items() if c in h.touched)
+    return h
+
+
+def _read_raw_log(h: History, out: bytes) -> None:
+    """Fill h.touched and h.changes from `git log --raw -z --format=%x01%H` output."""
     cur = None
     fields = out.split(b"\0")
     i = 0
@@ -210,4 +226,3 @@ def load(repo: Path, prefix: str) -> History | None:
             h.changes.setdefault(rel, []).append((cur, None if status == b"D" else blob))
             continue
         i += 1
-    return h

@@ -417,13 +417,17 @@ def _result_from_json(doc):
 
 
 def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, root_keys=None,
-        forge_checker=None, use_cache: bool | None = None):
+        forge_checker=None, use_cache: bool | None = None, scope=None):
     """Verify every approval under data_dir: ({record.rel: Status}, [Problem]). repo_root may be
     None (found from data_dir). Never raises for bad data; git missing is reported as a warning.
 
     The cache (JSON in the git directory, HMAC-bound, see jinqiu.cache) is used by default when no
     dataset is given, and with a dataset when use_cache=True (the key then also covers which
-    records the dataset holds); never with a forge checker, since a review can be dismissed any time."""
+    records the dataset holds); never with a forge checker, since a review can be dismissed any time.
+
+    scope (prscope.Scope): a pull request's mode: only the records it can affect are read, with the
+    history of their files and of the trust data; the problems are the full run's in the changed
+    files and its errors in the others (the invariant is in prscope's docstring). Never cached."""
     data_dir = Path(data_dir)
     display_root = str(data_dir) if display_root is None else display_root
     repo = Path(repo_root) if repo_root else gitlog.toplevel(data_dir)
@@ -431,6 +435,8 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
         repo = None
     store = key = None
     roots, _ = trust.pinned_keys(repo, root_keys)
+    if scope is not None:
+        return _scoped(repo, data_dir, display_root, scope, root_keys, forge_checker)
     if use_cache is None:
         use_cache = dataset is None
     if repo is not None and use_cache and forge_checker is None:
@@ -449,6 +455,18 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     if store is not None:
         store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))
     return result
+
+
+def _scoped(repo, data_dir: Path, display_root: str, scope, root_keys, forge_checker):
+    from . import dataset as ds
+
+    small = ["units.yaml", "reviewers.yaml", *(f"campaigns/{r}" for r in ds.discover(data_dir / "campaigns"))]
+    rels = sorted({r for r in small if os.path.lexists(data_dir / r)} | set(scope.rels))
+    dataset = validate_stage.load(data_dir, display_root, rels=rels)
+    paths = [*trust.TRUST_FILES, trust.TRUST_DIR, *sorted(set(scope.changed) | set(scope.related))]
+    statuses, problems = _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=paths)
+    mine = {ds.display_path(display_root, r) for r in scope.changed}
+    return statuses, [p for p in problems if p.path in mine or p.severity == ERROR]
 
 
 def _prefix(repo: Path, data_dir: Path) -> str:
@@ -473,7 +491,7 @@ class Statuses(dict):
     root_source = ""
 
 
-def _verify(repo, data_dir, dataset, root_keys, forge_checker):
+def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None):
     problems: list[Problem] = []
     statuses = Statuses()
     reg_record = _registry_record(dataset)
@@ -504,7 +522,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
                                     "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
         return statuses, sorted(problems)
     prefix = _prefix(repo, data_dir)
-    history = gitlog.load(repo, prefix)
+    history = gitlog.load(repo, prefix, paths)
     strict = root.mode != trust.NONE
     current = {r.rel: digest.of(r.data) for r in dataset.applications}
     ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,

@@ -275,3 +275,116 @@ def test_fmt_checks_only_the_changed_files(repo, monkeypatch):
     (repo / "data" / "units.yaml").write_text((repo / "data" / "units.yaml").read_text(encoding="utf-8") + "\n\n")
     code, out, _ = run_cli("fmt", "--check", "--data", "data", "--changed-since", "main")
     assert code == 1 and "data/units.yaml:1:" in out  # any data file, not only records
+
+
+# ---- verify: real signatures (the lab of test_verify) ------------------------------------------
+
+from jinqiu import demo, gitlog, verify  # noqa: E402
+from test_verify import APP, APP2, entry, lab, sign_entry  # noqa: E402,F401  (lab is a fixture)
+
+CONT = "applications/2012/dl-zs-0001/2012-dl-zs-0001-001.yaml"
+
+
+def verify_same_as_full(lab):
+    """Assert the invariant for verify; return (scoped statuses, scoped problems, scope)."""
+    scope = prscope.build(lab.data, "main")
+    statuses, scoped = verify.run(None, lab.data, display_root="data", use_cache=False, scope=scope)
+    full_statuses, full = verify.run(None, lab.data, display_root="data", use_cache=False)
+    mine = {f"data/{r}" for r in scope.changed}
+    expected = [p for p in full if p.path in mine or p.severity == ERROR]
+    assert scoped == expected, set(scoped) ^ set(expected)
+    for rel, st in statuses.items():
+        assert st == full_statuses[rel], rel
+    assert statuses.verified == full_statuses.verified
+    return statuses, scoped, scope
+
+
+@pytest.fixture
+def chain(lab):
+    """APP approved to the city, and a 2012 continuing application resting on it, approved too; then a
+    pull-request branch."""
+    for level, date in ((1, "2011-07-21"), (2, "2011-07-22"), (3, "2011-07-23")):
+        sign_entry(lab, APP, level, date=date)
+    text = demo.application_yaml("2012-dl-zs-0001-001", "dl-zs-0001", worker_seq=1)
+    lab.write(CONT, text.replace("form: new\n", "form: continuing\n").replace("approvals: []", 'continues: "2011-dl-zs-0001-001"\napprovals: []'))
+    lab.commit("File a continuing application", date="2012-07-20")
+    for level, date in ((1, "2012-07-21"), (2, "2012-07-22"), (3, "2012-07-23")):
+        sign_entry(lab, CONT, level, date=date)
+    _, problems = verify.run(None, lab.data, display_root="data", use_cache=False)
+    assert not [p for p in problems if p.severity == ERROR]
+    lab.git("checkout", "-q", "-b", "pr")
+    return lab
+
+
+def test_verify_editing_a_record_demotes_the_unchanged_one_that_continues_it(chain):
+    path = chain.data / APP
+    path.write_text(path.read_text(encoding="utf-8").replace("amount: 5000", "amount: 4000"), encoding="utf-8")
+    chain.commit("Change the amount after approval", date="2012-08-01")
+    statuses, problems, scope = verify_same_as_full(chain)
+    assert scope.changed == [APP] and CONT in scope.related and APP2 not in scope.rels
+    assert [p.code for p in problems if p.path == f"data/{CONT}"] == ["continues-not-approved"]
+
+
+def test_verify_editing_an_approval_entry(chain):
+    path = chain.data / APP
+    path.write_text(path.read_text(encoding="utf-8").replace("情况属实，同意", "情况属实，同意发放", 1), encoding="utf-8")
+    chain.commit("Edit an opinion", date="2012-08-01")
+    _, problems, _ = verify_same_as_full(chain)
+    assert {"approval-unsigned", "approval-removed"} <= {p.code for p in problems if p.path == f"data/{APP}"}
+    assert "continues-not-approved" in {p.code for p in problems if p.path == f"data/{CONT}"}
+
+
+def test_verify_removing_a_verified_entry(chain):
+    path = chain.data / CONT
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.rindex("\n- level: 3")] + "\n", encoding="utf-8")
+    chain.commit("Drop the city's approval", date="2012-08-01")
+    _, problems, _ = verify_same_as_full(chain)
+    assert "approval-removed" in {p.code for p in problems if p.path == f"data/{CONT}"}
+
+
+def test_verify_an_approval_copied_from_an_unchanged_record(chain):
+    text = (chain.data / APP).read_text(encoding="utf-8")
+    first = text[text.index("approvals:\n") + len("approvals:\n"):].split("\n- level: 2")[0]
+    path = chain.data / APP2
+    path.write_text(path.read_text(encoding="utf-8").replace("approvals: []\n", "approvals:\n" + first + "\n"), encoding="utf-8")
+    chain.commit("Copy an approval", date="2012-08-01")
+    _, problems, scope = verify_same_as_full(chain)
+    assert APP in scope.related
+    assert "approval-copied" in {p.code for p in problems if p.path == f"data/{APP2}"}
+
+
+def test_verify_in_a_shallow_clone_checks_everything_and_says_why(chain, tmp_path):
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{chain.repo}", str(clone)], check=True)
+    code, _, err = run_cli("verify", "--data", str(clone / "data"), "--changed-since", "HEAD~1", "--no-cache")
+    assert "全部核验：仓库是浅克隆" in err
+
+
+def test_verify_cli_in_scope_writes_the_summary(chain, monkeypatch, tmp_path):
+    path = chain.data / APP
+    path.write_text(path.read_text(encoding="utf-8").replace("amount: 5000", "amount: 4000"), encoding="utf-8")
+    chain.commit("Change the amount after approval", date="2012-08-01")
+    monkeypatch.chdir(chain.repo)
+    summary = tmp_path / "summary.md"
+    code, out, err = run_cli("verify", "--data", "data", "--changed-since", "main", "--format", "github", "--summary", str(summary))
+    assert code == 1 and "按改动范围核验" in err
+    assert f"::error file=data/{CONT}," in out and "continues-not-approved" in out
+    assert "## 2011-dl-zs-0001-001" in summary.read_text(encoding="utf-8")
+
+
+def test_history_of_some_paths_is_the_full_history_of_those_paths(chain):
+    """gitlog.load(paths) gives the same versions, in the same order, for those paths, across a merge."""
+    chain.git("checkout", "-q", "-b", "side", "main~2")
+    sign_entry(chain, APP2, 1, date="2012-08-02")
+    chain.git("checkout", "-q", "pr")
+    chain.git("merge", "-q", "--no-ff", "-m", "Merge side", "side")
+    sign_entry(chain, APP2, 2, date="2012-08-03")
+    whole = gitlog.load(chain.repo, "data")
+    some = gitlog.load(chain.repo, "data", [APP2, "reviewers.yaml", "campaigns/"])
+    assert set(some.changes) == {APP2, "reviewers.yaml"}
+    for rel in some.changes:
+        assert some.changes[rel] == whole.changes[rel]
+    for c, rels in some.touched.items():
+        assert rels == whole.touched[c]
+    assert some.order == whole.order
