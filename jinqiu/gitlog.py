@@ -108,6 +108,7 @@ class History:
     _effective: dict[str, int] = field(default_factory=dict)
     _ancestors: dict[str, set] = field(default_factory=dict)
     _batch: subprocess.Popen | None = None
+    limited: bool = False  # read for some paths only (load(paths=...)): changes and touched hold only those
 
     def effective_time(self, oid: str) -> int:
         """The earliest time the commit can have been made: its claimed date, but never before any
@@ -164,6 +165,22 @@ class History:
             self._ancestors[oid] = memo
         return memo
 
+    def touches(self, oid: str, dirs: tuple[str, ...]) -> bool:
+        """Did this non-merge commit change a file under one of dirs (relative to the data directory,
+        each ending with "/")? Merges count as changing nothing, as in `touched`. When the history
+        was read for some paths only, git answers (stopping at the first such file)."""
+        if not self.limited:
+            return any(rel.startswith(dirs) for rel in self.touched.get(oid, []))
+        if len(self.parents.get(oid, [])) > 1:
+            return False
+        spec = [f"{self.prefix}/{d}" if self.prefix else d for d in dirs]
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+        proc = subprocess.run(["git", "-C", str(self.repo), "diff-tree", "--quiet", "-r", "--root", "--no-renames", oid, "--", *spec],
+                              capture_output=True, env=env)
+        if proc.returncode not in (0, 1):
+            raise GitError(proc.stderr.decode(errors="replace").strip() or "git diff-tree 失败")
+        return proc.returncode == 1
+
     def commits(self, oids) -> dict[str, Commit]:
         oids = sorted(set(oids))
         return {oid: parse_commit(oid, raw) for oid, raw in self.read(oids).items()}
@@ -171,8 +188,8 @@ class History:
 
 def load(repo: Path, prefix: str, paths: list[str] | None = None) -> History | None:
     """Read the history of HEAD once; None when there is no commit yet. With paths (relative to
-    the data directory; a folder ends with "/"), `changes` holds only those paths, and `touched`
-    every data file each commit that changed one of them touched (as the full read has it)."""
+    the data directory; a folder ends with "/"), `changes` and `touched` hold only those paths
+    (History.touches answers for the others)."""
     top = head(repo)
     if top is None:
         return None
@@ -192,12 +209,7 @@ def load(repo: Path, prefix: str, paths: list[str] | None = None) -> History | N
     out = git(repo, "log", "--reverse", "--topo-order", "--full-history", "--no-renames", "--raw", "--no-abbrev",
               "--format=%x01%H", "-z", "HEAD", "--", *pathspec)
     _read_raw_log(h, out)
-    if paths is not None and any(h.touched.values()):
-        whole = History(repo, h.prefix, top)
-        _read_raw_log(whole, git(repo, "log", "--stdin", "--no-walk=unsorted", "--full-history", "--no-renames", "--raw",
-                                 "--no-abbrev", "--format=%x01%H", "-z", "--", h.prefix or ".",
-                                 input="\n".join(c for c, rels in h.touched.items() if rels).encode() + b"\n"))
-        h.touched.update((c, rels) for c, rels in whole.touched.items() if c in h.touched)
+    h.limited = paths is not None
     return h
 
 

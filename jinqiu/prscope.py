@@ -208,9 +208,11 @@ def locate(root: Path) -> tuple[Path, str]:
     return Path(repo), "" if prefix == "." else prefix
 
 
-def build(root: Path, base: str) -> Scope:
+def build(root: Path, base: str, *, chains: bool = True) -> Scope:
     """The scope of the change from base (a commit, branch or tag) to the work tree of the data
-    directory root. Raise FullRun when only the full run will do."""
+    directory root. Raise FullRun when only the full run will do. chains=False: only the records
+    that continue a changed one, not those continuing them in turn (validate's rules look one link
+    back; verify's status of a continuing record rests on the whole chain)."""
     from . import dataset as ds
     from . import digest
 
@@ -244,7 +246,7 @@ def build(root: Path, base: str) -> Scope:
 
     grow(related)
     # records that continue a changed record, and the ones continuing those, ...
-    while True:
+    while chains:
         links = {r for r in related if isinstance(data.get(r), dict) and data[r].get("continues") in reached
                  and isinstance(data[r].get("id"), str) and data[r]["id"] not in reached}
         if not links:

@@ -616,7 +616,7 @@ def _trust_with_approvals(ctx: Context, walk, reg_record) -> list[Problem]:
     out = []
     h = ctx.history
     for c in sorted(walk.changes):
-        if any(rel.startswith(("applications/", "graduates/")) for rel in h.touched.get(c, [])):
+        if h.touches(c, ("applications/", "graduates/")):
             out.append(Problem(reg_record.path if reg_record else REGISTRY_REL, 1, "", "registry-with-approval",
                                f"提交 {c[:10]} 同时修改了信任数据和申请；信任数据的修改须单独提交"))
     return out

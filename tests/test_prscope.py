@@ -89,7 +89,7 @@ def commit(repo: Path, message: str = "pr") -> None:
 def same_as_full(repo: Path, base: str = "main"):
     """Assert the invariant; return (scoped problems, scope)."""
     root = repo / "data"
-    scope = prscope.build(root, base)
+    scope = prscope.build(root, base, chains=False)
     scoped, _ = validate.scoped(root, "data", scope)
     _, full = validate.run(root, "data")
     mine = {f"data/{r}" for r in scope.changed}
@@ -385,6 +385,28 @@ def test_history_of_some_paths_is_the_full_history_of_those_paths(chain):
     assert set(some.changes) == {APP2, "reviewers.yaml"}
     for rel in some.changes:
         assert some.changes[rel] == whole.changes[rel]
-    for c, rels in some.touched.items():
-        assert rels == whole.touched[c]
+    for c in whole.order:
+        assert [r for r in whole.touched.get(c, []) if r in some.changes] == some.touched.get(c, [])
+        for dirs in (("applications/",), ("graduates/", "reports/")):
+            assert some.touches(c, dirs) == whole.touches(c, dirs)
     assert some.order == whole.order
+
+
+def test_verify_follows_a_chain_of_continuing_records(chain):
+    """2011 ← 2012 ← 2013: editing the 2011 record demotes the 2013 one, two links away, unchanged."""
+    chain.git("checkout", "-q", "main")
+    cont2 = "applications/2013/dl-zs-0001/2013-dl-zs-0001-001.yaml"
+    # another worker's number and another name: only the link joins it (what validate would say of that is not verify's)
+    text = demo.application_yaml("2013-dl-zs-0001-001", "dl-zs-0001", worker_seq=3, student="赵小华")
+    chain.write(cont2, text.replace("form: new\n", "form: continuing\n").replace("approvals: []", 'continues: "2012-dl-zs-0001-001"\napprovals: []'))
+    chain.commit("File the 2013 application", date="2013-07-20")
+    for level, date in ((1, "2013-07-21"), (2, "2013-07-22"), (3, "2013-07-23")):
+        sign_entry(chain, cont2, level, date=date)
+    chain.git("checkout", "-q", "-B", "pr")
+    path = chain.data / APP
+    path.write_text(path.read_text(encoding="utf-8").replace("amount: 5000", "amount: 4000"), encoding="utf-8")
+    chain.commit("Change the amount after approval", date="2013-08-01")
+    _, problems, scope = verify_same_as_full(chain)
+    assert cont2 in scope.related
+    assert [p.code for p in problems if p.path == f"data/{cont2}"] == ["continues-not-approved"]
+    assert cont2 not in prscope.build(chain.data, "main", chains=False).related

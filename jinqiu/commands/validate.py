@@ -58,7 +58,7 @@ def _scope(root: Path, args, err):
     from .. import prscope
 
     try:
-        return prscope.build(root, args.changed_since)
+        return prscope.build(root, args.changed_since, chains=False)
     except prscope.FullRun as exc:
         err.write(f"全部校验：{exc}。\n")
         return None
