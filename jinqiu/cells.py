@@ -61,11 +61,14 @@ def text_of(value) -> str:
 
 def formula_notes(value) -> list:
     """[(ERROR, why)] for a cell that a spreadsheet would evaluate, else []."""
-    if value is None or isinstance(value, (int, float, Decimal, bool, date, datetime, time, timedelta)):
+    if isinstance(value, str):
+        text = value.strip()
+        if not cellsafe.evaluated(text):  # most cells: nothing more to look at
+            return []
+    elif value is None or isinstance(value, (int, float, Decimal, bool, date, datetime, time, timedelta)):
         return []
-    if not isinstance(value, str):  # openpyxl's ArrayFormula, DataTableFormula
+    else:  # openpyxl's ArrayFormula, DataTableFormula
         return [(ERROR, "这是公式，表格里应填写数值，不是公式；请复制后用“选择性粘贴 → 数值”换成计算结果")]
-    text = value.strip()
     if not cellsafe.evaluated(text) or _TEXT_FORMULA.match(text) or _PLAIN_SIGNED.match(text):
         return []
     shown = re.sub(r"[0-9]", "*", text[:16]) + ("…" if len(text) > 16 else "")  # no digits of an ID or phone
@@ -201,7 +204,13 @@ def read_boolean(value):
 
 
 def is_empty(value) -> bool:
-    return value is None or (isinstance(value, str) and text_of(value) == "")
+    """None, blank text, or text that is nothing once Excel's marks are off (' ="" ="'")."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return not text or (len(text) <= 4 and text_of(value) == "")  # nothing longer can come to ""
 
 
 def read(column: sheets.Column, value, epoch: datetime):
@@ -211,6 +220,11 @@ def read(column: sheets.Column, value, epoch: datetime):
     refused = formula_notes(value)
     if refused:
         return MISSING, refused
+    return read_value(column, value, epoch)
+
+
+def read_value(column: sheets.Column, value, epoch: datetime):
+    """read() for a cell already known to be neither empty nor a formula (is_empty, formula_notes)."""
     t = column.type
     numeric = _number_cell(value)
     if t == sheets.ID_NUMBER:

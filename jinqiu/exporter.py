@@ -32,9 +32,19 @@ def chain_end(units: dict | None, funding_unit) -> int:
     return UNIT_LEVEL.get(u.get("kind"), 3) if u else 3
 
 
-def select(root: Path, display_root: str, kind: str, unit_ids: set, year: int | None) -> list:
-    """The records of a kind for the given unions (and year), sorted by year, union and id."""
-    top = root / ("applications" if kind == "application" else "graduates")
+def select(root: Path, display_root: str, kind: str, unit_ids: set, year: int | None, records: list | None = None) -> list:
+    """The records of a kind for the given unions (and year), sorted by year, union and id: from
+    `records` (every record of the data directory, as loaded already) when given, else read."""
+    top_name = "applications" if kind == "application" else "graduates"
+    if records is not None:
+        chosen = []
+        for r in records:
+            parts = r.rel.split("/")
+            if (len(parts) == 4 and parts[0] == top_name and parts[2] in unit_ids and parts[3].endswith(".yaml")
+                    and (year is None or parts[1] == str(year)) and r.data is not None):
+                chosen.append((parts[1], parts[2], parts[3], r))
+        return [r for *_, r in sorted(chosen, key=lambda t: t[:3])]
+    top = root / top_name
     found = []
     if not top.is_dir():
         return found
@@ -53,11 +63,12 @@ def select(root: Path, display_root: str, kind: str, unit_ids: set, year: int | 
     return found
 
 
-def verified_statuses(root: Path, display_root: str) -> dict:
-    """{record rel: Status} from verify: only approvals it proves count, never what the YAML claims."""
+def verified_statuses(root: Path, display_root: str, loaded: list | None = None) -> dict:
+    """{record rel: Status} from verify: only approvals it proves count, never what the YAML claims.
+    The dataset verify had to load, if any, is appended to `loaded` (see verify.run)."""
     from . import verify
 
-    statuses, _ = verify.run(None, root, display_root=display_root)
+    statuses, _ = verify.run(None, root, display_root=display_root, loaded=loaded)
     return statuses
 
 

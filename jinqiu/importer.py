@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from . import cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables, unitref
@@ -146,24 +147,29 @@ def describe_key(kind: str, key: tuple) -> str:
 # ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _parts(pointer: str) -> tuple:
+    return tuple(pointer.strip("/").split("/"))
+
+
 def _set(tree: dict, pointer: str, value) -> None:
-    parts = pointer.strip("/").split("/")
-    for p in parts[:-1]:
+    *parents, last = _parts(pointer)
+    for p in parents:
         tree = tree.setdefault(p, {})
-    tree[parts[-1]] = value
+    tree[last] = value
 
 
 def _delete(tree: dict, pointer: str) -> None:
-    parts = pointer.strip("/").split("/")
-    for p in parts[:-1]:
+    *parents, last = _parts(pointer)
+    for p in parents:
         tree = tree.get(p)
         if not isinstance(tree, dict):
             return
-    tree.pop(parts[-1], None)
+    tree.pop(last, None)
 
 
 def _get(tree: dict, pointer: str):
-    for p in pointer.strip("/").split("/"):
+    for p in _parts(pointer):
         if not isinstance(tree, dict) or p not in tree:
             return cells.MISSING
         tree = tree[p]
@@ -324,16 +330,22 @@ class SheetImport:
                 continue
             raw = row[c] if c < len(row) else None
             refused = cells.formula_notes(raw)
-            raw = unquote(raw, column.type)
-            refused = refused or cells.formula_notes(raw)  # a formula inside quotes is still a formula
+            if not refused:
+                unquoted = unquote(raw, column.type)
+                if unquoted is not raw:
+                    refused = cells.formula_notes(unquoted)  # a formula inside quotes is still a formula
+                raw = unquoted
             if refused:
                 value, n = cells.MISSING, refused
+            elif cells.is_empty(raw):
+                value, n = ([], []) if column.type == sheets.SERVICES else (cells.MISSING, [])
             elif column.type == sheets.SERVICES:
-                value, n = (read_services(raw, self.table.epoch) if not cells.is_empty(raw) else ([], []))
+                value, n = read_services(raw, self.table.epoch)
             else:
-                value, n = cells.read(column, raw, self.table.epoch)
-            label = column.title
-            notes.extend((sev, msg if msg.startswith(label) else f"{label}：{msg}") for sev, msg in n)
+                value, n = cells.read_value(column, raw, self.table.epoch)
+            if n:
+                label = column.title
+                notes.extend((sev, msg if msg.startswith(label) else f"{label}：{msg}") for sev, msg in n)
             if value is cells.MISSING:
                 if not n:
                     empty.add(column.pointer)

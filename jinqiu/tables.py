@@ -125,36 +125,117 @@ def check_zip(path: Path) -> None:
         raise TableError(f"文件解压后有 {_mib(total)}，超过 {_mib(MAX_XLSX_UNCOMPRESSED)} 的上限，未导入；请分成几个文件")
 
 
-def _sheet_rows(ws) -> list:
-    """The rows of a read-only sheet as wide as its widest row with content, within the limits."""
-    ws.reset_dimensions()  # the dimension a file claims is not trusted (A1:XFD1048576)
+def _cell_parser():
+    """openpyxl's sheet parser, with a fast path for the commonest cell of a written-out sheet: a
+    plain inline string (<c t="inlineStr"><is><t>…</t></is></c>, what write-only openpyxl writes),
+    which openpyxl otherwise builds a rich-text object for. Everything else, formulas above all, is
+    openpyxl's own parse_cell; tests/test_tables.py compares both cell by cell."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet._reader import INLINE_STRING, WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    text_tag = f"{{{SHEET_MAIN_NS}}}t"
+
+    class CellParser(WorkSheetParser):
+        def parse_cell(self, element):
+            if element.get("t") == "inlineStr" and len(element) == 1:
+                (inline,) = element
+                if inline.tag == INLINE_STRING and len(inline) == 1 and inline[0].tag == text_tag and not len(inline[0]):
+                    coordinate = element.get("r")
+                    if coordinate:
+                        row, column = coordinate_to_tuple(coordinate)
+                        self.col_counter = column
+                    else:
+                        self.col_counter += 1
+                        row, column = self.row_counter, self.col_counter
+                    style_id = element.get("s", 0)
+                    return {"row": row, "column": column, "value": inline[0].text or "", "data_type": "s",
+                            "style_id": int(style_id) if style_id else 0}
+            return super().parse_cell(element)
+
+    return CellParser
+
+
+def _sheet_rows(wb, ws) -> list:
+    """The rows of a read-only sheet as wide as its widest row with content, within the limits:
+    what ws.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True) gives once the claimed dimension is
+    reset (a missing row is an empty one, a repeated or out-of-order row is skipped), read through
+    _cell_parser (openpyxl 3.1's WorkSheetParser, as ReadOnlyWorksheet runs it)."""
     rows = []
-    for n, row in enumerate(ws.iter_rows(min_row=1, max_col=MAX_COLUMNS + 1, values_only=True), 1):
-        if n > MAX_ROWS:
-            raise _too_many_rows(ws.title)
-        if len(row) > MAX_COLUMNS and row[MAX_COLUMNS] is not None:
-            raise _too_many_columns(ws.title, n)
-        end = min(len(row), MAX_COLUMNS)
-        while end and row[end - 1] is None:
-            end -= 1
-        rows.append(list(row[:end]))
+    limit = MAX_COLUMNS + 1
+    with ws._get_source() as src:
+        parser = _cell_parser()(src, ws._shared_strings, data_only=False, epoch=wb.epoch,
+                                date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for index, cells in parser.parse():
+            while len(rows) + 1 < index:  # rows the file leaves out
+                if len(rows) >= MAX_ROWS:
+                    raise _too_many_rows(ws.title)
+                rows.append([])
+            if len(rows) + 1 > index:  # a row number already read
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise _too_many_rows(ws.title)
+            row = [None] * min(limit, max((c["column"] for c in cells), default=0))
+            for c in cells:
+                if 1 <= c["column"] <= limit:
+                    row[c["column"] - 1] = c["value"]
+            if len(row) > MAX_COLUMNS and row[MAX_COLUMNS] is not None:
+                raise _too_many_columns(ws.title, len(rows) + 1)
+            end = min(len(row), MAX_COLUMNS)
+            while end and row[end - 1] is None:
+                end -= 1
+            del row[end:]
+            rows.append(row)
     width = max(map(len, rows), default=0)  # every row as wide as the widest, as a sheet's grid is
     for r in rows:
         r.extend([None] * (width - len(r)))
     return rows
 
 
+def _workbook(path: Path):
+    """openpyxl's read-only workbook (shared strings, styles, the date system, the sheets and their
+    settings), except that a sheet is not sized when opened: openpyxl's ReadOnlyWorksheet reads a
+    sheet whole to find its size when the file states none (what write-only openpyxl writes), and
+    the size a file claims is not used here anyway (_sheet_rows reads what the sheet holds). The
+    read-only branch of openpyxl 3.1's ExcelReader.read_worksheets otherwise, as it is."""
+    from openpyxl.packaging.relationship import get_dependents, get_rels_path
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class Sheet(ReadOnlyWorksheet):
+        def _get_size(self):
+            pass
+
+    class Reader(ExcelReader):
+        def read_worksheets(self):
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files:
+                    continue
+                if "chartsheet" in rel.Type:
+                    self.read_chartsheet(sheet, rel)
+                    continue
+                rels_path = get_rels_path(rel.target)
+                if rels_path in self.valid_files:
+                    get_dependents(self.archive, rels_path)
+                ws = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
+
+    reader = Reader(path, read_only=True, data_only=False)
+    reader.read()
+    return reader.wb
+
+
 def read_xlsx(path: Path) -> list[Table]:
-    import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     check_zip(path)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        wb = _workbook(path)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise TableError(f"不是有效的 .xlsx 文件（{type(exc).__name__}）；.xls 请先在 Excel 里另存为 .xlsx") from None
     try:
-        return [Table(ws.title, _sheet_rows(ws), wb.epoch) for ws in wb.worksheets]
+        return [Table(ws.title, _sheet_rows(wb, ws), wb.epoch) for ws in wb.worksheets]
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError) as exc:  # a damaged sheet
         raise TableError(f"工作表无法读取（{type(exc).__name__}），文件可能已损坏；请在 Excel 里打开后重新保存") from None
     finally:

@@ -417,13 +417,15 @@ def _result_from_json(doc):
 
 
 def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, root_keys=None,
-        forge_checker=None, use_cache: bool | None = None, scope=None):
+        forge_checker=None, use_cache: bool | None = None, loaded: list | None = None, scope=None):
     """Verify every approval under data_dir: ({record.rel: Status}, [Problem]). repo_root may be
     None (found from data_dir). Never raises for bad data; git missing is reported as a warning.
 
     The cache (JSON in the git directory, HMAC-bound, see jinqiu.cache) is used by default when no
     dataset is given, and with a dataset when use_cache=True (the key then also covers which
     records the dataset holds); never with a forge checker, since a review can be dismissed any time.
+    When run loads the dataset itself, it is appended to `loaded` (if given), for a caller that
+    needs the records too (the export) and would otherwise read every file a second time.
 
     scope (prscope.Scope): a pull request's mode: only the records it can affect are read, with the
     history of their files and of the trust data; the problems are the full run's in the changed
@@ -451,6 +453,8 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
                     return found
     if dataset is None:
         dataset = validate_stage.load(data_dir, display_root)
+        if loaded is not None:
+            loaded.append(dataset)
     result = _verify(repo, data_dir, dataset, root_keys, forge_checker)
     if store is not None:
         store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))

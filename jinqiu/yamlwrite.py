@@ -70,18 +70,49 @@ def _fast_ok(value) -> bool:
     return True
 
 
+class _Plan:
+    """What ordered() needs of one schema node, worked out once per node."""
+
+    def __init__(self, node: dict, root: dict):
+        self.node = node  # kept alive, so that its id is not reused while the plan is cached
+        node = layout._resolve(node, root) if node else {}
+        self.props = node.get("properties", {})
+        self.index = {k: i for i, k in enumerate(self.props)}
+        self.extra = node.get("additionalProperties") if isinstance(node.get("additionalProperties"), dict) else {}
+        self.named = (node.get("propertyNames") or {}).get("enum", [])
+        self.items = node.get("items", {})
+
+
+_plans: dict = {}
+
+
+def _plan(node: dict, root: dict) -> _Plan:
+    key = (id(node), id(root))
+    plan = _plans.get(key)
+    if plan is None or plan.node is not node:
+        plan = _plans[key] = _Plan(node, root)
+    return plan
+
+
 def ordered(value, node: dict, root: dict):
     """A copy of value with mapping keys in the order the schema lists them (others after)."""
-    node = layout._resolve(node, root) if node else {}
     if isinstance(value, dict):
-        props = node.get("properties", {})
-        extra = node.get("additionalProperties") if isinstance(node.get("additionalProperties"), dict) else {}
-        # then keys the schema names in propertyNames' enum (学历 in their order), then the rest sorted
-        named = [k for k in (node.get("propertyNames") or {}).get("enum", []) if k in value and k not in props]
-        keys = [k for k in props if k in value] + named + sorted(k for k in value if k not in props and k not in named)
-        return {k: ordered(value[k], props.get(k, extra), root) for k in keys}
+        plan = _plan(node, root)
+        index = plan.index
+        if all(k in index for k in value):
+            keys = sorted(value, key=index.__getitem__)
+        else:
+            # the schema's keys first, then those it names in propertyNames' enum (学历 in their
+            # order), then the rest sorted
+            named = [k for k in plan.named if k in value and k not in index]
+            keys = (sorted((k for k in value if k in index), key=index.__getitem__) + named
+                    + sorted(k for k in value if k not in index and k not in named))
+        props, extra = plan.props, plan.extra
+        return {k: ordered(value[k], props.get(k, extra), root) if isinstance(value[k], (dict, list)) else value[k]
+                for k in keys}
     if isinstance(value, list):
-        return [ordered(v, node.get("items", {}), root) for v in value]
+        items = _plan(node, root).items
+        return [ordered(v, items, root) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 

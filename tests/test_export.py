@@ -181,3 +181,17 @@ def test_the_status_column_is_what_verify_proves_not_what_the_yaml_claims(tmp_pa
     header = [c.value for c in apps[1]]
     (row,) = list(apps.iter_rows(min_row=2, values_only=True))
     assert row[header.index("审批状态")] == "企业工会（街道工会）审查通过（另有 1 条审批未通过核验，不计入）"
+
+
+@pytest.mark.parametrize("kind", ["application", "graduate"])
+@pytest.mark.parametrize("year", [None, 2011, 2012])
+def test_the_export_picks_the_same_records_from_verifys_dataset_as_from_the_folders(data, kind, year):
+    """The export takes its records from the dataset verify loaded (one read of every file)."""
+    from jinqiu import exporter, validate
+
+    loaded = validate.load(data, "data")
+    for units in ({"dl-zs-0001"}, {"dl-zs-0001", "dl-zs-0002", "dl-zs"}, {"dl-xg-0001"}, set()):
+        from_disk = exporter.select(data, "data", kind, units, year)
+        from_dataset = exporter.select(data, "data", kind, units, year, loaded.records)
+        assert [(r.rel, r.data) for r in from_dataset] == [(r.rel, r.data) for r in from_disk]
+    assert exporter.select(data, "data", kind, {"dl-zs-0001", "dl-zs-0002"}, None, loaded.records)  # not vacuous

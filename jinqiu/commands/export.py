@@ -66,16 +66,18 @@ def _run(args, out, err) -> int:
     if path.suffix.lower() != f".{args.format}":
         raise UserError(f"输出文件 {path} 的扩展名应为 .{args.format}")
     counts = []
-    statuses = exporter.verified_statuses(root, args.data)  # 审批状态: verified approvals only
+    loaded: list = []
+    statuses = exporter.verified_statuses(root, args.data, loaded)  # 审批状态: verified approvals only
+    every = loaded[0].records if loaded else None  # read once: verify's records, unless it had them cached
     if args.format == "csv":
-        records = exporter.select(root, args.data, args.kind, unit_ids, args.year)
+        records = exporter.select(root, args.data, args.kind, unit_ids, args.year, every)
         cols, rows = exporter.table(args.kind, records, units, statuses)
         exporter.write_csv(path, cols, rows)
         counts.append(f"{len(rows)} 条{exporter.SHEET_NAMES[args.kind]}")
     else:
         tables = []
         for kind in ("application", "graduate"):
-            records = exporter.select(root, args.data, kind, unit_ids, args.year)
+            records = exporter.select(root, args.data, kind, unit_ids, args.year, every)
             if records or kind == "application":
                 cols, rows = exporter.table(kind, records, units, statuses)
                 tables.append((exporter.SHEET_NAMES[kind], cols, rows))
