@@ -241,8 +241,8 @@ def new_student_aid_once(data):
 
 
 def continuing_is_linked(data):
-    """A continuing student (附件2) links to an earlier year's record of the same child and is still within the course
-    (that the earlier record was approved is checked by verify, from verified approvals only)."""
+    """A continuing student (附件2) links to an earlier year's record of the same child (that the earlier
+    record was approved is checked by verify, from verified approvals only)."""
     by_id = {r.data.get("id"): r for r in data.applications if _str(r.data.get("id"))}
     for record in data.applications:
         if record.data.get("form") != "continuing":
@@ -259,6 +259,14 @@ def continuing_is_linked(data):
                     yield record, "/continues", "continues-other-child", f"“上年资助记录”{link} 资助的不是同一名学生（职工身份证号码和学生姓名不符）"
                 # whether the earlier record was approved is verify's to say (continues-not-approved):
                 # only a verified approval counts, never what the file claims
+
+
+def continuing_within_course(data):
+    """A continuing student is still within the course, and admitted in a year the campaign's scholarship covers."""
+    for record in data.applications:
+        if record.data.get("form") != "continuing":
+            continue
+        year = record.data.get("year")
         campaign = data.campaigns.get(year) or {}
         education = _get(record.data, "student", "education")
         admitted = _get(record.data, "student", "admission_year")
@@ -283,7 +291,9 @@ def no_duplicate_graduate(data):
                 yield record, "/graduate/id_number", "duplicate-graduate", f"毕业生 {ids.mask_id(number)} 在本年度已有登记 {other.path}"
 
 
-DATASET_RULES = [
+# Rules that look at one application or graduate record at a time, with the small files (units,
+# reviewers, campaigns) beside it: validate runs them in the workers that read each file.
+LOCAL_RULES = [
     filing_units_exist,
     funding_unit_in_chain,
     reviewers_exist,
@@ -294,8 +304,13 @@ DATASET_RULES = [
     income_within_threshold,
     no_double_relief,
     documents_complete_for_city,
+    continuing_within_course,
+]
+# Rules between records: run once over every record.
+COLLISION_RULES = [
     no_duplicate_aid,
     new_student_aid_once,
     continuing_is_linked,
     no_duplicate_graduate,
 ]
+DATASET_RULES = LOCAL_RULES + COLLISION_RULES

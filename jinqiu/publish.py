@@ -3,6 +3,7 @@ then prove the site holds no personal data. Each stage is a function; this modul
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import os
@@ -13,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import asof, forge, privacy, site, statistics, timeline, validate, verify
+from . import asof, buildmemo, cache, forge, privacy, site, statistics, timeline, validate, verify
 from .problems import ERROR, Problem, has_errors
 
 
@@ -42,7 +43,7 @@ def statuses(dataset, env=None) -> tuple[dict, list]:
     except forge.ForgeConfigError as exc:
         raise BuildError(str(exc)) from None
     by_rel, problems = verify.run(None, dataset.root, display_root=dataset.display_root, dataset=dataset,
-                                  forge_checker=checker)
+                                  forge_checker=checker, use_cache=True)
     by_id = verify.Statuses({r.data["id"]: by_rel[r.rel] for r in dataset.applications if r.rel in by_rel})
     by_id.verified, by_id.trust = getattr(by_rel, "verified", False), getattr(by_rel, "trust", "none")
     return by_id, problems
@@ -88,7 +89,7 @@ class Result:
 
 def load_checked(opts: Options, result: Result):
     """Validate; without allow_invalid any error stops the build; with it, bad records are left out."""
-    dataset, problems = validate.run(opts.data, str(opts.data))
+    dataset, problems = validate.run_cached(opts.data, str(opts.data))
     result.problems = problems
     if not has_errors(problems):
         return dataset
@@ -138,11 +139,73 @@ def history_of(dataset):
 
 
 def build(opts: Options) -> Result:
-    """Everything `python build.py` does, without printing."""
+    """Everything `python build.py` does, without printing. Skipped, with the last build's result,
+    when nothing it reads has changed and its outputs are untouched (jinqiu.buildmemo)."""
+    t0 = time.perf_counter()
+    try:
+        forge_on = forge.checker_from_env(os.environ) is not None
+    except forge.ForgeConfigError:
+        forge_on = True  # statuses() stops the build with the message
+    key = buildmemo.inputs_key(opts, forge_on)
+    summary = buildmemo.recall(opts, key)
+    if summary is not None:
+        result = _from_summary(opts, summary)
+        if result is not None:
+            result.timings = dict.fromkeys(("load", "verify", "stats", "render", "mkdocs", "scan"), 0.0)
+            result.timings["unchanged"] = time.perf_counter() - t0
+            return result
+    if key is not None:
+        buildmemo.forget(opts)
+    inputs = time.perf_counter() - t0
+    try:
+        result = _build(opts)
+    finally:
+        gc.unfreeze()  # what the build froze is the collector's again (a long-lived caller, such as the tests)
+    result.timings["inputs"] = inputs
+    if key is not None and result.site_dir is not None and not result.findings:
+        buildmemo.remember(opts, key, _summary(result))
+    return result
+
+
+def _summary(result: Result) -> dict:
+    """What build() returns, as JSON, for a build skipped because nothing changed."""
+    printed = result.printed
+    return {"problems": [list(cache.astuple_problem(p)) for p in result.problems], "left_out": list(result.left_out),
+            "unscannable": sorted(result.unscannable), "forms": [str(p) for p in result.forms],
+            "statuses": buildmemo.status_rows(result.statuses),
+            "trust": [bool(getattr(result.statuses, "verified", False)), getattr(result.statuses, "trust", "none")],
+            "printed": None if printed is None else {"pdfs": [str(p) for p in printed.pdfs], "pages": printed.pages,
+                                                     "forms": printed.printed + printed.reused, "cache": printed.cache}}
+
+
+def _from_summary(opts: Options, doc: dict) -> Result | None:
+    from . import status
+
+    try:
+        result = Result(problems=[Problem(*row) for row in doc["problems"]], left_out=list(doc["left_out"]),
+                        unscannable=set(doc["unscannable"]), forms=[Path(p) for p in doc["forms"]],
+                        site_dir=opts.out / "site", private_dir=opts.out / "private")
+        sts = verify.Statuses({rid: status.Status(**{k: tuple(tuple(x) for x in v) if k == "proofs" else v for k, v in row.items()})
+                               for rid, row in doc["statuses"].items()})
+        sts.verified, sts.trust = doc["trust"]
+        result.statuses = sts
+        printed = doc["printed"]
+        if printed is not None:
+            from . import printing
+
+            result.printed = printing.Report(pdfs=[Path(p) for p in printed["pdfs"]], pages=printed["pages"],
+                                             printed=0, reused=printed["forms"], cache=printed["cache"])
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+    return result
+
+
+def _build(opts: Options) -> Result:
     result = Result()
     t0 = time.perf_counter()
     dataset = load_checked(opts, result)
     result.timings["load"] = time.perf_counter() - t0
+    gc.freeze()  # the records live to the end: the collector need not walk them again, nor forked workers copy them
     if dataset is None:
         return result
     year = pick_year(dataset, opts.year)

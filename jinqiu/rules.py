@@ -341,4 +341,4 @@ RECORD_RULES = {
     "reviewers": [reviewers_well_formed],
 }
 
-from .crossrules import DATASET_RULES  # noqa: E402  (re-exported for validate)
+from .crossrules import COLLISION_RULES, DATASET_RULES, LOCAL_RULES  # noqa: E402,F401  (re-exported for validate)

@@ -78,9 +78,10 @@ def split_approvals(text: bytes, parse: bool = False) -> tuple[bytes, list[str]]
     rest, block = _approvals_block(text)
     if not block:
         return rest, []
-    if not parse:
+    if not parse:  # a digest of each entry's text (the text itself, signature and all, is 0.5 KB an entry)
         starts = [m.start() for m in _ITEM.finditer(block)]
-        return rest, [b"\n".join(line.rstrip() for line in block[a:b].splitlines() if line.strip()).decode(errors="replace")
+        return rest, [hashlib.blake2b(b"\n".join(line.rstrip() for line in block[a:b].splitlines() if line.strip()),
+                                      digest_size=16).hexdigest()
                       for a, b in zip(starts, starts[1:] + [len(block)])]
     try:
         tree, _ = yamlstrict.load(block, "approvals")
@@ -106,23 +107,17 @@ class Signers:
         self.reg = reg
         self.gpg = registry.GpgVerifier(reg.gpg_keys())
         self.memo: dict[str, tuple[registry.Key | None, str | None, str | None]] = {}
-        self.ssh: dict[tuple, tuple[str | None, str | None]] = {}  # (sig, payload, namespace) -> _ssh_check
+        self.ssh: dict[bytes, tuple[str | None, str | None]] = {}  # _memo_key(sig, payload, namespace) -> _ssh_check
 
     def prefetch(self, items: list[tuple[bytes, bytes, str]]) -> None:
         """Check many SSH signatures ahead, on every core when there are many (the checks are pure
         CPU and hold the GIL); check() then answers from what was found."""
-        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and i not in self.ssh]
-        jobs = os.cpu_count() or 1
-        if jobs == 1 or len(items) < PARALLEL_SIGNATURES:
+        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and _memo_key(*i) not in self.ssh]
+        if len(items) < PARALLEL_SIGNATURES:
             return
-        size = max(200, len(items) // (jobs * 4))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                for chunk, found in zip(chunks, pool.map(_ssh_check_all, chunks)):
-                    self.ssh.update(zip(chunk, found))
-        except OSError:  # no processes to be had: check() does them one by one
-            pass
+        found = fork_map(_ssh_check_item, items)
+        if found is not None:  # None: no processes to be had, check() does them one by one
+            self.ssh.update(zip((_memo_key(*i) for i in items), found))
 
     def check(self, sig: bytes | None, payload: bytes, namespace: str = NAMESPACE_GIT):
         """(key, fingerprint, reason): key is the registered key that made a good signature;
@@ -131,7 +126,7 @@ class Signers:
             return None, None, "unsigned"
         try:
             if sig.lstrip().startswith(sshsig.BEGIN):
-                fpr, reason = self.ssh.get((sig, payload, namespace)) or _ssh_check(sig, payload, namespace)
+                fpr, reason = self.ssh.get(_memo_key(sig, payload, namespace)) or _ssh_check(sig, payload, namespace)
                 if reason:
                     return None, None, reason
             elif b"BEGIN PGP SIGNATURE" in sig:
@@ -159,6 +154,14 @@ class Signers:
 PARALLEL_SIGNATURES = 2000  # fewer than this: not worth starting processes
 
 
+def _memo_key(sig: bytes, payload: bytes, namespace: str) -> bytes:
+    """A short key for a checked signature (the signature and payload themselves are large)."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in (sig, payload, namespace.encode()):
+        h.update(len(part).to_bytes(8, "big") + part)
+    return h.digest()
+
+
 def _ssh_check(sig: bytes, payload: bytes, namespace: str) -> tuple[str | None, str | None]:
     """(fingerprint of the key that made a good SSH signature, None) or (None, why it is not good)."""
     try:
@@ -169,8 +172,41 @@ def _ssh_check(sig: bytes, payload: bytes, namespace: str) -> tuple[str | None, 
         return None, f"签名无效：{exc}"
 
 
-def _ssh_check_all(items):
-    return [_ssh_check(*i) for i in items]
+def _ssh_check_item(item):
+    return _ssh_check(*item)
+
+
+_SHARED = None  # (function, items) for fork_map's workers, which inherit it instead of unpickling it
+
+
+def fork_map(fn, items: list, min_items: int = PARALLEL_SIGNATURES):
+    """[fn(x) for x in items] on every core: workers are forked after the items exist, so they read
+    them from the memory they share with this process, and only the (small) results are sent back.
+    None when processes cannot be had; serial below min_items or on one core."""
+    global _SHARED
+    jobs = os.cpu_count() or 1
+    if jobs == 1 or len(items) < min_items:
+        return [fn(x) for x in items]
+    size = max(200, len(items) // (jobs * 4))
+    spans = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    _SHARED = (fn, items)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_fork_span, spans)
+    except OSError:
+        return None
+    finally:
+        _SHARED = None
+    return [x for part in parts for x in part]
+
+
+def _fork_span(span):
+    fn, items = _SHARED
+    return [fn(items[i]) for i in range(*span)]
+
+
+def _record_digest(record) -> str:
+    return digest.of(record.data)
 
 
 def _squash_hint(c: gitlog.Commit, reviewers_in_commit: set[str]) -> str:
@@ -205,6 +241,7 @@ class Context:
     payment_commits: dict = field(default_factory=dict)  # record rel -> the commit that recorded its payout
     blobs: dict = field(default_factory=dict)  # blob id -> bytes, read once
     keys_of: dict = field(default_factory=dict)  # blob id -> the entries' identity keys (fast path)
+    paid_of: dict = field(default_factory=dict)  # blob id -> the payout it records (payment_key), or None
     current: dict = field(default_factory=dict)  # record rel -> its current digest (each computed once)
 
 
@@ -510,7 +547,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
     prefix = _prefix(repo, data_dir)
     history = gitlog.load(repo, prefix)
     strict = root.mode != trust.NONE
-    current = {r.rel: digest.of(r.data) for r in dataset.applications}
+    records = list(dataset.applications)
+    current = dict(zip((r.rel for r in records), fork_map(_record_digest, records) or map(_record_digest, records)))
     ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,
                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
     walk = trust.Walk(ok=root.mode != trust.NONE, admin_history=False)
@@ -533,7 +571,10 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
                                           | {c for c in ctx.payment_commits.values() if c})
         ctx.signers.prefetch([(str(e.data["signature"]).encode(), entry_payload(r.data.get("id", ""), e.data), NAMESPACE_ENTRY)
                               for r in apps for e in per_record[r.rel]
-                              if e.commit and e.data.get("signature") and not isinstance(e.data.get("forge"), dict)])
+                              if e.commit and e.data.get("signature") and not isinstance(e.data.get("forge"), dict)]
+                             + [(str(aid["paid_signature"]).encode(), payment_payload(str(r.data.get("id", "")), aid, current[r.rel]),
+                                 NAMESPACE_PAYMENT)
+                                for r in apps for aid in [r.data.get("aid") or {}] if aid.get("paid_on") and aid.get("paid_signature")])
         for r in apps:
             entries = per_record[r.rel]
             by_commit: dict[str, set] = {}
@@ -559,8 +600,9 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
             st = status.derive_one(r.data, entries, end)
             if (r.data.get("aid") or {}).get("paid_on"):
                 paid, found = _check_payment(ctx, r, st)
-                line = dataset.line(r, "/aid/paid_on")
-                problems += [Problem(r.path, line, "/aid/paid_on", code, message, sev) for code, message, sev in found]
+                if found:  # the line is looked up only for a problem: it parses the file again
+                    line = dataset.line(r, "/aid/paid_on")
+                    problems += [Problem(r.path, line, "/aid/paid_on", code, message, sev) for code, message, sev in found]
                 if paid:
                     st = status.derive_one(r.data, entries, end, paid=True)
             statuses[r.rel] = st
@@ -624,45 +666,70 @@ def _approvals_line(dataset, r) -> int:
     return dataset.line(r, "/approvals")
 
 
+LOCATE_BATCH = 2000  # records whose old versions are read together: bounds the bytes held at once
+
+
+def git_blob_id(text: bytes) -> str:
+    """The id git gives a blob with these bytes (SHA-1 of its header and content)."""
+    return hashlib.sha1(b"blob %d\0" % len(text) + text).hexdigest()
+
+
 def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
     """For every entry of every record, the first commit (oldest first) whose version of the file
-    holds it; and the record's digest at that commit, when the content then differed from now."""
+    holds it; and the record's digest at that commit, when the content then differed from now.
+
+    Records are taken LOCATE_BATCH at a time and no version's bytes are kept: what later checks
+    need of a version (its entries' keys, its payout) is kept instead (ctx.keys_of, ctx.paid_of).
+    A version whose blob id is that of the file as it is now is not read from git at all."""
     h = ctx.history
-    current_text = {r.rel: (data_dir / r.rel).read_bytes() for r in apps}
-    wanted = []
-    if h is not None:
-        for r in apps:
-            wanted += [b for _, b in h.changes.get(r.rel, []) if b]
-    blobs = h.read(sorted(set(wanted))) if h is not None else {}
-    ctx.blobs.update(blobs)
     out = {}
-    for r in apps:
-        listed = r.data.get("approvals")
-        approvals = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
-        versions = [(c, b) for c, b in (h.changes.get(r.rel, []) if h is not None else []) if b and b in blobs]
-        paid = payment_key(current_text[r.rel]) if (r.data.get("aid") or {}).get("paid_on") else None
-        if paid:
-            ctx.payment_commits[r.rel] = next((c for c, b in versions if payment_key(blobs[b]) == paid), None)
-        entries = None
-        for parse in (False, True):
-            prefix_now, keys_now = split_approvals(current_text[r.rel], parse)
-            if len(keys_now) != len(approvals):
-                continue
-            entries = [Entry(i, e, keys_now[i]) for i, e in enumerate(approvals)]
-            split = [(c, b, *split_approvals(blobs[b], parse)) for c, b in versions]
-            if not parse:
-                ctx.keys_of.update((b, keys) for _, b, _, keys in split)
-            for e in entries:
-                for commit, blob, prefix_then, keys_then in split:
-                    if e.key in keys_then:
-                        e.commit = commit
-                        if prefix_then != prefix_now:
-                            e.data = dict(e.data, _digest_at_commit=_digest_of_blob(blobs[blob], r))
-                        break
-            if all(e.commit for e in entries) or parse:
-                break
-        out[r.rel] = entries if entries is not None else [Entry(i, e, "") for i, e in enumerate(approvals)]
+    for start in range(0, len(apps), LOCATE_BATCH):
+        batch = apps[start:start + LOCATE_BATCH]
+        current_text = {r.rel: (data_dir / r.rel).read_bytes() for r in batch}
+        now_blob = {rel: git_blob_id(text) for rel, text in current_text.items()}
+        wanted = set()
+        if h is not None:
+            for r in batch:
+                wanted.update(b for _, b in h.changes.get(r.rel, []) if b and b != now_blob[r.rel])
+        blobs = h.read(sorted(wanted)) if wanted else {}
+        for r in batch:
+            text = current_text[r.rel]
+            blobs[now_blob[r.rel]] = text
+            out[r.rel] = _locate_one(ctx, r, text, blobs)
+        for b, raw in blobs.items():
+            if b not in ctx.paid_of:
+                ctx.paid_of[b] = payment_key(raw)
     return out
+
+
+def _locate_one(ctx: Context, r, text: bytes, blobs: dict) -> list[Entry]:
+    h = ctx.history
+    listed = r.data.get("approvals")
+    approvals = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+    versions = [(c, b) for c, b in (h.changes.get(r.rel, []) if h is not None else []) if b and b in blobs]
+    paid = payment_key(text) if (r.data.get("aid") or {}).get("paid_on") else None
+    if paid:
+        ctx.payment_commits[r.rel] = next((c for c, b in versions if payment_key(blobs[b]) == paid), None)
+    entries = None
+    for parse in (False, True):
+        prefix_now, keys_now = split_approvals(text, parse)
+        if len(keys_now) != len(approvals):
+            continue
+        entries = [Entry(i, e, keys_now[i]) for i, e in enumerate(approvals)]
+        split = [(c, b, prefix_now, keys_now) if blobs[b] is text else (c, b, *split_approvals(blobs[b], parse))
+                 for c, b in versions]
+        if not parse:
+            ctx.keys_of.update((b, keys) for _, b, _, keys in split)
+        for e in entries:
+            for commit, blob, prefix_then, keys_then in split:
+                if e.key in keys_then:
+                    e.commit = commit
+                    if prefix_then != prefix_now:
+                        e.data = dict(e.data, _digest_at_commit=_digest_of_blob(blobs[blob], r))
+                    break
+        if all(e.commit for e in entries) or parse:
+            break
+    return entries if entries is not None else [Entry(i, e, "") for i, e in enumerate(approvals)]
 
 
 _PAID_LINE = re.compile(rb'(?m)^  (paid_on|paid_by):[ \t]*["\']?([^"\'\n#]*?)["\']?[ \t]*$')
@@ -728,18 +795,25 @@ def _version_keys(ctx: Context, blob: str | None, parse: bool = False) -> set[st
     """The identity keys of the approval entries and the payout a version of a file holds."""
     if blob is None:
         return set()
+    if not parse and blob in ctx.keys_of and blob in ctx.paid_of:  # known from _locate: no need to read it
+        keys, paid = set(ctx.keys_of[blob]), ctx.paid_of[blob]
+        return keys | ({"payout:" + paid} if paid else set())
+    raw = _blob(ctx, blob)
+    keys = set(split_approvals(raw, parse)[1])
+    if not parse:
+        ctx.keys_of[blob] = list(keys)
+    paid = ctx.paid_of[blob] = payment_key(raw)
+    return keys | ({"payout:" + paid} if paid else set())
+
+
+def _blob(ctx: Context, blob: str) -> bytes:
+    """An old version's bytes, read from git when first wanted (only for the few files whose
+    entries changed; _locate keeps none)."""
     raw = ctx.blobs.get(blob)
     if raw is None:
         ctx.blobs.update(ctx.history.read([blob]))
         raw = ctx.blobs.get(blob, b"")
-    if not parse and blob in ctx.keys_of:
-        keys = set(ctx.keys_of[blob])
-    else:
-        keys = set(split_approvals(raw, parse)[1])
-        if not parse:
-            ctx.keys_of[blob] = list(keys)
-    paid = payment_key(raw)
-    return keys | ({"payout:" + paid} if paid else set())
+    return raw
 
 
 def _parsed_version(ctx: Context, blob: str, rel: str):
@@ -747,7 +821,7 @@ def _parsed_version(ctx: Context, blob: str, rel: str):
     from . import layout
 
     try:
-        tree, _ = yamlstrict.load(ctx.blobs[blob], rel)
+        tree, _ = yamlstrict.load(_blob(ctx, blob), rel)
         data, _ = yamlstrict.coerce(tree, layout.schema("application"), rel, lambda p: 1)
         return (tree, data) if isinstance(tree, dict) and isinstance(data, dict) else None
     except Exception:  # an unreadable old version proves nothing
@@ -760,6 +834,11 @@ def _removed(ctx: Context, data_dir: Path, dataset) -> list[Problem]:
     administrator or by that reviewer (withdrawing it)."""
     h = ctx.history
     out: list[Problem] = []
+    unknown = sorted({b for rel, versions in h.changes.items() if rel.startswith("applications/") and len(versions) >= 2
+                      for _, b in versions if b and not (b in ctx.keys_of and b in ctx.paid_of)})
+    for start in range(0, len(unknown), LOCATE_BATCH):  # what _locate did not see (deleted files, say), in batches
+        for b, raw in h.read(unknown[start:start + LOCATE_BATCH]).items():
+            ctx.keys_of[b], ctx.paid_of[b] = split_approvals(raw)[1], payment_key(raw)
     for rel, versions in h.changes.items():
         if not rel.startswith("applications/") or len(versions) < 2:
             continue
@@ -834,7 +913,7 @@ def _signed_removed_entries(ctx: Context, rel: str, versions, now_parsed: set[st
                 found[_entry_key(e)] = (f"第 {e.get('level')} 级审批（{rid}，{_DECISIONS.get(e.get('decision'), e.get('decision'))}，"
                                         f"{e.get('date')}）", rid)
         aid = data.get("aid") or {}
-        paid = payment_key(ctx.blobs[blob])
+        paid = payment_key(_blob(ctx, blob))
         if paid and "payout:" + paid in keys:
             by = str(aid.get("paid_by") or "")
             if aid.get("paid_signature"):

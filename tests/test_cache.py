@@ -169,8 +169,8 @@ def test_an_edited_stat_index_does_not_vouch_for_changed_content(base_data):
     st = (base_data / A4).stat()
 
     def vouch(doc):  # the changed file's new stat, with the digest of its old content
-        entry = doc["value"]["entries"][A4]
-        entry[0] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        old_digest = doc["value"]["entries"][A4].rsplit(":", 1)[1]
+        doc["value"]["entries"][A4] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{old_digest}"
         doc["value"]["written_at"] = time.time() + 3600
 
     _rewrite(stat, vouch)
