@@ -454,7 +454,7 @@ def _result_from_json(doc):
 
 
 def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, root_keys=None,
-        forge_checker=None, use_cache: bool | None = None, loaded: list | None = None):
+        forge_checker=None, use_cache: bool | None = None, loaded: list | None = None, scope=None):
     """Verify every approval under data_dir: ({record.rel: Status}, [Problem]). repo_root may be
     None (found from data_dir). Never raises for bad data; git missing is reported as a warning.
 
@@ -462,7 +462,11 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     dataset is given, and with a dataset when use_cache=True (the key then also covers which
     records the dataset holds); never with a forge checker, since a review can be dismissed any time.
     When run loads the dataset itself, it is appended to `loaded` (if given), for a caller that
-    needs the records too (the export) and would otherwise read every file a second time."""
+    needs the records too (the export) and would otherwise read every file a second time.
+
+    scope (prscope.Scope): a pull request's mode: only the records it can affect are read, with the
+    history of their files and of the trust data; the problems are the full run's in the changed
+    files and its errors in the others (the invariant is in prscope's docstring). Never cached."""
     data_dir = Path(data_dir)
     display_root = str(data_dir) if display_root is None else display_root
     repo = Path(repo_root) if repo_root else gitlog.toplevel(data_dir)
@@ -470,6 +474,8 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
         repo = None
     store = key = None
     roots, _ = trust.pinned_keys(repo, root_keys)
+    if scope is not None:
+        return _scoped(repo, data_dir, display_root, scope, root_keys, forge_checker)
     if use_cache is None:
         use_cache = dataset is None
     if repo is not None and use_cache and forge_checker is None:
@@ -490,6 +496,18 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     if store is not None:
         store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))
     return result
+
+
+def _scoped(repo, data_dir: Path, display_root: str, scope, root_keys, forge_checker):
+    from . import dataset as ds
+
+    small = ["units.yaml", "reviewers.yaml", *(f"campaigns/{r}" for r in ds.discover(data_dir / "campaigns"))]
+    rels = sorted({r for r in small if os.path.lexists(data_dir / r)} | set(scope.rels))
+    dataset = validate_stage.load(data_dir, display_root, rels=rels)
+    paths = [*trust.TRUST_FILES, trust.TRUST_DIR, *sorted(set(scope.changed) | set(scope.related))]
+    statuses, problems = _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=paths)
+    mine = {ds.display_path(display_root, r) for r in scope.changed}
+    return statuses, [p for p in problems if p.path in mine or p.severity == ERROR]
 
 
 def _prefix(repo: Path, data_dir: Path) -> str:
@@ -514,7 +532,7 @@ class Statuses(dict):
     root_source = ""
 
 
-def _verify(repo, data_dir, dataset, root_keys, forge_checker):
+def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None):
     problems: list[Problem] = []
     statuses = Statuses()
     reg_record = _registry_record(dataset)
@@ -545,7 +563,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker):
                                     "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
         return statuses, sorted(problems)
     prefix = _prefix(repo, data_dir)
-    history = gitlog.load(repo, prefix)
+    history = gitlog.load(repo, prefix, paths)
     strict = root.mode != trust.NONE
     records = list(dataset.applications)
     current = dict(zip((r.rel for r in records), fork_map(_record_digest, records) or map(_record_digest, records)))
@@ -644,7 +662,7 @@ def _trust_with_approvals(ctx: Context, walk, reg_record) -> list[Problem]:
     out = []
     h = ctx.history
     for c in sorted(walk.changes):
-        if any(rel.startswith(("applications/", "graduates/")) for rel in h.touched.get(c, [])):
+        if h.touches(c, ("applications/", "graduates/")):
             out.append(Problem(reg_record.path if reg_record else REGISTRY_REL, 1, "", "registry-with-approval",
                                f"提交 {c[:10]} 同时修改了信任数据和申请；信任数据的修改须单独提交"))
     return out
