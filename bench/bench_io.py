@@ -26,7 +26,7 @@ def timed(cli, label, argv):
     code = cli.main([str(a) for a in argv], out, err)
     seconds, after = time.perf_counter() - start, os.times()
     cpu = after.user + after.system - before.user - before.system
-    workers = after.children_user + after.children_system - before.children_user - before.children_system
+    workers = max(0.0, after.children_user + after.children_system - before.children_user - before.children_system)
     print(f"{label}: {seconds:.2f} s wall, {cpu:.2f} s CPU, {workers:.2f} s CPU in workers"
           f" (exit {code}; {err.getvalue().strip()})", flush=True)
     return seconds

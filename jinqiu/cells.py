@@ -226,6 +226,8 @@ def read(column: sheets.Column, value, epoch: datetime):
 def read_value(column: sheets.Column, value, epoch: datetime):
     """read() for a cell already known to be neither empty nor a formula (is_empty, formula_notes)."""
     t = column.type
+    if t == sheets.TEXT and isinstance(value, str):  # most cells: names, schools, addresses
+        return value.strip(), []
     numeric = _number_cell(value)
     if t == sheets.ID_NUMBER:
         return read_id_number(value, numeric=numeric)

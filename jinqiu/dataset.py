@@ -220,17 +220,19 @@ def write_text(root: Path, rel: str, text: str) -> None:
     """Write a data file whole: into a new file beside it that then replaces it, so a link in its
     place is never written through; a link (or anything but a regular file) there is refused."""
     _parents_are_folders(root, rel)
-    full = Path(root) / rel
-    reason = entry_kind(str(full))
+    full = os.path.join(root, rel)
+    reason = entry_kind(full)
     if reason:
         raise NotRegularFile(reason)
-    full.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.path.dirname(full)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
     _parents_are_folders(root, rel)
-    tmp = full.with_name(f".{full.name}.{os.getpid()}.tmp")
+    tmp = os.path.join(folder, f".{os.path.basename(full)}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
         os.replace(tmp, full)
     except BaseException:
         try:

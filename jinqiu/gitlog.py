@@ -108,6 +108,7 @@ class History:
     _effective: dict[str, int] = field(default_factory=dict)
     _ancestors: dict[str, set] = field(default_factory=dict)
     _batch: subprocess.Popen | None = None
+    limited: bool = False  # read for some paths only (load(paths=...)): changes and touched hold only those
 
     def effective_time(self, oid: str) -> int:
         """The earliest time the commit can have been made: its claimed date, but never before any
@@ -164,13 +165,31 @@ class History:
             self._ancestors[oid] = memo
         return memo
 
+    def touches(self, oid: str, dirs: tuple[str, ...]) -> bool:
+        """Did this non-merge commit change a file under one of dirs (relative to the data directory,
+        each ending with "/")? Merges count as changing nothing, as in `touched`. When the history
+        was read for some paths only, git answers (stopping at the first such file)."""
+        if not self.limited:
+            return any(rel.startswith(dirs) for rel in self.touched.get(oid, []))
+        if len(self.parents.get(oid, [])) > 1:
+            return False
+        spec = [f"{self.prefix}/{d}" if self.prefix else d for d in dirs]
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+        proc = subprocess.run(["git", "-C", str(self.repo), "diff-tree", "--quiet", "-r", "--root", "--no-renames", oid, "--", *spec],
+                              capture_output=True, env=env)
+        if proc.returncode not in (0, 1):
+            raise GitError(proc.stderr.decode(errors="replace").strip() or "git diff-tree 失败")
+        return proc.returncode == 1
+
     def commits(self, oids) -> dict[str, Commit]:
         oids = sorted(set(oids))
         return {oid: parse_commit(oid, raw) for oid, raw in self.read(oids).items()}
 
 
-def load(repo: Path, prefix: str) -> History | None:
-    """Read the history of HEAD once; None when there is no commit yet."""
+def load(repo: Path, prefix: str, paths: list[str] | None = None) -> History | None:
+    """Read the history of HEAD once; None when there is no commit yet. With paths (relative to
+    the data directory; a folder ends with "/"), `changes` and `touched` hold only those paths
+    (History.touches answers for the others)."""
     top = head(repo)
     if top is None:
         return None
@@ -185,8 +204,17 @@ def load(repo: Path, prefix: str) -> History | None:
         h._effective[oid] = max([int(ts)] + [h._effective.get(p, 0) for p in parents])
     # Non-merge commits with the files they changed under the data directory, oldest first.
     pathspec = [h.prefix] if h.prefix else ["."]
+    if paths is not None:
+        pathspec = [f"{h.prefix}/{p}" if h.prefix else p for p in paths] or [f"{h.prefix}/.nothing" if h.prefix else ".nothing"]
     out = git(repo, "log", "--reverse", "--topo-order", "--full-history", "--no-renames", "--raw", "--no-abbrev",
               "--format=%x01%H", "-z", "HEAD", "--", *pathspec)
+    _read_raw_log(h, out)
+    h.limited = paths is not None
+    return h
+
+
+def _read_raw_log(h: History, out: bytes) -> None:
+    """Fill h.touched and h.changes from `git log --raw -z --format=%x01%H` output."""
     cur = None
     fields = out.split(b"\0")
     i = 0
@@ -210,4 +238,3 @@ def load(repo: Path, prefix: str) -> History | None:
             h.changes.setdefault(rel, []).append((cur, None if status == b"D" else blob))
             continue
         i += 1
-    return h

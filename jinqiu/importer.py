@@ -17,10 +17,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from . import cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables, unitref
+from . import cache, cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables, unitref
 from .problems import ERROR, WARNING
 from .unitref import descendants
 
@@ -85,9 +87,8 @@ class Existing:
             found = []
             d = self.root / top / str(year) / unit
             if d.is_dir():
-                for p in sorted(d.glob("*.yaml")):
-                    rel = f"{top}/{year}/{unit}/{p.name}"
-                    record, problems = dataset.read_one(self.root, self.display_root, rel)[:2]
+                rels = [f"{top}/{year}/{unit}/{p.name}" for p in sorted(d.glob("*.yaml"))]
+                for record, _ in cache.check_all(self.root, self.display_root, rels, _read_record):
                     if record.data is not None:
                         found.append(record)
             self._dirs[key] = found
@@ -127,6 +128,22 @@ class Existing:
         n = self._next[k]
         self._next[k] = n + 1
         return f"{year}-{unit}-{'g' if kind == 'graduate' else ''}{n:03d}"
+
+
+def _read_record(root: Path, display_root: str, rel: str):
+    """(record, problems) of one file, as read (cache.check_all reads a large folder on every core)."""
+    return dataset.read_one(root, display_root, rel)[:2]
+
+
+def _copy(tree):
+    """A copy of a record's tree: its mappings and lists copied, its leaves (text, numbers, dates) shared."""
+    if isinstance(tree, dict):
+        return {k: _copy(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_copy(v) for v in tree]
+    if tree is None or isinstance(tree, (str, int, float, Decimal, date)):
+        return tree
+    return copy.deepcopy(tree)
 
 
 def match_key(kind: str, data: dict) -> tuple:
@@ -413,7 +430,7 @@ class SheetImport:
             if (self.existing.root / target).exists():
                 return self.refuse(rownum, f"编号 {record_id} 的文件 {target} 无法读取，请先运行 validate 修正")
         if old is not None:
-            data = copy.deepcopy(old.data)
+            data = _copy(old.data)
             if kind == "application" and form and data.get("form") != form:
                 data["form"] = form
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from . import cache, rules, schemacheck
@@ -122,3 +123,15 @@ def problems(root: Path, display_root: str | None = None, *, use_cache: bool = T
     index.save()
     cache.remember(root, key, result, store)
     return result, len(rels), False
+
+
+def scoped(root: Path, display_root: str | None, scope) -> tuple[list[Problem], int]:
+    """What the full run reports in a pull request's changed files, and its errors in every other
+    file, checking only the files the change can affect (prscope.Scope; the invariant and what it
+    trusts are in prscope's docstring): (the problems, sorted; how many files were read)."""
+    display_root = str(root) if display_root is None else display_root
+    small = ["units.yaml", "reviewers.yaml"] + [f"campaigns/{r}" for r in ds.discover(root / "campaigns")]
+    rels = sorted({r for r in small if os.path.lexists(root / r)} | set(scope.rels))
+    problems = cross_check(load(root, display_root, rels=rels))
+    mine = {ds.display_path(display_root, r) for r in scope.changed}
+    return [p for p in problems if p.path in mine or p.severity == ERROR], len(rels)

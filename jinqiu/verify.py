@@ -410,7 +410,8 @@ def _check_chain(ctx: Context, record, entries: list[Entry]) -> None:
             if other and other != record.rel:
                 e.add("approval-copied", f"这条审批的摘要属于另一份申请 {other}：审批是从别的记录复制来的")
                 e.verified = False
-            elif e.data.get("_digest_at_commit") not in (None, d):
+            elif e.commit is not None and e.data.get("_digest_at_commit", current) != d:
+                # (_locate leaves the digest at the commit out when the content then was as it is now)
                 e.add("approval-digest-mismatch", "这条审批的摘要与提交它时的记录内容不符")
                 e.verified = False
             else:
@@ -465,7 +466,7 @@ def _result_from_json(doc):
 
 
 def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, root_keys=None,
-        forge_checker=None, use_cache: bool | None = None, loaded: list | None = None):
+        forge_checker=None, use_cache: bool | None = None, loaded: list | None = None, scope=None):
     """Verify every approval under data_dir: ({record.rel: Status}, [Problem]). repo_root may be
     None (found from data_dir). Never raises for bad data; git missing is reported as a warning.
 
@@ -473,7 +474,11 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     dataset is given, and with a dataset when use_cache=True (the key then also covers which
     records the dataset holds); never with a forge checker, since a review can be dismissed any time.
     When run loads the dataset itself, it is appended to `loaded` (if given), for a caller that
-    needs the records too (the export) and would otherwise read every file a second time."""
+    needs the records too (the export) and would otherwise read every file a second time.
+
+    scope (prscope.Scope): a pull request's mode: only the records it can affect are read, with the
+    history of their files and of the trust data; the problems are the full run's in the changed
+    files and its errors in the others (the invariant is in prscope's docstring). Never cached."""
     data_dir = Path(data_dir)
     display_root = str(data_dir) if display_root is None else display_root
     repo = Path(repo_root) if repo_root else gitlog.toplevel(data_dir)
@@ -481,6 +486,8 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
         repo = None
     store = key = None
     roots, _ = trust.pinned_keys(repo, root_keys)
+    if scope is not None:
+        return _scoped(repo, data_dir, display_root, scope, root_keys, forge_checker)
     if use_cache is None:
         use_cache = dataset is None
     if repo is not None and use_cache and forge_checker is None:
@@ -498,10 +505,22 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
         if loaded is not None:
             loaded.append(dataset)
     memo = SignatureMemo(data_dir) if repo is not None and use_cache is not False else None
-    result = _verify(repo, data_dir, dataset, root_keys, forge_checker, memo)
+    result = _verify(repo, data_dir, dataset, root_keys, forge_checker, memo=memo)
     if store is not None:
         store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))
     return result
+
+
+def _scoped(repo, data_dir: Path, display_root: str, scope, root_keys, forge_checker):
+    from . import dataset as ds
+
+    small = ["units.yaml", "reviewers.yaml", *(f"campaigns/{r}" for r in ds.discover(data_dir / "campaigns"))]
+    rels = sorted({r for r in small if os.path.lexists(data_dir / r)} | set(scope.rels))
+    dataset = validate_stage.load(data_dir, display_root, rels=rels)
+    paths = [*trust.TRUST_FILES, trust.TRUST_DIR, *sorted(set(scope.changed) | set(scope.related))]
+    statuses, problems = _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=paths)
+    mine = {ds.display_path(display_root, r) for r in scope.changed}
+    return statuses, [p for p in problems if p.path in mine or p.severity == ERROR]
 
 
 def _prefix(repo: Path, data_dir: Path) -> str:
@@ -526,7 +545,7 @@ class Statuses(dict):
     root_source = ""
 
 
-def _verify(repo, data_dir, dataset, root_keys, forge_checker, memo=None):
+def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=None):
     problems: list[Problem] = []
     statuses = Statuses()
     reg_record = _registry_record(dataset)
@@ -557,7 +576,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, memo=None):
                                     "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
         return statuses, sorted(problems)
     prefix = _prefix(repo, data_dir)
-    history = gitlog.load(repo, prefix)
+    history = gitlog.load(repo, prefix, paths)
     strict = root.mode != trust.NONE
     records = list(dataset.applications)
     current = dict(zip((r.rel for r in records), parallel.fork_map(_record_digest, records) or map(_record_digest, records)))
@@ -658,7 +677,7 @@ def _trust_with_approvals(ctx: Context, walk, reg_record) -> list[Problem]:
     out = []
     h = ctx.history
     for c in sorted(walk.changes):
-        if any(rel.startswith(("applications/", "graduates/")) for rel in h.touched.get(c, [])):
+        if h.touches(c, ("applications/", "graduates/")):
             out.append(Problem(reg_record.path if reg_record else REGISTRY_REL, 1, "", "registry-with-approval",
                                f"提交 {c[:10]} 同时修改了信任数据和申请；信任数据的修改须单独提交"))
     return out

@@ -99,7 +99,7 @@ def ordered(value, node: dict, root: dict):
     if isinstance(value, dict):
         plan = _plan(node, root)
         index = plan.index
-        if all(k in index for k in value):
+        if value.keys() <= index.keys():
             keys = sorted(value, key=index.__getitem__)
         else:
             # the schema's keys first, then those it names in propertyNames' enum (学历 in their

@@ -20,6 +20,9 @@ def add_arguments(p) -> None:
     p.add_argument("--format", choices=("text", "json", "github"), default="text", help="输出格式（默认 text）")
     p.add_argument("--no-cache", action="store_true", help="不使用缓存，全部重新校验")
     p.add_argument("--unit", metavar="工会", help="只报告此工会（编号或名称）及其下属工会的文件中的问题")
+    p.add_argument("--changed-since", metavar="提交",
+                   help="合并请求用：只检查相对该提交（与当前提交的共同祖先）改动的文件和可能与之冲突的文件，"
+                        "报告改动文件中的全部问题和其他文件中的错误（前提是该提交已通过全部校验）")
 
 
 def data_dir(args) -> Path:
@@ -31,15 +34,34 @@ def data_dir(args) -> Path:
 
 def run(args, out, err) -> int:
     root = data_dir(args)
-    problems, files, cached = validate.problems(root, args.data, use_cache=not args.no_cache)
+    scope = _scope(root, args, err) if getattr(args, "changed_since", None) else None
+    if scope is not None:
+        (problems, files), cached = validate.scoped(root, args.data, scope), False
+    else:
+        problems, files, cached = validate.problems(root, args.data, use_cache=not args.no_cache)
     elsewhere = []
     if args.unit:
         problems, elsewhere = _of_unit(root, args.data, args.unit, problems)
     report(problems, args.format, out, err)
-    err.write(f"共校验 {files} 个文件{'（内容未变，结果取自缓存）' if cached else ''}。\n")
+    if scope is not None:
+        err.write(f"按改动范围校验：相对 {scope.base[:10]} 改动了 {len(scope.changed)} 个文件，"
+                  f"连同可能与之相关的 {len(scope.related)} 个文件以及工会名单、审核人登记和活动文件，共校验 {files} 个文件。\n")
+    else:
+        err.write(f"共校验 {files} 个文件{'（内容未变，结果取自缓存）' if cached else ''}。\n")
     if elsewhere:
         err.write(f"其他工会的文件和公共文件另有 {summary(elsewhere)}，未列出（去掉 --unit 可看全部）。\n")
     return 1 if has_errors(problems) else 0
+
+
+def _scope(root: Path, args, err):
+    """The pull request's scope (prscope.build), or None after saying why the whole tree is checked."""
+    from .. import prscope
+
+    try:
+        return prscope.build(root, args.changed_since, chains=False)
+    except prscope.FullRun as exc:
+        err.write(f"全部校验：{exc}。\n")
+        return None
 
 
 def _of_unit(root: Path, display_root: str, unit: str, problems: list) -> tuple[list, list]:
