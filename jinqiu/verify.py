@@ -605,7 +605,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
                               if e.commit and e.data.get("signature") and not isinstance(e.data.get("forge"), dict)]
                              + [(str(aid["paid_signature"]).encode(), payment_payload(str(r.data.get("id", "")), aid, current[r.rel]),
                                  NAMESPACE_PAYMENT)
-                                for r in apps for aid in [r.data.get("aid") or {}] if aid.get("paid_on") and aid.get("paid_signature")])
+                                for r in apps for aid in [r.data.get("aid") or {}] if aid.get("paid_on") and aid.get("paid_signature")]
+                             + [(c.signature, c.payload, NAMESPACE_GIT) for c in ctx.commits.values() if c.signature])
         for r in apps:
             entries = per_record[r.rel]
             by_commit: dict[str, set] = {}
