@@ -34,7 +34,7 @@ def chain_end(units: dict, record: dict) -> int:
     return site.LEVEL_OF_KIND.get(funder.get("kind"), 3)
 
 
-def statuses(dataset, env=None) -> tuple[dict, list]:
+def statuses(dataset, env=None, use_cache: bool = True) -> tuple[dict, list]:
     """(application id -> Status derived from verified approvals only, verify's problems). When a
     forge token is configured (env, default os.environ), web reviews are checked through the forge's
     API and count like signed approvals."""
@@ -43,7 +43,7 @@ def statuses(dataset, env=None) -> tuple[dict, list]:
     except forge.ForgeConfigError as exc:
         raise BuildError(str(exc)) from None
     by_rel, problems = verify.run(None, dataset.root, display_root=dataset.display_root, dataset=dataset,
-                                  forge_checker=checker, use_cache=True)
+                                  forge_checker=checker, use_cache=use_cache)
     by_id = verify.Statuses({r.data["id"]: by_rel[r.rel] for r in dataset.applications if r.rel in by_rel})
     by_id.verified, by_id.trust = getattr(by_rel, "verified", False), getattr(by_rel, "trust", "none")
     return by_id, problems
@@ -65,7 +65,7 @@ class Options:
     pdf: bool = True
     forms: bool = True
     year: int | None = None
-    cache: bool = True  # False: print every form afresh
+    cache: bool = True  # False: no cache at all (validate, verify, the build, printed forms): everything afresh
     forms_cache: Path | None = None  # where printed pages are kept (default: the user's cache)
 
 
@@ -89,7 +89,7 @@ class Result:
 
 def load_checked(opts: Options, result: Result):
     """Validate; without allow_invalid any error stops the build; with it, bad records are left out."""
-    dataset, problems = validate.run_cached(opts.data, str(opts.data))
+    dataset, problems = (validate.run_cached if opts.cache else validate.run)(opts.data, str(opts.data))
     result.problems = problems
     if not has_errors(problems):
         return dataset
@@ -210,7 +210,7 @@ def _build(opts: Options) -> Result:
     year = pick_year(dataset, opts.year)
     refuse_links((site.SITE_SRC, site.SITE_THEME, site.TEMPLATES))
     t = time.perf_counter()
-    sts, verify_problems = statuses(dataset)
+    sts, verify_problems = statuses(dataset, use_cache=opts.cache)
     everything, verified_sts = dataset, sts  # before the --as-of cut: the scan looks for every value
     if opts.as_of:  # every dated fact is cut at the end of that day too (jinqiu.asof)
         dataset, sts = asof.cut(dataset, sts, opts.as_of)

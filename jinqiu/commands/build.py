@@ -23,7 +23,7 @@ def add_arguments(p) -> None:
     p.add_argument("--allow-invalid", action="store_true", help="数据有错误时仍然生成，未通过校验的记录不纳入")
     p.add_argument("--no-forms", action="store_true", help="不生成打印表格")
     p.add_argument("--no-pdf", action="store_true", help="只生成 HTML 表格，不生成 PDF")
-    p.add_argument("--no-cache", action="store_true", help="不使用缓存：每份表格都重新打印")
+    p.add_argument("--no-cache", action="store_true", help="不使用缓存：全部重新校验、核验、生成，每份表格都重新打印")
     p.add_argument("--site-url", metavar="URL", help="网站的发布地址（覆盖 mkdocs.yml 的 site_url；发布在子路径下时必须设置）")
     p.add_argument("--repo-url", metavar="URL", help="仓库的网页地址，网站上告诉公众到哪里核验（覆盖 mkdocs.yml 的 extra.repository）")
 
@@ -66,6 +66,8 @@ def run(args, out, err) -> int:
     except publish.BuildError as exc:
         err.write(f"错误：{exc}\n")
         return 1
+    if "unchanged" in result.timings:
+        err.write("数据、代码和选项都与上次构建相同，输出也未被改动：沿用上次的结果（加 --no-cache 可强制全部重建）。\n")
     if result.problems or result.left_out:
         report(result.problems, "text", out, err)
     if result.site_dir is None:
