@@ -107,3 +107,20 @@ def test_never_skipped_with_a_forge_token_or_without_a_cache(tree):
     assert buildmemo.inputs_key(opts, forge_configured=True) is None
     opts.cache = False
     assert buildmemo.inputs_key(opts, forge_configured=False) is None
+
+
+def test_the_command_says_when_it_skipped_and_no_cache_rebuilds(tree):
+    import io
+
+    from jinqiu import cli
+
+    def run(*extra):
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["build", "--data", str(tree / "data"), "--out", str(tree.parent / "out"), "--no-pdf",
+                         "--today", TODAY, *extra], out, err)
+        return code, err.getvalue()
+
+    assert "沿用上次的结果" not in run()[1]
+    code, said = run()
+    assert code == 0 and "沿用上次的结果" in said and "网站：" in said
+    assert "沿用上次的结果" not in run("--no-cache")[1]
