@@ -156,6 +156,7 @@ def main(argv=None) -> int:
         caches = Path(tmp) / "cache" if tmp else args.keep / f"{n}-cache"  # outside the tree's work tree
         env = dict(os.environ, XDG_CACHE_HOME=str(caches))
         shutil.rmtree(caches, ignore_errors=True)
+        shutil.rmtree(root / ".git" / "jinqiu-cache", ignore_errors=True)  # a kept tree's caches: the first build is cold
         try:
             for warm in ([False, True] if args.warm else [False]):
                 cmd = [sys.executable, __file__, "--one", str(n), "--root", str(root), *flags] + (["--warm-run"] if warm else [])
