@@ -5,7 +5,10 @@ Invariant (each part has a test in tests/test_prscope.py). Given that the merge 
 branch and HEAD passed the full run (no error from `validate` and `verify`: the push job on the base
 branch and every publish run check everything), the scoped run reports exactly the problems the full
 run on the work tree reports in the changed files, and exactly the errors the full run reports in any
-other file. It never reports fewer errors than the full run.
+other file. It never reports fewer errors than the full run. One difference in wording, not in
+outcome: an approval entry carrying the digest of another record's content that no file names (only
+someone computing it on purpose writes that) is "approval-copied" in the full run and
+"approval-digest-mismatch" in the scoped one, an error in both.
 
 Why that holds. A file's problems come from its own content (checked in full) and from the rules
 between files: the same child aided twice or given 新生资助 twice (the student's ID number, or the
@@ -31,7 +34,8 @@ the full run, and the message says why.
 
 What the scoped run trusts: that the base passed the full run (a direct push that skipped the push
 job would break this; the full run on the base branch reports it); and, as every run does, the code
-that judges (taken from the base branch in the pull-request workflow).
+that judges (taken from the base branch in the pull-request workflow). A web review (forge) of an
+unchanged record is not asked again: the forge can withdraw it any time, which the push run sees.
 """
 
 from __future__ import annotations

@@ -410,3 +410,19 @@ def test_verify_follows_a_chain_of_continuing_records(chain):
     assert cont2 in scope.related
     assert [p.code for p in problems if p.path == f"data/{cont2}"] == ["continues-not-approved"]
     assert cont2 not in prscope.build(chain.data, "main", chains=False).related
+
+
+def test_verify_a_signed_entry_naming_another_records_content_is_an_error_in_both_runs(lab):
+    """The hostile case the text search cannot see: a reviewer signs, in APP2, an entry carrying the
+    digest of APP's content, which no file names (APP has no approval). The full run calls it copied;
+    the scoped run, which does not read APP, calls it a digest that never matched: an error in both,
+    never a warning (before, a digest that never matched the record was taken for a stale one)."""
+    lab.git("checkout", "-q", "-b", "pr")
+    entry(lab, APP2, 1, "r-zs1-01", digest_of=APP)
+    lab.commit("Approve with another record's digest", key="r-zs1-01", date="2011-07-21")
+    scope = prscope.build(lab.data, "main")
+    assert APP not in scope.rels
+    _, scoped = verify.run(None, lab.data, display_root="data", use_cache=False, scope=scope)
+    _, full = verify.run(None, lab.data, display_root="data", use_cache=False)
+    assert [(p.code, p.severity) for p in full if p.path == f"data/{APP2}"] == [("approval-copied", ERROR)]
+    assert [(p.code, p.severity) for p in scoped if p.path == f"data/{APP2}"] == [("approval-digest-mismatch", ERROR)]
