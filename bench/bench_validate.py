@@ -38,12 +38,16 @@ def main(argv=None) -> int:
     ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000, 100000])
     ap.add_argument("--no-check-jsonschema", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the generated trees")
+    ap.add_argument("--data", type=Path, help="time this data directory (one size) instead of generating one")
     args = ap.parse_args(argv)
     print(f"{'N':>8} {'apps':>8} {'cold s':>8} {'rec/s':>8} {'warm s':>7} {'check-jsonschema s':>19} {'ratio':>6}")
     for n in args.sizes:
         work = Path(tempfile.mkdtemp(prefix=f"jinqiu-bench-{n}-"))
         data = work / "data"
-        sample.generate(data, applications_per_year=max(1, n // 3))
+        if args.data:
+            data = args.data
+        else:
+            sample.generate(data, applications_per_year=max(1, n // 3))
         apps = sorted(str(p) for p in (data / "applications").rglob("*.yaml"))
         validate = [sys.executable, str(ROOT / "build.py"), "validate", "--data", str(data)]
         cold, proc = timed(validate + ["--no-cache"])

@@ -30,14 +30,14 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
 from . import cache, gitlog, trust
 from .dataset import discover
 
 KIND = "build"
-FORMAT = "build-1"
+FORMAT = "build-2"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -142,4 +142,4 @@ def remember(opts, key: str | None, summary: dict) -> None:
 
 
 def status_rows(statuses: dict) -> dict:
-    return {rid: asdict(st) for rid, st in statuses.items()}
+    return {rid: st.row() for rid, st in statuses.items()}

@@ -16,10 +16,12 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from . import parallel
 from . import statistics as stats
 from . import status as st
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "forms"
+PARALLEL_FORMS = 10000  # fewer forms than this: written in this process (forking costs more)
 TITLES = {
     "new": ("附件1", "当年考入大学学生“金秋助学”审批登记表"),
     "continuing": ("附件2", "大学在读学生“金秋助学”审批登记表"),
@@ -219,9 +221,15 @@ def write_html(forms: Forms, out: Path) -> list[Path]:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    written = []
-    for uid in sorted(forms.order):
+    environment().get_template("shell.html")  # compiled once, before the workers fork
+
+    def write(uid: str) -> str:
         path = out / f"{uid}.html"
         path.write_text(shell(forms.names.get(uid, uid), cover(forms, uid, links=True) + forms.pages(uid)), encoding="utf-8")
-        written.append(path)
-    return written
+        return str(path)
+
+    unions = sorted(forms.order)
+    if sum(forms.counts.values()) < PARALLEL_FORMS:
+        return [Path(write(uid)) for uid in unions]
+    written = parallel.fork_map(write, unions, min_items=2, chunk=1)  # unions are of very unequal size
+    return [Path(p) for p in written] if written is not None else [Path(write(uid)) for uid in unions]

@@ -8,7 +8,6 @@ from datetime import date
 from functools import lru_cache
 
 import fastjsonschema
-import jsonschema
 
 from . import ids, layout
 
@@ -24,6 +23,8 @@ def _fast(kind: str):
 
 @lru_cache(maxsize=None)
 def _detailed(kind: str):
+    import jsonschema  # 0.5 s to import: only when a record is wrong and must be explained
+
     cls = jsonschema.Draft202012Validator
     return cls(layout.schema(kind), format_checker=cls.FORMAT_CHECKER)
 
@@ -46,7 +47,7 @@ def _pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _message(kind: str, err: jsonschema.ValidationError) -> tuple[str, str, str]:
+def _message(kind: str, err) -> tuple[str, str, str]:
     """(pointer, code, message) for one jsonschema error."""
     pointer = _pointer(err.absolute_path)
     name = layout.label(kind, pointer)

@@ -30,6 +30,17 @@ class Status:
     # (level, proof, commit) of each approval counted: the key fingerprint (or forge review) and commit
     proofs: tuple = field(default=(), compare=False)
 
+    def row(self) -> list:
+        """The status as a short JSON list (the caches hold 100,000 of these)."""
+        return [self.state, self.level, self.complete, self.verified, [list(p) for p in self.proofs]]
+
+    @classmethod
+    def from_row(cls, row) -> "Status":
+        state, level, complete, verified, proofs = row
+        if not (isinstance(state, str) and isinstance(level, int) and isinstance(complete, bool) and isinstance(verified, bool)):
+            raise ValueError("not a status row")
+        return cls(state, level, complete, verified, tuple(tuple(p) for p in proofs) if proofs else ())
+
     @property
     def label(self) -> str:
         if self.state == APPROVED:

@@ -12,23 +12,21 @@ sample data, a fresh clone) they are warnings "未签名的审批，视为未核
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, digest, forge, gitlog, registry, sshsig, status, trust, yamlstrict
+from . import cache, digest, forge, gitlog, parallel, registry, sshsig, status, trust, yamlstrict
 from . import validate as validate_stage
 from .problems import ERROR, WARNING, Problem
 
 NAMESPACE_GIT = "git"
 NAMESPACE_ENTRY = "jinqiu-approval@jinqiu.invalid"  # detached signatures inside an entry
 NAMESPACE_PAYMENT = "jinqiu-payment@jinqiu.invalid"  # the detached signature of a payout (aid.paid_signature)
-CACHE_VERSION = "verify-2"
+CACHE_VERSION = "verify-3"
 REGISTRY_REL = "reviewers.yaml"
 _SQUASH_MESSAGE = re.compile(r"\(#\d+\)\s*$")
 _WEB_COMMITTERS = ("GitHub <noreply@github.com>", "Gitea <", "Forgejo <")
@@ -45,6 +43,7 @@ class Entry:
     verified: bool = False
     stale: bool = False
     proof: str = ""  # what proved it: the signing key's fingerprint, or the forge review
+    payload: bytes | None = None  # what its detached signature signs (entry_payload), worked out once
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (code, message, severity)
 
     def add(self, code, message, severity=ERROR):
@@ -100,22 +99,37 @@ def entry_payload(record_id: str, entry: dict) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _payload_of(record, e: Entry) -> bytes:
+    if e.payload is None:
+        e.payload = entry_payload(record.data.get("id", ""), e.data)
+    return e.payload
+
+
 class Signers:
     """Who signed a commit: checks each commit once, SSH in-process, OpenPGP through gpg."""
 
-    def __init__(self, reg: registry.Registry):
+    def __init__(self, reg: registry.Registry, known: dict | None = None):
         self.reg = reg
         self.gpg = registry.GpgVerifier(reg.gpg_keys())
         self.memo: dict[str, tuple[registry.Key | None, str | None, str | None]] = {}
-        self.ssh: dict[bytes, tuple[str | None, str | None]] = {}  # _memo_key(sig, payload, namespace) -> _ssh_check
+        self.ssh: dict[str, tuple[str | None, str | None]] = {}  # _memo_key(sig, payload, namespace) -> _ssh_check, this run
+        self.known = known or {}  # the same, remembered from earlier runs (SignatureMemo)
+
+    def _ssh(self, key: str):
+        found = self.ssh.get(key)
+        if found is None:
+            found = self.known.get(key)
+            if found is not None:
+                self.ssh[key] = found = tuple(found)
+        return found
 
     def prefetch(self, items: list[tuple[bytes, bytes, str]]) -> None:
         """Check many SSH signatures ahead, on every core when there are many (the checks are pure
         CPU and hold the GIL); check() then answers from what was found."""
-        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and _memo_key(*i) not in self.ssh]
+        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and self._ssh(_memo_key(*i)) is None]
         if len(items) < PARALLEL_SIGNATURES:
             return
-        found = fork_map(_ssh_check_item, items)
+        found = parallel.fork_map(_ssh_check_item, items, PARALLEL_SIGNATURES)
         if found is not None:  # None: no processes to be had, check() does them one by one
             self.ssh.update(zip((_memo_key(*i) for i in items), found))
 
@@ -126,7 +140,11 @@ class Signers:
             return None, None, "unsigned"
         try:
             if sig.lstrip().startswith(sshsig.BEGIN):
-                fpr, reason = self.ssh.get(_memo_key(sig, payload, namespace)) or _ssh_check(sig, payload, namespace)
+                key = _memo_key(sig, payload, namespace)
+                found = self._ssh(key)
+                if found is None:
+                    found = self.ssh[key] = _ssh_check(sig, payload, namespace)
+                fpr, reason = found
                 if reason:
                     return None, None, reason
             elif b"BEGIN PGP SIGNATURE" in sig:
@@ -159,7 +177,32 @@ def _memo_key(sig: bytes, payload: bytes, namespace: str) -> bytes:
     h = hashlib.blake2b(digest_size=20)
     for part in (sig, payload, namespace.encode()):
         h.update(len(part).to_bytes(8, "big") + part)
-    return h.digest()
+    return h.hexdigest()
+
+
+class SignatureMemo:
+    """SSH signature checks remembered between runs: whether a signature is good for a payload, and
+    by which key, is a fact about those bytes alone (who that key belongs to, and when it was valid
+    or revoked, is worked out afresh every run). Kept in a cache.Store (JSON with an HMAC, outside
+    every work tree), keyed on the code; each run keeps only the checks it made or used."""
+
+    KIND = "signatures"
+
+    def __init__(self, data_dir: Path):
+        self.store = cache.Store(data_dir)
+        self.kind = f"{self.KIND}-{cache.name_of(data_dir)}"
+        self.key = cache.code_version() if self.store.usable else ""
+
+    def load(self) -> dict:
+        found = self.store.get(self.kind, self.key) if self.key else None
+        if not isinstance(found, dict):
+            return {}
+        return {k: v for k, v in found.items()
+                if isinstance(v, list) and len(v) == 2 and all(x is None or isinstance(x, str) for x in v) and (v[0] is None) != (v[1] is None)}
+
+    def save(self, checked: dict) -> None:
+        if self.key:
+            self.store.put(self.kind, self.key, {k: list(v) for k, v in checked.items()})
 
 
 def _ssh_check(sig: bytes, payload: bytes, namespace: str) -> tuple[str | None, str | None]:
@@ -174,35 +217,6 @@ def _ssh_check(sig: bytes, payload: bytes, namespace: str) -> tuple[str | None, 
 
 def _ssh_check_item(item):
     return _ssh_check(*item)
-
-
-_SHARED = None  # (function, items) for fork_map's workers, which inherit it instead of unpickling it
-
-
-def fork_map(fn, items: list, min_items: int = PARALLEL_SIGNATURES):
-    """[fn(x) for x in items] on every core: workers are forked after the items exist, so they read
-    them from the memory they share with this process, and only the (small) results are sent back.
-    None when processes cannot be had; serial below min_items or on one core."""
-    global _SHARED
-    jobs = os.cpu_count() or 1
-    if jobs == 1 or len(items) < min_items:
-        return [fn(x) for x in items]
-    size = max(200, len(items) // (jobs * 4))
-    spans = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-    _SHARED = (fn, items)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_fork_span, spans)
-    except OSError:
-        return None
-    finally:
-        _SHARED = None
-    return [x for part in parts for x in part]
-
-
-def _fork_span(span):
-    fn, items = _SHARED
-    return [fn(items[i]) for i in range(*span)]
 
 
 def _record_digest(record) -> str:
@@ -255,7 +269,7 @@ def _check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str])
         return
     day = registry.day_of(h.effective_time(c.oid))
     if entry.get("signature"):
-        key, fpr, reason = ctx.signers.check(str(entry["signature"]).encode(), entry_payload(record.data.get("id", ""), entry), NAMESPACE_ENTRY)
+        key, fpr, reason = ctx.signers.check(str(entry["signature"]).encode(), _payload_of(record, e), NAMESPACE_ENTRY)
         where = "审批条目中的分离签名"
     else:
         key, fpr, reason = ctx.signers.commit(c)
@@ -426,14 +440,10 @@ def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], display_root
 
 def _result_to_json(result) -> dict:
     statuses, problems = result
-    return {"statuses": {rel: dataclasses.asdict(st) for rel, st in statuses.items()},
+    return {"statuses": {rel: st.row() for rel, st in statuses.items()},
             "problems": [cache.astuple_problem(p) for p in problems],
             "trust": [getattr(statuses, "trust", trust.NONE), bool(getattr(statuses, "verified", False)),
                       getattr(statuses, "root_source", "")]}
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _result_from_json(doc):
@@ -441,7 +451,8 @@ def _result_from_json(doc):
     if not isinstance(doc, dict):
         return None
     try:
-        statuses = Statuses({rel: status.Status(**{k: _tuples(v) for k, v in st.items()}) for rel, st in doc["statuses"].items()})
+        from_row = status.Status.from_row
+        statuses = Statuses({rel: from_row(row) for rel, row in doc["statuses"].items()})
         statuses.trust, statuses.verified, statuses.root_source = doc["trust"]
         if statuses.trust not in (trust.PINNED, trust.TEST, trust.NONE) or not isinstance(statuses.verified, bool):
             return None
@@ -493,7 +504,8 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
         dataset = validate_stage.load(data_dir, display_root)
         if loaded is not None:
             loaded.append(dataset)
-    result = _verify(repo, data_dir, dataset, root_keys, forge_checker)
+    memo = SignatureMemo(data_dir) if repo is not None and use_cache is not False else None
+    result = _verify(repo, data_dir, dataset, root_keys, forge_checker, memo=memo)
     if store is not None:
         store.put(f"{VERIFY_CACHE}-{cache.name_of(data_dir)}", key, _result_to_json(result))
     return result
@@ -533,7 +545,7 @@ class Statuses(dict):
     root_source = ""
 
 
-def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None):
+def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=None):
     problems: list[Problem] = []
     statuses = Statuses()
     reg_record = _registry_record(dataset)
@@ -567,8 +579,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None):
     history = gitlog.load(repo, prefix, paths)
     strict = root.mode != trust.NONE
     records = list(dataset.applications)
-    current = dict(zip((r.rel for r in records), fork_map(_record_digest, records) or map(_record_digest, records)))
-    ctx = Context(dataset, reg, history, Signers(reg), strict, dataset.units,
+    current = dict(zip((r.rel for r in records), parallel.fork_map(_record_digest, records) or map(_record_digest, records)))
+    ctx = Context(dataset, reg, history, Signers(reg, memo.load() if memo is not None else None), strict, dataset.units,
                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
     walk = trust.Walk(ok=root.mode != trust.NONE, admin_history=False)
     try:
@@ -588,7 +600,7 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None):
         if history is not None:
             ctx.commits = history.commits({e.commit for entries in per_record.values() for e in entries if e.commit}
                                           | {c for c in ctx.payment_commits.values() if c})
-        ctx.signers.prefetch([(str(e.data["signature"]).encode(), entry_payload(r.data.get("id", ""), e.data), NAMESPACE_ENTRY)
+        ctx.signers.prefetch([(str(e.data["signature"]).encode(), _payload_of(r, e), NAMESPACE_ENTRY)
                               for r in apps for e in per_record[r.rel]
                               if e.commit and e.data.get("signature") and not isinstance(e.data.get("forge"), dict)]
                              + [(str(aid["paid_signature"]).encode(), payment_payload(str(r.data.get("id", "")), aid, current[r.rel]),
@@ -630,6 +642,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None):
         problems += _check_continuing(ctx, dataset, statuses)
     finally:
         ctx.signers.gpg.close()
+    if memo is not None:
+        memo.save(ctx.signers.ssh)
     statuses.verified = root.mode != trust.NONE and walk.ok
     if not statuses.verified:  # nothing counts: every status is the unverified "filed"
         for rel in statuses:
@@ -712,12 +726,12 @@ def _locate(ctx: Context, data_dir: Path, apps) -> dict[str, list[Entry]]:
                 wanted.update(b for _, b in h.changes.get(r.rel, []) if b and b != now_blob[r.rel])
         blobs = h.read(sorted(wanted)) if wanted else {}
         for r in batch:
-            text = current_text[r.rel]
-            blobs[now_blob[r.rel]] = text
-            out[r.rel] = _locate_one(ctx, r, text, blobs)
+            blobs[now_blob[r.rel]] = current_text[r.rel]
         for b, raw in blobs.items():
             if b not in ctx.paid_of:
                 ctx.paid_of[b] = payment_key(raw)
+        for r in batch:
+            out[r.rel] = _locate_one(ctx, r, current_text[r.rel], blobs)
     return out
 
 
@@ -728,7 +742,7 @@ def _locate_one(ctx: Context, r, text: bytes, blobs: dict) -> list[Entry]:
     versions = [(c, b) for c, b in (h.changes.get(r.rel, []) if h is not None else []) if b and b in blobs]
     paid = payment_key(text) if (r.data.get("aid") or {}).get("paid_on") else None
     if paid:
-        ctx.payment_commits[r.rel] = next((c for c, b in versions if payment_key(blobs[b]) == paid), None)
+        ctx.payment_commits[r.rel] = next((c for c, b in versions if ctx.paid_of[b] == paid), None)
     entries = None
     for parse in (False, True):
         prefix_now, keys_now = split_approvals(text, parse)
@@ -756,6 +770,8 @@ _PAID_LINE = re.compile(rb'(?m)^  (paid_on|paid_by):[ \t]*["\']?([^"\'\n#]*?)["\
 
 def payment_key(text: bytes) -> str | None:
     """The payout a version of a file records (its date and who recorded it), read off the text."""
+    if b"paid_on" not in text:
+        return None
     found = dict((k.decode(), v.decode(errors="replace")) for k, v in _PAID_LINE.findall(text))
     return f"{found['paid_on']}|{found.get('paid_by', '')}" if found.get("paid_on") else None
 

@@ -49,3 +49,15 @@ def test_cached_and_incremental_builds_write_what_an_uncached_build_writes(tmp_p
         assert sorted(k for k in got if k.endswith(".pdf")) == pdfs
         for pdf in pdfs:
             assert text(tmp_path / name / "private" / "forms" / pdf) == text(tmp_path / "none" / "private" / "forms" / pdf), (name, pdf)
+
+
+def test_forms_written_by_forked_workers_are_the_forms_written_in_one_process(tmp_path, monkeypatch):
+    from jinqiu import forms
+
+    written = {}
+    for name, limit in (("one", 10**9), ("forked", 1)):
+        monkeypatch.setattr(forms, "PARALLEL_FORMS", limit)
+        result = publish.build(publish.Options(data=DATA, out=tmp_path / name, today="2011-08-20", pdf=False, cache=False))
+        assert result.ok and len(result.forms) == 8
+        written[name] = files(tmp_path / name / "private" / "forms")
+    assert written["forked"] == written["one"] and len(written["one"]) == 8

@@ -195,7 +195,7 @@ def test_an_edited_verify_cache_does_not_hide_an_error(tmp_path, monkeypatch):
 
     def forge(doc):
         doc["value"]["problems"] = []
-        doc["value"]["statuses"][APP].update(state="approved", level=1)
+        doc["value"]["statuses"][APP][:2] = ["approved", 1]  # [state, level, complete, verified, proofs]
 
     _rewrite(path, forge)
     again, found = verify.run(None, lab.data, display_root="data")
@@ -213,3 +213,41 @@ def test_the_content_key_covers_every_input(base_data):
     (base_data / rels[0]).write_text((base_data / rels[0]).read_text() + "\n# 注释\n", encoding="utf-8")
     assert cache.run_key(base_data, "data", rels, index) != key  # a file's content
     assert cache.run_key(base_data, "data", rels[1:], index) != cache.run_key(base_data, "data", rels, index)  # the set of files
+
+
+def test_signature_checks_are_remembered_and_a_forged_memory_proves_nothing(tmp_path, monkeypatch):
+    """verify remembers which SSH signatures were good for which bytes (SignatureMemo), so a run
+    after a new commit checks only new signatures; an edited memory (wrong HMAC) is ignored, and a
+    signature it says is good still has to belong to the reviewer the entry names."""
+    lab = demo.Lab(tmp_path)
+    demo.world(lab)
+    lab.write(APP, demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001"))
+    lab.commit("File", date="2011-07-20")
+    from tests.test_verify import entry
+
+    entry(lab, APP, 1, "r-zs1-01")
+    lab.commit("Approve, signed by someone else", key="r-zs2-01", date="2011-07-21")
+    checked = []
+    real = verify._ssh_check
+    monkeypatch.setattr(verify, "_ssh_check", lambda *a: checked.append(a) or real(*a))
+    statuses, problems = verify.run(None, lab.data, display_root="data", use_cache=True)
+    assert checked and any(p.code == "approval-signer-mismatch" for p in problems)
+    first = len(checked)
+    lab.write("README.md", "改动与审批无关\n")
+    lab.commit("Unrelated", key="r-zs1-01", date="2011-07-22")  # a new HEAD: the verify cache does not apply
+    checked.clear()
+    again = verify.run(None, lab.data, display_root="data", use_cache=True)
+    assert again[1] == problems and again[0][APP] == statuses[APP]
+    assert len(checked) < first  # the commits checked before were not checked again
+    memo = _store_file(lab.data, "signatures")
+
+    def vouch(doc):  # every remembered check made to say: good, by the key of the reviewer the entry names
+        who = lab.fingerprint("r-zs1-01")
+        doc["value"] = {k: [who, None] for k in doc["value"]}
+
+    _rewrite(memo, vouch)
+    lab.write("README.md", "又一次改动\n")
+    lab.commit("Unrelated again", key="r-zs1-01", date="2011-07-23")
+    statuses2, problems2 = verify.run(None, lab.data, display_root="data", use_cache=True)
+    assert statuses2[APP].state == status.FILED
+    assert any(p.code == "approval-signer-mismatch" for p in problems2)
