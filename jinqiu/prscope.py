@@ -21,8 +21,9 @@ changed record (or the old version of one: a record deleted, renamed or edited),
 contains the value in its text: YAML writes a string's characters as they are, except in a
 double-quoted scalar, which may spell any character as an escape (so every file holding a backslash
 is a candidate too) or fold a line (a space: the search looks for the longest piece of the value
-between spaces and quotes). Anchors, aliases and tags are refused by the loader. So `git grep -F -i`
-for the values finds every file that can join a changed record; the scope is the changed files,
+between spaces and quotes). Anchors, aliases and tags are refused by the loader, and no value is
+normalised (the rules compare exact strings). So `git grep -F` for the values finds every file that
+can join a changed record; the scope is the changed files,
 those candidates, the records that continue one of them (followed until none is added) and the
 records each of them continues (followed to the first year), plus the small files (units,
 reviewers, campaigns) read whole.
@@ -142,12 +143,13 @@ def pattern(value: str) -> str:
 
 
 def grep(repo: Path, prefix: str, values, dirs=JOINED_DIRS) -> set[str]:
-    """The tracked files under dirs whose text holds one of the values (case-insensitively), or a
-    backslash; relative to the data directory."""
+    """The tracked files under dirs whose text holds one of the values, or a backslash; relative to
+    the data directory. (Exact text: the rules compare values exactly, and the loader changes none,
+    so a case-insensitive search, several times slower, would find nothing more that matters.)"""
     values = sorted(set(values))
     if not values:
         return set()
-    args = ["grep", "-F", "-i", "-l", "-z", "--no-color", "--full-name", "-e", "\\"]
+    args = ["grep", "-F", "-l", "-z", "--no-color", "--full-name", "-e", "\\"]
     for v in sorted({pattern(v) for v in values}):
         args += ["-e", v]
     spec = [f"{prefix}/{d}" if prefix else d for d in dirs]
@@ -160,6 +162,15 @@ def grep(repo: Path, prefix: str, values, dirs=JOINED_DIRS) -> set[str]:
     out = proc.stdout
     plen = len(prefix) + 1 if prefix else 0
     return {p[plen:] for p in _z(out)}
+
+
+def _year_dirs(root: Path) -> list[str]:
+    """applications/<年度>/ for every year folder there is."""
+    try:
+        return sorted(f"applications/{e.name}/" for e in os.scandir(root / "applications")
+                      if e.is_dir(follow_symlinks=False) and e.name.isdigit() and len(e.name) == 4)
+    except OSError:
+        return []
 
 
 def old_versions(repo: Path, prefix: str, base: str, rels: list[str]) -> dict[str, object]:
@@ -257,7 +268,10 @@ def build(root: Path, base: str, *, chains: bool = True) -> Scope:
             break
         ids = {data[r]["id"] for r in links}
         reached |= ids
-        grow(grep(Path(repo), prefix, ids))
+        # a record continues an earlier year's only (validate says so of every other; the base has none)
+        first = min((data[r].get("year") for r in links if isinstance(data[r].get("year"), int)), default=None)
+        later = [d for d in _year_dirs(root) if first is None or int(d.split("/")[1]) > first]
+        grow(grep(Path(repo), prefix, ids, later) if later else set())
     # ... and every record one of them continues, to the first year
     known = {d.get("id") for d in data.values() if isinstance(d, dict)}
     todo = [d.get("continues") for d in data.values() if isinstance(d, dict)]

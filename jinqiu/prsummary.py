@@ -68,9 +68,29 @@ def label(kind: str, pointer: str) -> str:
     return " · ".join(layout.label(kind, "/" + "/".join(parts[:i + 1])) for i in range(len(parts)) if not parts[i].isdigit())
 
 
-def approved_version(repo, path_in_repo: str, record, wanted: str):
-    """The record's content when its last approval was made (the newest version with that digest)."""
-    oids = gitlog.git(repo, "log", "--format=%H", "--", path_in_repo).decode().split()
+def commits_of(repo, paths: list[str]) -> dict[str, list[str]]:
+    """{path: the commits that changed it, newest first}, from one walk of the history."""
+    if not paths:
+        return {}
+    out = gitlog.git(repo, "log", "--full-history", "--no-renames", "--format=%x01%H", "--name-only", "-z", "--", *paths)
+    found: dict[str, list[str]] = {}
+    cur = None
+    for field in out.split(b"\0"):
+        field = field.strip(b"\n")
+        if field.startswith(b"\x01"):
+            cur, _, rest = field[1:].partition(b"\n")
+            cur = cur.decode()
+            field = rest
+        if field and cur:
+            found.setdefault(field.decode("utf-8", "surrogateescape"), []).append(cur)
+    return found
+
+
+def approved_version(repo, path_in_repo: str, record, wanted: str, oids: list[str] | None = None):
+    """The record's content when its last approval was made (the newest version with that digest;
+    any version with that digest holds the same values)."""
+    if oids is None:
+        oids = gitlog.git(repo, "log", "--format=%H", "--", path_in_repo).decode().split()
     for oid in oids:
         try:
             raw = gitlog.git(repo, "show", f"{oid}:{path_in_repo}")
@@ -93,6 +113,7 @@ def render(dataset, statuses, problems, changed: list[str], repo, prefix: str) -
     if not records:
         out.append("本次合并请求没有改动申请。")
         return "\n".join(out) + "\n"
+    history = commits_of(repo, [f"{prefix}/{r.rel}" if prefix else r.rel for r in records])
     for r in records:
         data = r.data
         st = statuses.get(r.rel, status.Status(status.FILED))
@@ -124,7 +145,7 @@ def render(dataset, statuses, problems, changed: list[str], repo, prefix: str) -
             out.append("没有改动：内容与最后一次审批时相同。")
         else:
             path_in_repo = f"{prefix}/{r.rel}" if prefix else r.rel
-            before = approved_version(repo, path_in_repo, r, last["digest"])
+            before = approved_version(repo, path_in_repo, r, last["digest"], history.get(path_in_repo, []))
             if before is None:
                 out.append("找不到最后一次审批时的内容。")
             else:

@@ -238,7 +238,8 @@ def test_cli_reports_the_errors_of_the_scoped_run(repo, monkeypatch):
 
 def test_hostile_values_cannot_hide_a_join(repo):
     """The same child by the family key only (another student ID number), the worker's number spelt
-    with escapes and a lower-case check letter nowhere: the unchanged record is still found; and a
+    with escapes in the new record so that its text nowhere holds it: the unchanged record is still
+    found; and a
     value made of spaces and quotes alone falls back to the full run rather than guessing."""
     src = "applications/2011/dl-ch-0001/2011-dl-ch-0001-001.yaml"
     text = (repo / "data" / src).read_text(encoding="utf-8")
