@@ -177,10 +177,12 @@ def _sheet_rows(wb, ws) -> list:
                 raise _too_many_rows(ws.title)
             row = [None] * min(limit, max((c["column"] for c in cells), default=0))
             for c in cells:
-                if 1 <= c["column"] <= limit:
-                    row[c["column"] - 1] = c["value"]
-            if len(row) > MAX_COLUMNS and row[MAX_COLUMNS] is not None:
-                raise _too_many_columns(ws.title, len(rows) + 1)
+                column = c["column"]
+                if column > MAX_COLUMNS:
+                    if c["value"] is not None:  # anywhere past the limit: refused, never dropped unsaid
+                        raise _too_many_columns(ws.title, len(rows) + 1)
+                elif column >= 1:
+                    row[column - 1] = c["value"]
             end = min(len(row), MAX_COLUMNS)
             while end and row[end - 1] is None:
                 end -= 1

@@ -129,11 +129,10 @@ def test_hand_written_cells_read_the_same(tmp_path):
     assert len(grid) == 7 and grid[1][0] is None and grid[2][0] == "after a gap"
 
 
-def test_cells_past_the_column_limit_read_the_same(tmp_path):
+def test_a_cell_anywhere_past_the_column_limit_is_refused_not_dropped(tmp_path):
     at_limit = '<row r="1"><c r="IV1" t="inlineStr"><is><t>256th</t></is></c></row>'
     assert_same(_with_sheet(tmp_path, at_limit, "at.xlsx"))
-    beyond = '<row r="1"><c r="IX1" t="inlineStr"><is><t>past 257</t></is></c></row>'
-    assert_same(_with_sheet(tmp_path, beyond, "beyond.xlsx"))
-    over = '<row r="1"><c r="IW1" t="inlineStr"><is><t>257th</t></is></c></row>'
-    with pytest.raises(tables.TableError, match="超过 256 列"):
-        tables.read_xlsx(_with_sheet(tmp_path, over, "over.xlsx"))
+    for name, column in (("over.xlsx", "IW"), ("beyond.xlsx", "IX"), ("far.xlsx", "XFD")):
+        over = f'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row><row r="2"><c r="{column}2" t="inlineStr"><is><t>lost?</t></is></c></row>'
+        with pytest.raises(tables.TableError, match="第 2 行超过 256 列"):
+            tables.read_xlsx(_with_sheet(tmp_path, over, name))
