@@ -70,6 +70,19 @@ def _approvals_block(text: bytes) -> tuple[bytes, bytes]:
     return text[:m.start()], block
 
 
+_UNTIDY = re.compile(rb"[ \t\r\v\f]\n|\n[ \t\r\v\f]*\n|\r")
+
+
+def _entry_text(chunk: bytes) -> bytes:
+    """An entry's lines without trailing blanks and without blank lines, joined by newlines. Most
+    entries (as approve and fmt write them) have neither: then that is the chunk without its last
+    newlines, and no line is split."""
+    body = chunk.rstrip(b"\n")
+    if not _UNTIDY.search(body) and body[-1:] not in (b" ", b"\t", b"\v", b"\f") and body[:1] != b"\n":
+        return body
+    return b"\n".join(line.rstrip() for line in chunk.splitlines() if line.strip())
+
+
 def split_approvals(text: bytes, parse: bool = False) -> tuple[bytes, list[str]]:
     """(the file's text before its approvals, the identity key of each entry) without parsing the
     whole file. Fast path: each entry's own text (canonical files put list items at column 0, as
@@ -79,8 +92,7 @@ def split_approvals(text: bytes, parse: bool = False) -> tuple[bytes, list[str]]
         return rest, []
     if not parse:  # a digest of each entry's text (the text itself, signature and all, is 0.5 KB an entry)
         starts = [m.start() for m in _ITEM.finditer(block)]
-        return rest, [hashlib.blake2b(b"\n".join(line.rstrip() for line in block[a:b].splitlines() if line.strip()),
-                                      digest_size=16).hexdigest()
+        return rest, [hashlib.blake2b(_entry_text(block[a:b]), digest_size=16).hexdigest()
                       for a, b in zip(starts, starts[1:] + [len(block)])]
     try:
         tree, _ = yamlstrict.load(block, "approvals")
@@ -126,12 +138,13 @@ class Signers:
     def prefetch(self, items: list[tuple[bytes, bytes, str]]) -> None:
         """Check many SSH signatures ahead, on every core when there are many (the checks are pure
         CPU and hold the GIL); check() then answers from what was found."""
-        items = [i for i in dict.fromkeys(items) if i[0].lstrip().startswith(sshsig.BEGIN) and self._ssh(_memo_key(*i)) is None]
-        if len(items) < PARALLEL_SIGNATURES:
+        keyed = [(k, i) for k, i in {_memo_key(*i): i for i in items if i[0].lstrip().startswith(sshsig.BEGIN)}.items()
+                 if self._ssh(k) is None]
+        if len(keyed) < PARALLEL_SIGNATURES:
             return
-        found = parallel.fork_map(_ssh_check_item, items, PARALLEL_SIGNATURES)
+        found = parallel.fork_map(_ssh_check_item, [i for _, i in keyed], PARALLEL_SIGNATURES)
         if found is not None:  # None: no processes to be had, check() does them one by one
-            self.ssh.update(zip((_memo_key(*i) for i in items), found))
+            self.ssh.update(zip((k for k, _ in keyed), found))
 
     def check(self, sig: bytes | None, payload: bytes, namespace: str = NAMESPACE_GIT):
         """(key, fingerprint, reason): key is the registered key that made a good signature;

@@ -378,3 +378,19 @@ def test_hand_indented_approvals_are_found_by_their_values(lab):
     statuses, problems = run(lab)
     assert problems == []
     assert statuses[APP].level == 1
+
+
+def test_an_entrys_identity_text_takes_the_short_way_only_when_it_is_the_same():
+    """verify._entry_text: the entry's lines without trailing blanks or blank lines; the short way
+    (the chunk as it is) must give exactly what splitting the lines gives, whatever the spacing."""
+    import random
+
+    def slow(chunk):
+        return b"\n".join(line.rstrip() for line in chunk.splitlines() if line.strip())
+
+    rng = random.Random(12)
+    parts = [b"a", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"- ", b"x: y", b"\n\n", b"  ", b"\r\n"]
+    for _ in range(30000):
+        chunk = b"".join(rng.choice(parts) for _ in range(rng.randint(0, 12)))
+        assert verify._entry_text(chunk) == slow(chunk), chunk
+    assert verify._entry_text(b"- level: 1\n  reviewer: r\n\n") == b"- level: 1\n  reviewer: r"
