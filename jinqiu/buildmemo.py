@@ -11,7 +11,8 @@ what a new build would write, and the new build is not run.
   (whether the site says the data has uncommitted changes);
 - the root of trust in force (--root-key, JINQIU_ROOT_KEY, git config jinqiu.rootKey);
 - every file of the code, its templates and schemas, the site's own pages and theme, mkdocs.yml,
-  and the name and version of every installed Python package (mkdocs, Material, jieba, ...);
+  the Python version, and the name and version of every installed Python package (mkdocs,
+  Material, jieba, ...);
 - every build option (today's date, --as-of, the year, the addresses, PDF or not, the output
   directory) and, when PDFs are made, Chromium's version and the fonts it prints with.
 A forge token means web reviews are checked, and a review can be dismissed at any time: such a
@@ -30,6 +31,7 @@ import hashlib
 import json
 import os
 import stat
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -68,7 +70,7 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
     from . import site
 
     h = hashlib.sha256()
-    for part in (FORMAT, str(data.resolve()), str(Path(opts.out).resolve()), _packages()):
+    for part in (FORMAT, sys.version, str(data.resolve()), str(Path(opts.out).resolve()), _packages()):
         h.update(part.encode() + b"\0")
     for folder in (Path(__file__).resolve().parent, cache.layout_schema_dir(), site.SITE_SRC, site.SITE_THEME, site.MKDOCS_YML):
         _tree_digest(h, folder)
