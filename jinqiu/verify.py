@@ -26,7 +26,7 @@ from .problems import ERROR, WARNING, Problem
 NAMESPACE_GIT = "git"
 NAMESPACE_ENTRY = "jinqiu-approval@jinqiu.invalid"  # detached signatures inside an entry
 NAMESPACE_PAYMENT = "jinqiu-payment@jinqiu.invalid"  # the detached signature of a payout (aid.paid_signature)
-CACHE_VERSION = "verify-3"
+CACHE_VERSION = "verify-4"
 REGISTRY_REL = "reviewers.yaml"
 _SQUASH_MESSAGE = re.compile(r"\(#\d+\)\s*$")
 _WEB_COMMITTERS = ("GitHub <noreply@github.com>", "Gitea <", "Forgejo <")
@@ -452,8 +452,17 @@ def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], display_root
 
 
 def _result_to_json(result) -> dict:
+    """The result as JSON; each proof's fingerprint and commit as an index into one table of texts
+    (a few keys prove 100,000 statuses: the file is a third the size, and reads in a third the time)."""
     statuses, problems = result
-    return {"statuses": {rel: st.row() for rel, st in statuses.items()},
+    texts: dict[str, int] = {}
+
+    def row(st):
+        return [st.state, st.level, st.complete, st.verified,
+                [[level, texts.setdefault(proof, len(texts)), texts.setdefault(commit, len(texts))] for level, proof, commit in st.proofs]]
+
+    rows = {rel: row(st) for rel, st in statuses.items()}
+    return {"statuses": rows, "texts": list(texts),
             "problems": [cache.astuple_problem(p) for p in problems],
             "trust": [getattr(statuses, "trust", trust.NONE), bool(getattr(statuses, "verified", False)),
                       getattr(statuses, "root_source", "")]}
@@ -464,7 +473,18 @@ def _result_from_json(doc):
     if not isinstance(doc, dict):
         return None
     try:
-        from_row = status.Status.from_row
+        texts = doc["texts"]
+        if not all(type(t) is str for t in texts):
+            return None
+        make = status.Status
+
+        def from_row(row):
+            state, level, complete, verified, proofs = row
+            if type(state) is not str or type(level) is not int or type(complete) is not bool or type(verified) is not bool:
+                raise ValueError("not a status row")
+            return make(state, level, complete, verified,
+                        tuple((lv, texts[p], texts[c]) for lv, p, c in proofs) if proofs else ())
+
         statuses = Statuses({rel: from_row(row) for rel, row in doc["statuses"].items()})
         statuses.trust, statuses.verified, statuses.root_source = doc["trust"]
         if statuses.trust not in (trust.PINNED, trust.TEST, trust.NONE) or not isinstance(statuses.verified, bool):
