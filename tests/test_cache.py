@@ -178,15 +178,21 @@ def test_an_edited_stat_index_does_not_vouch_for_changed_content(base_data):
     assert code == 1 and "身份证号码" in out and "缓存" not in err
 
 
-def test_an_edited_verify_cache_does_not_hide_an_error(tmp_path, monkeypatch):
+def _approved_by_the_wrong_key(tmp_path):
+    """A repository whose one application has a level-1 entry naming r-zs1-01, committed and signed by r-zs2-01."""
+    from tests.test_verify import entry
+
     lab = demo.Lab(tmp_path)
     demo.world(lab)
     lab.write(APP, demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001"))
     lab.commit("File", date="2011-07-20")
-    from tests.test_verify import entry
-
     entry(lab, APP, 1, "r-zs1-01")
     lab.commit("Approve, signed by someone else", key="r-zs2-01", date="2011-07-21")
+    return lab
+
+
+def test_an_edited_verify_cache_does_not_hide_an_error(tmp_path, monkeypatch):
+    lab = _approved_by_the_wrong_key(tmp_path)
     statuses, problems = verify.run(None, lab.data, display_root="data")
     assert any(p.code == "approval-signer-mismatch" for p in problems)
     assert statuses[APP].state == status.FILED
@@ -219,14 +225,7 @@ def test_signature_checks_are_remembered_and_a_forged_memory_proves_nothing(tmp_
     """verify remembers which SSH signatures were good for which bytes (SignatureMemo), so a run
     after a new commit checks only new signatures; an edited memory (wrong HMAC) is ignored, and a
     signature it says is good still has to belong to the reviewer the entry names."""
-    lab = demo.Lab(tmp_path)
-    demo.world(lab)
-    lab.write(APP, demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001"))
-    lab.commit("File", date="2011-07-20")
-    from tests.test_verify import entry
-
-    entry(lab, APP, 1, "r-zs1-01")
-    lab.commit("Approve, signed by someone else", key="r-zs2-01", date="2011-07-21")
+    lab = _approved_by_the_wrong_key(tmp_path)
     checked = []
     real = verify._ssh_check
     monkeypatch.setattr(verify, "_ssh_check", lambda *a: checked.append(a) or real(*a))

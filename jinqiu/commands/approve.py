@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import approve, forge, gitlog, registry, validate, verify
+from .. import approve, forge, gitlog, registry, validate
 from ..cli import UserError
-from .common import resolve_unit
+from .common import resolve_unit, verified_statuses
 from .validate import add_data_argument, data_dir
 
 HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一次签名提交（可批量）"
@@ -80,11 +80,7 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
         raise approve.ApproveError(f"你的签名密钥 {signing.fingerprint} 没有在审核人登记（reviewers.yaml）中登记")
     reviewer = reg.reviewers[key.reviewer]
     args.unit = resolve_unit(dataset.units, args.unit)
-    try:
-        checker = forge.checker_from_env(os.environ)
-    except forge.ForgeConfigError as exc:
-        raise UserError(str(exc)) from None
-    statuses, _ = verify.run(None, root, display_root=args.data, dataset=dataset, use_cache=True, forge_checker=checker)
+    statuses, _ = verified_statuses(root, args.data, dataset)
     plan = approve.pending_for(dataset, reviewer, args.unit, statuses)
     if not getattr(statuses, "verified", True):
         err.write("注意：核验结果不计任何审批（没有固定信任根，或信任数据不是管理员签名的版本，见 docs/trust.md），"

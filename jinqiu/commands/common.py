@@ -1,12 +1,28 @@
-"""Options and look-ups shared by the data commands (import, export, new, renewals, fmt)."""
+"""Options and look-ups shared by the commands (import, export, new, renewals, fmt, approve, todo, history, verify)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from .. import dataset, unitref
+from .. import dataset, forge, unitref
 from ..cli import UserError
 from .validate import add_data_argument, data_dir  # noqa: F401  (re-exported)
+
+
+def forge_checker():
+    """The configured forge's review checker (None without a token); a bad configuration is the user's to fix."""
+    try:
+        return forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+def verified_statuses(root: Path, display_root: str, ds) -> tuple[dict, list]:
+    """verify.run over an already loaded dataset, with its cache and the configured forge."""
+    from .. import verify
+
+    return verify.run(None, root, display_root=display_root, dataset=ds, use_cache=True, forge_checker=forge_checker())
 
 
 def load_units(root: Path, display_root: str) -> dict | None:

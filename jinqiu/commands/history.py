@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import forge, gitlog, ids, layout, validate, verify, yamlstrict
+from .. import gitlog, ids, layout, validate, yamlstrict
 from ..cli import UserError
-from .common import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, verified_statuses
 
 HELP = "历程：一份申请在 git 中的每个版本、每次改动（个人信息已遮盖）和每个审批、发放记录是否得到核验及原因"
 
@@ -109,12 +109,7 @@ def run(args, out, err) -> int:
     record = next((r for r in dataset.applications if r.rel == rel), None)
     if record is None:
         raise UserError(f"{args.file} 无法读取为申请（先运行 build.py validate 查看问题）")
-    try:
-        checker = forge.checker_from_env(os.environ)
-    except forge.ForgeConfigError as exc:
-        raise UserError(str(exc)) from None
-    statuses, problems = verify.run(None, root, display_root=args.data, dataset=dataset, use_cache=True,
-                                    forge_checker=checker)
+    statuses, problems = verified_statuses(root, args.data, dataset)
     mine = [p for p in problems if p.path == record.path]
 
     out.write(f"{record.path}（{record.data.get('id')}）的历程：\n\n一、版本（按时间先后）\n")

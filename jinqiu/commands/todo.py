@@ -4,11 +4,10 @@ stale and needs re-approval, and what is late. Statuses come only from verify (o
 from __future__ import annotations
 
 import datetime as dt
-import os
 
-from .. import approve, forge, ids, registry, validate, verify
+from .. import approve, ids, registry, validate
 from ..cli import UserError
-from .common import add_data_argument, data_dir, resolve_unit
+from .common import add_data_argument, data_dir, resolve_unit, verified_statuses
 
 HELP = "待办：列出某个工会（及其下级工会）或某位审核人等待审批、需重新审批和逾期的申请（只读）"
 
@@ -58,12 +57,7 @@ def run(args, out, err) -> int:
     year = args.year if args.year is not None else approve.current_year(dataset)
     if year is None:
         raise UserError("数据中没有活动文件（campaigns/<年度>.yaml），不知道本年度是哪一年")
-    try:
-        checker = forge.checker_from_env(os.environ)
-    except forge.ForgeConfigError as exc:
-        raise UserError(str(exc)) from None
-    statuses, _ = verify.run(None, root, display_root=args.data, dataset=dataset, use_cache=True,
-                             forge_checker=checker)
+    statuses, _ = verified_statuses(root, args.data, dataset)
     level = reviewer["level"]
     plan = approve.pending_for(dataset, reviewer, None, statuses, year)
     waiting_here = {r.rel for r in plan.take} | {r.rel for r, _ in plan.skip}

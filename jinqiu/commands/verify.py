@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 
-from .. import forge, verify
+from .. import verify
 from ..problems import ERROR, has_errors, report
 from ..cli import UserError
+from .common import forge_checker
 from .validate import add_data_argument, data_dir
 
 HELP = "核验审批：每条审批是否由登记的审核人用有效密钥签名、层级和工会是否正确、内容是否被改动"
@@ -26,10 +26,7 @@ def add_arguments(p) -> None:
 
 def run(args, out, err) -> int:
     root = data_dir(args)
-    try:
-        checker = forge.checker_from_env(os.environ)
-    except forge.ForgeConfigError as exc:
-        raise UserError(str(exc)) from None
+    checker = forge_checker()
     scope = _scope(root, args.changed_since, err) if args.changed_since else None
     statuses, problems = verify.run(None, root, display_root=args.data, root_keys=args.root_key,
                                     forge_checker=checker, use_cache=not args.no_cache, scope=scope)
