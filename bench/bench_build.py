@@ -39,7 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jinqiu import privacy, publish, sample  # noqa: E402
+from jinqiu.publish import pipeline as publish, privacy  # noqa: E402
+from jinqiu.sample import generate as sample
 
 FINDINGS: list = []
 SCAN = privacy.scan

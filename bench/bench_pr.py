@@ -44,7 +44,7 @@ def git(repo: Path, *args: str) -> str:
 
 def make_pr(clone: Path) -> list[str]:
     """A pull-request branch touching 10 applications: 9 edited in 3 commits, 1 new. Returns their paths."""
-    from jinqiu.ids import check_digit
+    from jinqiu.check.ids import check_digit
 
     git(clone, "checkout", "-q", "-b", "pr")
     apps = sorted(git(clone, "ls-files", "data/applications").splitlines())

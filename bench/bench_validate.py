@@ -32,7 +32,7 @@ def timed(cmd, **kw) -> tuple[float, subprocess.CompletedProcess]:
 
 
 def main(argv=None) -> int:
-    from jinqiu import sample
+    from jinqiu.sample import generate as sample
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000, 100000])

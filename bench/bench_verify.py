@@ -26,7 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from jinqiu import demo, digest, sshsig, validate, verify, yamlstrict, layout  # noqa: E402
+from jinqiu.check import validate  # noqa: E402
+from jinqiu.records import layout, yamlstrict
+from jinqiu.sample import demo
+from jinqiu.trust import digest, sshsig, verify
 
 
 class ObjectWriter:
@@ -159,7 +162,7 @@ def build(root: Path, n: int) -> Path:
         t, _ = yamlstrict.load(text.encode(), "x")
         data, _ = yamlstrict.coerce(t, schema, "x", lambda p: 1)
         digests[key] = digest.of(data)
-    from jinqiu.approve import append_entry
+    from jinqiu.trust.approve import append_entry
     for level in (1, 2, 3):
         for (uid, rid), text in texts.items():
             did = uid.rsplit("-", 1)[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from jinqiu import fmt, ids
+from jinqiu.check import ids
+from jinqiu.edit import fmt
 
 UNITS = """\
 units:
@@ -131,7 +132,7 @@ def application(year: int, unit: str, seq: int, *, form="new", education="本科
 
 
 def write_record(root: Path, data: dict, kind: str = "application") -> Path:
-    from jinqiu import yamlwrite
+    from jinqiu.records import yamlwrite
 
     top = "applications" if kind == "application" else "graduates"
     path = root / top / str(data["year"]) / data["unit"] / f"{data['id']}.yaml"

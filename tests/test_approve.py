@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import cli, demo, status, verify
+from jinqiu import cli
+from jinqiu.sample import demo
+from jinqiu.trust import status, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"

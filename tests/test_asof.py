@@ -1,7 +1,7 @@
 """The data as it stood at the end of a day: every dated fact cut at the day (jinqiu.asof)."""
 
-from jinqiu import asof
-from jinqiu import status as st
+from jinqiu.publish import asof
+from jinqiu.trust import status as st
 
 
 def record(dates, paid_on=None, decisions=None):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import publish
+from jinqiu.publish import pipeline as publish
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "site_data" / "data"

@@ -6,7 +6,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from jinqiu import publish
+from jinqiu.publish import pipeline as publish
 
 DATA = Path(__file__).parent / "site_data" / "data"
 
@@ -52,7 +52,7 @@ def test_cached_and_incremental_builds_write_what_an_uncached_build_writes(tmp_p
 
 
 def test_forms_written_by_forked_workers_are_the_forms_written_in_one_process(tmp_path, monkeypatch):
-    from jinqiu import forms
+    from jinqiu.publish import forms
 
     written = {}
     for name, limit in (("one", 10**9), ("forked", 1)):

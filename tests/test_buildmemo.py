@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import buildmemo, cache, publish
+from jinqiu.check import cache
+from jinqiu.publish import buildmemo, pipeline as publish
 
 DATA = Path(__file__).parent / "site_data" / "data"
 TODAY = "2011-08-20"

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import cache, demo, status, verify
+from jinqiu.check import cache
+from jinqiu.sample import demo
+from jinqiu.trust import status, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 A4 = "applications/2011/dl-jx-0001/2011-dl-jx-0001-001.yaml"

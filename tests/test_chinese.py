@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from chinese import english_words
 
-from jinqiu import cli, yamlstrict
+from jinqiu import cli
+from jinqiu.records import yamlstrict
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,8 @@ import pytest
 from io_fixtures import HEADERS_NEW, application, id_number, make_data, row_new, write_record
 from test_import import files, run, xlsx
 
-from jinqiu import ids, validate, yamlstrict
+from jinqiu.check import ids, validate
+from jinqiu.records import yamlstrict
 
 
 @pytest.fixture

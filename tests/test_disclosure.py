@@ -9,7 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from jinqiu import cli, disclosure, publish, statistics, validate
+from jinqiu import cli
+from jinqiu.check import validate
+from jinqiu.publish import disclosure, pipeline as publish, statistics
 
 DATA = Path(__file__).parent / "site_data" / "data"
 SAMPLE = Path(__file__).parent.parent / "data"

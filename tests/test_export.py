@@ -7,7 +7,7 @@ import pytest
 from io_fixtures import HEADERS_NEW, application, make_data, row_new, write_record
 from test_import import files, run, xlsx
 
-from jinqiu import sheets
+from jinqiu.sheets import columns as sheets
 
 
 @pytest.fixture
@@ -158,7 +158,9 @@ def test_export_usage_errors(data, tmp_path):
 def test_the_status_column_is_what_verify_proves_not_what_the_yaml_claims(tmp_path, monkeypatch):
     """A signed level-1 approval counts; a level-2 entry nobody signed is claimed in the file but
     does not count, and the sheet says so."""
-    from jinqiu import approve, demo, validate
+    from jinqiu.check import validate
+    from jinqiu.sample import demo
+    from jinqiu.trust import approve
 
     lab = demo.Lab(tmp_path / "lab")
     demo.world(lab)
@@ -171,7 +173,7 @@ def test_the_status_column_is_what_verify_proves_not_what_the_yaml_claims(tmp_pa
                     env=lab.signing_env("r-zs1-01", "2011-07-21"), today=demo._date("2011-07-21"))
     data = validate.load(lab.data, "data")
     forged = {"level": 2, "decision": "approve", "opinion": "同意", "reviewer": "r-zs-01", "date": "2011-07-22",
-              "digest": __import__("jinqiu.digest", fromlist=["of"]).of(data.applications[0].data)}
+              "digest": __import__("jinqiu.trust.digest", fromlist=["of"]).of(data.applications[0].data)}
     lab.write(rel, approve.append_entry(lab.read(rel), forged))
     lab.commit("A level-2 entry nobody signed", date="2011-07-22")
     out = tmp_path / "e.xlsx"
@@ -187,7 +189,8 @@ def test_the_status_column_is_what_verify_proves_not_what_the_yaml_claims(tmp_pa
 @pytest.mark.parametrize("year", [None, 2011, 2012])
 def test_the_export_picks_the_same_records_from_verifys_dataset_as_from_the_folders(data, kind, year):
     """The export takes its records from the dataset verify loaded (one read of every file)."""
-    from jinqiu import exporter, validate
+    from jinqiu.check import validate
+    from jinqiu.edit import exporter
 
     loaded = validate.load(data, "data")
     for units in ({"dl-zs-0001"}, {"dl-zs-0001", "dl-zs-0002", "dl-zs"}, {"dl-xg-0001"}, set()):

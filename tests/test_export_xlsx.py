@@ -13,7 +13,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from jinqiu import cellsafe, exporter, sheets
+from jinqiu.edit import exporter
+from jinqiu.sheets import cellsafe, columns as sheets
 
 
 def reference_write_xlsx(path, tables) -> None:

@@ -9,7 +9,8 @@ import yaml
 from io_fixtures import application, make_data, write_record
 from test_import import run
 
-from jinqiu import fmt, yamlstrict, yamlwrite
+from jinqiu.edit import fmt
+from jinqiu.records import yamlstrict, yamlwrite
 
 MESSY = """\
 # 王家的申请，2011 年

@@ -15,7 +15,10 @@ import re
 
 import pytest
 
-from jinqiu import approve, demo, digest, forge, publish, status, validate, verify
+from jinqiu.check import validate
+from jinqiu.publish import pipeline as publish
+from jinqiu.sample import demo
+from jinqiu.trust import approve, digest, forge, status, verify
 
 APP = "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
 APP2 = "applications/2011/dl-zs-0001/2011-dl-zs-0001-002.yaml"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jinqiu import browser, forms, printing, publish, statistics, validate
+from jinqiu.check import validate
+from jinqiu.publish import browser, forms, pipeline as publish, printing, statistics
 from jinqiu.problems import has_errors
 
 DATA = Path(__file__).parent / "site_data" / "data"

@@ -18,7 +18,8 @@ import pytest
 from io_fixtures import HEADERS_NEW, application, make_data, row_new, write_record
 from test_import import files, run, xlsx
 
-from jinqiu import cellsafe, publish
+from jinqiu.publish import pipeline as publish
+from jinqiu.sheets import cellsafe
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DATA = Path(__file__).parent / "site_data" / "data"
@@ -90,7 +91,7 @@ def test_a_csv_cell_that_a_spreadsheet_would_evaluate_is_refused(data, tmp_path,
 
 
 def test_plain_signed_numbers_dashes_and_quoted_text_are_not_formulas():
-    from jinqiu import cells
+    from jinqiu.sheets import cells
 
     for ok in ("-", "--", "-5", "+86 139 4112 0000", "0411-84123456", '="210202196601101019"', "'=1+1", "王建国"):
         assert cells.formula_notes(ok) == [], ok

@@ -10,7 +10,8 @@ import openpyxl
 import pytest
 from io_fixtures import HEADERS_NEW, id_number, make_data, row_new
 
-from jinqiu import cli, validate
+from jinqiu import cli
+from jinqiu.check import validate
 
 
 def run(*argv) -> tuple[int, str, str]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import publish, site
-from jinqiu import status as st
+from jinqiu.publish import pipeline as publish, site
+from jinqiu.trust import status as st
 
 DATA = Path(__file__).parent / "site_data" / "data"
 UNITS = {"dl": {"kind": "city"}, "dl-zs": {"kind": "district", "parent": "dl"},

@@ -6,7 +6,9 @@ import pytest
 from io_fixtures import make_data
 from test_import import run
 
-from jinqiu import fmt, sheets, yamlstrict
+from jinqiu.edit import fmt
+from jinqiu.records import yamlstrict
+from jinqiu.sheets import columns as sheets
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def test_ids_are_fresh(data):
 def test_a_filled_in_new_file_validates(data):
     from io_fixtures import id_number
 
-    from jinqiu import validate
+    from jinqiu.check import validate
 
     run("new", "application", "--unit", "dl-zs-0001", "--year", "2011", "--date", "2011-07-01", "--data", data)
     path = data / "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"

@@ -13,7 +13,9 @@ import pytest
 from io_fixtures import HEADERS_NEW, make_data, row_new
 from test_import import xlsx
 
-from jinqiu import cli, dataset, publish, site
+from jinqiu import cli
+from jinqiu.publish import pipeline as publish, site
+from jinqiu.records import dataset
 
 BASE = Path(__file__).parent / "cases" / "base"
 SITE_DATA = Path(__file__).parent / "site_data" / "data"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import ids, privacy, publish, validate
+from jinqiu.check import ids, validate
+from jinqiu.publish import pipeline as publish, privacy
 
 DATA = Path(__file__).parent / "site_data" / "data"
 
@@ -106,7 +107,7 @@ def test_each_planted_canary_is_caught(built, tmp_path, place, value):
 
 
 def test_build_fails_when_personal_data_reaches_the_site(tmp_path, monkeypatch):
-    from jinqiu import site as site_module
+    from jinqiu.publish import site as site_module
 
     real = site_module.write_pages
 
@@ -367,7 +368,7 @@ def test_a_canary_in_every_free_text_field_of_every_kind_is_found_wherever_it_is
     """Every free-text field of every kind of record gets a personal value of someone else in the data
     (in turn a name, an address, an ID number and a phone, each written in another separator style),
     behind a marker. Wherever a marker shows up in the built site, the scanner finds its value there."""
-    from jinqiu import yamlwrite
+    from jinqiu.records import yamlwrite
 
     data = tmp_path / "data"
     shutil.copytree(DATA, data)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import cli, prscope, validate
+from jinqiu import cli
+from jinqiu.check import validate
+from jinqiu.trust import prscope
 from jinqiu.problems import ERROR
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data"
@@ -280,7 +282,8 @@ def test_fmt_checks_only_the_changed_files(repo, monkeypatch):
 
 # ---- verify: real signatures (the lab of test_verify) ------------------------------------------
 
-from jinqiu import demo, gitlog, verify  # noqa: E402
+from jinqiu.sample import demo  # noqa: E402
+from jinqiu.trust import gitlog, verify
 from test_verify import APP, APP2, entry, lab, sign_entry  # noqa: E402,F401  (lab is a fixture)
 
 CONT = "applications/2012/dl-zs-0001/2012-dl-zs-0001-001.yaml"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import demo
+from jinqiu.sample import demo
 from tests.chinese import english_words
 from tests.test_approve import as_reviewer, campaign
 

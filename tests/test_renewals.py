@@ -6,7 +6,8 @@ import pytest
 from io_fixtures import application, make_data, write_record
 from test_import import run
 
-from jinqiu import dataset, schemacheck
+from jinqiu.check import schemacheck
+from jinqiu.records import dataset
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import layout, validate, yamlstrict, yamlwrite
+from jinqiu.check import validate
+from jinqiu.records import layout, yamlstrict, yamlwrite
 
 CASES = Path(__file__).parent / "cases" / "invalid"
 

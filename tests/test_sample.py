@@ -16,7 +16,9 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from jinqiu import ids, layout, sample, yamlwrite
+from jinqiu.check import ids
+from jinqiu.records import layout, yamlwrite
+from jinqiu.sample import generate as sample
 
 REPO = Path(__file__).resolve().parent.parent
 Loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)

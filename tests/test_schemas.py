@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from jinqiu import layout
+from jinqiu.records import layout
 
 SCHEMAS = sorted((Path(__file__).resolve().parent.parent / "schemas").glob("*.schema.json"))
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -10,7 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from jinqiu import cli, publish, site
+from jinqiu import cli
+from jinqiu.publish import pipeline as publish, site
 
 DATA = Path(__file__).parent / "site_data" / "data"
 GIT = ["git", "-c", "user.name=T", "-c", "user.email=t@example.invalid"]
@@ -409,13 +410,13 @@ def test_public_notice_lists_only_consenting_adults(tmp_path):
 
 
 def test_minors_are_never_named(tmp_path):
-    from jinqiu import privacy
+    from jinqiu.publish import privacy
 
     assert privacy.is_minor({"education": "初中"}, "2011-08-15")
     assert privacy.is_minor({"education": "中职"}, "2011-08-15")
     assert not privacy.is_minor({"education": "本科"}, "2011-08-15")
     born_1994 = "21020219940816" + "001"
-    from jinqiu import ids
+    from jinqiu.check import ids
 
     number = born_1994 + ids.check_digit(born_1994)
     assert privacy.is_minor({"education": "本科", "id_number": number}, "2011-08-15")  # 16 (17 the next day)

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from jinqiu import registry, sshsig, status, verify
-from jinqiu.verify import NAMESPACE_ENTRY, _ssh_check
+from jinqiu.trust import registry, sshsig, status, verify
+from jinqiu.trust.verify import NAMESPACE_ENTRY, _ssh_check
 
 from test_verify import APP, entry, find, lab, run  # noqa: F401  (lab is a fixture)
 

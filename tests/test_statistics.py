@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import publish, statistics, validate
+from jinqiu.check import validate
+from jinqiu.publish import pipeline as publish, statistics
 from jinqiu.problems import has_errors
 
 DATA = Path(__file__).parent / "site_data" / "data"

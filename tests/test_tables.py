@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from jinqiu import tables
+from jinqiu.sheets import tables
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -69,7 +69,7 @@ def test_openpyxl_written_sheets_read_the_same(tmp_path, write_only):
 def test_xlsxwriter_sheets_read_the_same(tmp_path):
     from test_export_xlsx import _table
 
-    from jinqiu import exporter
+    from jinqiu.edit import exporter
 
     path = tmp_path / "x.xlsx"
     exporter.write_xlsx(path, [("申请", *_table("application", 30)), ("毕业生", *_table("graduate", 5))])

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from jinqiu import publish, site, timeline, validate
+from jinqiu.check import validate
+from jinqiu.publish import pipeline as publish, site, timeline
 
 DATA = Path(__file__).parent / "site_data" / "data"
 GIT = ["git", "-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]

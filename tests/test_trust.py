@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from jinqiu import demo, status, verify
+from jinqiu.sample import demo
+from jinqiu.trust import status, verify
 from jinqiu.problems import ERROR
 
 from test_verify import APP, entry, find, lab, run, sign_entry  # noqa: F401  (lab is a fixture)
@@ -245,7 +246,8 @@ def _paid(lab, paid_by=None, date="2011-08-20"):
 
 
 def _tallies(lab, statuses):
-    from jinqiu import statistics, validate
+    from jinqiu.check import validate
+    from jinqiu.publish import statistics
 
     dataset = validate.load(lab.data, "data")
     by_id = {r.data["id"]: statuses[r.rel] for r in dataset.applications}
@@ -311,7 +313,7 @@ def test_payout_before_the_chain_is_verified_complete(lab):
 
 def test_self_approval_through_the_student(lab):
     """Hole 9: the reviewer's family ID number is the student's (not the worker's)."""
-    from jinqiu import validate
+    from jinqiu.check import validate
 
     family = demo.id_number(77, "19920101")
     text = lab.read("reviewers.yaml")
@@ -460,7 +462,9 @@ def test_test_keys_are_refused_outside_the_sample_test_root(tmp_path):
     public, so verify refuses it under any root but the sample's own, naming the registry entry."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from jinqiu import digest, sample, sshsig, testkeys, validate
+    from jinqiu.check import validate
+    from jinqiu.sample import generate as sample
+    from jinqiu.trust import digest, sshsig, testkeys
 
     secret = testkeys.secret(2011, "r-zs1-01")
     line, fpr = sample.ssh_public_line(testkeys.ed25519_public(secret), "city key")  # comment changed: still found
@@ -472,7 +476,7 @@ def test_test_keys_are_refused_outside_the_sample_test_root(tmp_path):
          "digest": digest.of(next(r for r in validate.load(lab.data, "data").applications if r.rel == APP).data)}
     e["signature"] = sshsig.sign(Ed25519PrivateKey.from_private_bytes(secret), verify.entry_payload("2011-dl-zs-0001-001", e),
                                  verify.NAMESPACE_ENTRY).decode()
-    from jinqiu import approve
+    from jinqiu.trust import approve
 
     lab.write(APP, approve.append_entry(lab.read(APP), e))
     lab.commit("Approve with the sample's TEST key", date="2011-07-21")
@@ -489,7 +493,7 @@ def test_the_sample_ships_a_test_root_that_verifies(tmp_path):
     """The README's build on the sample: a TEST root in the data, verified approvals, said to be TEST."""
     import shutil
 
-    from jinqiu import sample
+    from jinqiu.sample import generate as sample
 
     lab = demo.Lab(tmp_path)
     sample.generate(lab.data, applications_per_year=12, years=(2011,))

@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
-from jinqiu import approve, demo, digest, status, validate, verify
+from jinqiu.check import validate
+from jinqiu.sample import demo
+from jinqiu.trust import approve, digest, status, verify
 from jinqiu.problems import ERROR, WARNING
 
 APP = "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jinqiu import approve, cli, codeowners, demo, prsummary, validate, verify
+from jinqiu import cli
+from jinqiu.check import validate
+from jinqiu.sample import demo
+from jinqiu.trust import approve, codeowners, prsummary, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from jinqiu.problems import Problem
-from jinqiu.yamlstrict import MAX_BYTES, MAX_DEPTH, YamlError, coerce, load
+from jinqiu.records.yamlstrict import MAX_BYTES, MAX_DEPTH, YamlError, coerce, load
 
 
 def tree_of(text: str):

@@ -34,7 +34,7 @@ import subprocess
 import time
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # the whole jinqiu package
 SERIAL_BELOW = 400  # files; below this a process pool costs more than it saves
 RACY_SECONDS = 2
 FORMAT = "jinqiu-cache-2"
@@ -51,7 +51,7 @@ def code_version() -> str:
 
 
 def layout_schema_dir() -> Path:
-    from .layout import SCHEMA_DIR
+    from ..records.layout import SCHEMA_DIR
 
     return SCHEMA_DIR
 
@@ -250,7 +250,7 @@ def _problem_rows(problems) -> list:
 
 def recall(root: Path, key: str, store: Store | None = None):
     """The problems a run with this key found, or None."""
-    from .problems import Problem
+    from ..problems import Problem
 
     rows = (store or Store(root)).get(f"validate-{name_of(root)}", key)
     if not isinstance(rows, list):
@@ -305,8 +305,8 @@ def check_all(root, display_root, rels, check_file, jobs: int | None = None):
     chunks = [rels[i:i + size] for i in range(0, len(rels), size)]
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs, initializer=_init, initargs=((root, display_root, check_file),)) as pool:
-        from .dataset import Record
-        from .problems import Problem
+        from ..records.dataset import Record
+        from ..problems import Problem
 
         results = []
         for part in pool.imap(_run_chunk, chunks):

@@ -9,8 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import ids, unitref
-from .problems import WARNING
-from .rules import UNIT_LEVEL, _get, _iso, _str
+from ..problems import WARNING
+from .unitref import UNIT_LEVEL
+from .values import filled, iso_date, value_at
 
 
 def _ancestors(units: dict, unit_id: str) -> list[str]:
@@ -28,7 +29,7 @@ def filing_units_exist(data):
     units = data.units
     for record in data.applications + data.graduates:
         unit = record.data.get("unit")
-        if not _str(unit):
+        if not filled(unit):
             continue
         if unit not in units:
             yield record, "/unit", "unit-unknown", f"“单位”{unit} 不在工会名单（units.yaml）中"
@@ -36,7 +37,7 @@ def filing_units_exist(data):
             yield record, "/unit", "unit-not-grassroots", f"“单位”{unit}（{units[unit].get('name')}）不是基层工会：申请由企业工会或街道工会填报"
     for record in data.reports:
         unit = record.data.get("unit")
-        if _str(unit) and unit not in units:
+        if filled(unit) and unit not in units:
             yield record, "/unit", "unit-unknown", f"“填报单位”{unit} 不在工会名单（units.yaml）中"
 
 
@@ -44,8 +45,8 @@ def funding_unit_in_chain(data):
     """The funding union is the filing union itself or one above it, and the city funds no local aid."""
     units = data.units
     for record in data.applications:
-        unit, funder = record.data.get("unit"), _get(record.data, "aid", "funding_unit")
-        if not (_str(unit) and _str(funder)) or unit not in units:
+        unit, funder = record.data.get("unit"), value_at(record.data, "aid", "funding_unit")
+        if not (filled(unit) and filled(funder)) or unit not in units:
             continue
         chain = _ancestors(units, unit)
         if funder not in chain:
@@ -72,11 +73,11 @@ def reviewers_exist(data):
     for record in data.applications:
         for i, entry in enumerate(record.data.get("approvals") or []):
             who = entry.get("reviewer") if isinstance(entry, dict) else None
-            if _str(who) and who not in reviewers:
+            if filled(who) and who not in reviewers:
                 yield record, f"/approvals/{i}/reviewer", "reviewer-unknown", f"“审核人”{who} 不在审核人登记（reviewers.yaml）中"
     for record in data.of("reviewers"):
         for i, r in enumerate(record.data.get("reviewers") or []):
-            if not isinstance(r, dict) or not _str(r.get("unit")):
+            if not isinstance(r, dict) or not filled(r.get("unit")):
                 continue
             unit = units.get(r["unit"])
             if unit is None:
@@ -100,18 +101,18 @@ def amount_within_policy(data):
     units = data.units
     for record in data.applications:
         campaign = data.campaigns.get(record.data.get("year"))
-        amount = _get(record.data, "aid", "amount")
-        form, education = record.data.get("form"), _get(record.data, "student", "education")
+        amount = value_at(record.data, "aid", "amount")
+        form, education = record.data.get("form"), value_at(record.data, "student", "education")
         if not campaign or not isinstance(amount, (Decimal, int)) or form not in ("new", "continuing", "local"):
             continue
-        table = _get(campaign, "amounts", form) or {}
+        table = value_at(campaign, "amounts", form) or {}
         limit = table.get(education)
         form_zh = {"new": "新生资助标准", "continuing": "在读生奖学金标准", "local": "各级工会自行资助上限"}[form]
         if limit is None:
             yield record, "/student/education", "policy-missing", f"{record.data['year']} 年度的{form_zh}中没有“{education}”的金额"
         elif amount > limit:
             yield record, "/aid/amount", "amount-over-policy", f"“助学资金”{amount} 元超过 {record.data['year']} 年度{education}的{form_zh} {limit} 元"
-        elif form != "local" and UNIT_LEVEL.get(units.get(_get(record.data, "aid", "funding_unit"), {}).get("kind")) == 3 and amount != limit:
+        elif form != "local" and UNIT_LEVEL.get(units.get(value_at(record.data, "aid", "funding_unit"), {}).get("kind")) == 3 and amount != limit:
             yield record, "/aid/amount", "amount-not-standard", f"市总工会资助的“助学资金”应为{form_zh} {limit} 元，现为 {amount} 元", WARNING
 
 
@@ -119,25 +120,25 @@ def filed_before_deadline(data):
     """Applications filed after the materials deadline, and reports filed after the report deadline, are flagged."""
     for record in data.applications:
         campaign = data.campaigns.get(record.data.get("year")) or {}
-        due, filed = _iso(campaign.get("materials_due")), _iso(record.data.get("filed_on"))
+        due, filed = iso_date(campaign.get("materials_due")), iso_date(record.data.get("filed_on"))
         if due and filed and filed > due:
             yield record, "/filed_on", "filed-late", f"“填表日期”{filed} 晚于申报材料截止日期 {due}", WARNING
     for record in data.reports:
         campaign = data.campaigns.get(record.data.get("year")) or {}
-        due, filed = _iso(campaign.get("report_due")), _iso(record.data.get("filed_on"))
+        due, filed = iso_date(campaign.get("report_due")), iso_date(record.data.get("filed_on"))
         if due and filed and filed > due:
             yield record, "/filed_on", "report-late", f"“报送日期”{filed} 晚于总结和统计表截止日期 {due}", WARNING
 
 
 def _city_funded(record, units) -> bool:
-    funder = _get(record.data, "aid", "funding_unit")
+    funder = value_at(record.data, "aid", "funding_unit")
     return record.data.get("form") in ("new", "continuing") and UNIT_LEVEL.get(units.get(funder, {}).get("kind")) == 3
 
 
 def city_aid_in_archive(data):
     """The city funds the children of workers in the hardship archive (在档困难职工) only (the notice, 二)."""
     for record in data.applications:
-        if _city_funded(record, data.units) and _get(record.data, "flags", "in_archive") is False:
+        if _city_funded(record, data.units) and value_at(record.data, "flags", "in_archive") is False:
             yield record, "/flags/in_archive", "city-aid-not-archived", (
                 "市总工会资助的新生和在读生须是在档困难职工（困难劳模、困难农民工）的子女，但“困难职工档案内”为否；"
                 "不在档的可由区市县或基层工会自行资助")
@@ -146,8 +147,8 @@ def city_aid_in_archive(data):
 def income_within_threshold(data):
     """家庭月人均收入 is not above the campaign's 家庭月人均收入上限 when the campaign sets one."""
     for record in data.applications:
-        limit = _get(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "income_limit")
-        income = _get(record.data, "worker", "income_per_capita")
+        limit = value_at(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "income_limit")
+        income = value_at(record.data, "worker", "income_per_capita")
         if isinstance(limit, (Decimal, int)) and isinstance(income, (Decimal, int)) and income > limit:
             yield record, "/worker/income_per_capita", "income-over-threshold", (
                 f"“家庭月人均收入”{income} 元高于 {record.data['year']} 年度的资助条件 {limit} 元，不予资助；请核对收入（是否把年收入或家庭总收入填成了月人均收入）")
@@ -159,7 +160,7 @@ def no_double_relief(data):
         aid = record.data.get("government_aid")
         if not isinstance(aid, dict) or aid.get("received") is not True:
             continue
-        policy = _get(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "government_aid")
+        policy = value_at(data.campaigns.get(record.data.get("year")) or {}, "eligibility", "government_aid")
         what = f"{aid.get('source') or '政府资助'}" + (f" {aid['amount']} 元" if isinstance(aid.get("amount"), (Decimal, int)) else "")
         if policy == "refuse":
             yield record, "/government_aid/received", "government-aid-duplicate", (
@@ -185,7 +186,7 @@ def documents_complete_for_city(data):
         docs = record.data.get("documents") if isinstance(record.data.get("documents"), dict) else {}
         missing = [k for k in _DOCUMENTS[record.data["form"]] if docs.get(k) is not True]
         if passed and missing:
-            from . import layout
+            from ..records import layout
 
             names = "、".join(layout.label("application", f"/documents/{k}") for k in missing)
             yield record, "/documents", "documents-incomplete-for-city", (
@@ -195,18 +196,18 @@ def documents_complete_for_city(data):
 def _child_keys(record) -> list[tuple]:
     """The keys that identify the aided child: the student's ID number, and the worker's ID with the student's name."""
     keys = []
-    sid = _get(record.data, "student", "id_number")
-    if _str(sid):
+    sid = value_at(record.data, "student", "id_number")
+    if filled(sid):
         keys.append(("student", sid))
-    wid, name = _get(record.data, "worker", "id_number"), _get(record.data, "student", "name")
-    if _str(wid) and _str(name):
+    wid, name = value_at(record.data, "worker", "id_number"), value_at(record.data, "student", "name")
+    if filled(wid) and filled(name):
         keys.append(("family", wid, name))
     return keys
 
 
 def _child_label(record) -> str:
-    name = _get(record.data, "student", "name")
-    return ids.mask_name(name) if _str(name) else "该学生"
+    name = value_at(record.data, "student", "name")
+    return ids.mask_name(name) if filled(name) else "该学生"
 
 
 def no_duplicate_aid(data):
@@ -243,12 +244,12 @@ def new_student_aid_once(data):
 def continuing_is_linked(data):
     """A continuing student (附件2) links to an earlier year's record of the same child (that the earlier
     record was approved is checked by verify, from verified approvals only)."""
-    by_id = {r.data.get("id"): r for r in data.applications if _str(r.data.get("id"))}
+    by_id = {r.data.get("id"): r for r in data.applications if filled(r.data.get("id"))}
     for record in data.applications:
         if record.data.get("form") != "continuing":
             continue
         year, link = record.data.get("year"), record.data.get("continues")
-        if _str(link):
+        if filled(link):
             previous = by_id.get(link)
             if previous is None:
                 yield record, "/continues", "continues-unknown", f"“上年资助记录”{link} 不存在"
@@ -268,8 +269,8 @@ def continuing_within_course(data):
             continue
         year = record.data.get("year")
         campaign = data.campaigns.get(year) or {}
-        education = _get(record.data, "student", "education")
-        admitted = _get(record.data, "student", "admission_year")
+        education = value_at(record.data, "student", "education")
+        admitted = value_at(record.data, "student", "admission_year")
         course = (campaign.get("course_years") or {}).get(education)
         if isinstance(course, int) and isinstance(admitted, int) and isinstance(year, int) and year - admitted >= course:
             yield record, "/student/admission_year", "course-finished", (
@@ -284,8 +285,8 @@ def no_duplicate_graduate(data):
     """A graduate has one record a year."""
     first = {}
     for record in sorted(data.graduates, key=lambda r: r.rel):
-        number = _get(record.data, "graduate", "id_number")
-        if _str(number):
+        number = value_at(record.data, "graduate", "id_number")
+        if filled(number):
             other = first.setdefault((record.data.get("year"), number), record)
             if other is not record:
                 yield record, "/graduate/id_number", "duplicate-graduate", f"毕业生 {ids.mask_id(number)} 在本年度已有登记 {other.path}"

@@ -12,35 +12,17 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from . import ids, layout
-from .problems import WARNING
+from . import ids
+from .unitref import UNIT_LEVEL
+from .values import filled, iso_date, value_at
+from ..records import layout
+from ..problems import WARNING
 
 COLLEGE = ("高职", "大专", "本科", "研究生")
 
 
-def _get(data, *keys):
-    for k in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(k)
-    return data
-
-
-def _str(value) -> bool:
-    return isinstance(value, str) and value != ""
-
-
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-def _iso(value) -> str | None:
-    """The value when it is a date written YYYY-MM-DD, else None: dates are compared as text, and
-    2011-7-7 would sort after 2011-08-10 (the schema check already says how to write it)."""
-    return value if isinstance(value, str) and _ISO_DATE.match(value) else None
-
-
 def _check_id(kind, pointer, number):
-    if _str(number):
+    if filled(number):
         why = ids.id_problem(number)
         if why:
             yield pointer, "id-number-invalid", f"“{layout.label(kind, pointer)}”{ids.mask_id(number)} 无效：{why}"
@@ -52,21 +34,21 @@ def _check_id(kind, pointer, number):
 def id_numbers_valid(record):
     """Every ID number carries a correct GB 11643 check digit and a real birth date."""
     d = record.data
-    yield from _check_id(record.kind, "/worker/id_number", _get(d, "worker", "id_number"))
-    yield from _check_id(record.kind, "/student/id_number", _get(d, "student", "id_number"))
+    yield from _check_id(record.kind, "/worker/id_number", value_at(d, "worker", "id_number"))
+    yield from _check_id(record.kind, "/student/id_number", value_at(d, "student", "id_number"))
 
 
 def worker_agrees_with_id(record):
     """The worker's 性别 and 出生年月 agree with the worker's ID number."""
-    number = _get(record.data, "worker", "id_number")
-    if not _str(number) or ids.id_problem(number):
+    number = value_at(record.data, "worker", "id_number")
+    if not filled(number) or ids.id_problem(number):
         return
     born = ids.id_birth_date(number)
-    month = _get(record.data, "worker", "birth_month")
-    if _str(month) and month != f"{born.year:04d}-{born.month:02d}":
+    month = value_at(record.data, "worker", "birth_month")
+    if filled(month) and month != f"{born.year:04d}-{born.month:02d}":
         yield "/worker/birth_month", "birth-month-mismatch", (
             f"“出生年月”{month} 与身份证号码 {ids.mask_id(number)} 不一致：身份证上为 {born.year:04d}-{born.month:02d}")
-    gender = _get(record.data, "worker", "gender")
+    gender = value_at(record.data, "worker", "gender")
     if gender in ("男", "女") and gender != ids.id_gender(number):
         yield "/worker/gender", "gender-mismatch", (
             f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致：第 17 位表示{ids.id_gender(number)}")
@@ -75,8 +57,8 @@ def worker_agrees_with_id(record):
 def phone_valid(record):
     """A 联系电话 is a mobile number (11 digits from 1) or an area-coded landline such as 0411-84123456."""
     for pointer in ("/worker/phone", "/graduate/phone", "/phone"):
-        phone = _get(record.data, *pointer.strip("/").split("/"))
-        if _str(phone) and not ids.phone_ok(phone):
+        phone = value_at(record.data, *pointer.strip("/").split("/"))
+        if filled(phone) and not ids.phone_ok(phone):
             yield pointer, "phone-invalid", (
                 f"“{layout.label(record.kind, pointer)}”{ids.mask_phone(phone)} 不是有效号码：应为 11 位手机号，"
                 "或带区号和连字符的固定电话（例如 0411-84123456）")
@@ -85,7 +67,7 @@ def phone_valid(record):
 def money_in_fen(record):
     """Money is a Decimal with at most two decimal places (元 and 分), never negative."""
     for pointer in ("/aid/amount", "/worker/income_per_capita"):
-        value = _get(record.data, *pointer.strip("/").split("/"))
+        value = value_at(record.data, *pointer.strip("/").split("/"))
         if isinstance(value, Decimal) and value.as_tuple().exponent < -2:
             yield pointer, "money-precision", f"“{layout.label(record.kind, pointer)}”{value} 最多保留两位小数（分）"
 
@@ -93,7 +75,7 @@ def money_in_fen(record):
 def form_matches_stage(record):
     """附件1 and 附件2 are for college students only (高职、大专、本科、研究生)."""
     form = record.data.get("form")
-    education = _get(record.data, "student", "education")
+    education = value_at(record.data, "student", "education")
     if form in ("new", "continuing") and isinstance(education, str) and education not in COLLEGE:
         which = "附件1（当年考入大学学生）" if form == "new" else "附件2（大学在读学生）"
         yield "/student/education", "form-stage-mismatch", (
@@ -103,7 +85,7 @@ def form_matches_stage(record):
 def admission_year_fits_form(record):
     """A new student (附件1) was admitted in the campaign year; a continuing one (附件2) in an earlier year."""
     form, year = record.data.get("form"), record.data.get("year")
-    admitted = _get(record.data, "student", "admission_year")
+    admitted = value_at(record.data, "student", "admission_year")
     if not isinstance(year, int) or not isinstance(admitted, int):
         return
     if form == "new" and admitted != year:
@@ -129,7 +111,7 @@ def government_aid_stated(record):
     aid = record.data.get("government_aid")
     if not isinstance(aid, dict):
         return
-    if aid.get("received") is True and not _str(aid.get("source")):
+    if aid.get("received") is True and not filled(aid.get("source")):
         yield "/government_aid/source", "government-aid-source", "勾选了“已获政府资助”，须写明“政府资助项目”（例如 国家助学金）"
     if aid.get("received") is False and ("source" in aid or "amount" in aid):
         yield "/government_aid/received", "government-aid-unticked", "填写了政府资助项目或金额，但“已获政府资助”为否"
@@ -137,7 +119,7 @@ def government_aid_stated(record):
 
 def single_mother_is_female(record):
     """困难单亲女职工 can only be ticked for a female worker."""
-    if _get(record.data, "flags", "single_mother") is True and _get(record.data, "worker", "gender") == "男":
+    if value_at(record.data, "flags", "single_mother") is True and value_at(record.data, "worker", "gender") == "男":
         yield "/flags/single_mother", "single-mother-gender", "勾选了“困难单亲女职工”，但“性别”为男"
 
 
@@ -146,7 +128,7 @@ def approvals_in_order(record):
     approvals = record.data.get("approvals")
     if not isinstance(approvals, list):
         return
-    filed = _iso(record.data.get("filed_on")) or ""
+    filed = iso_date(record.data.get("filed_on")) or ""
     previous_date, rejected = filed, False
     for i, entry in enumerate(approvals):
         if not isinstance(entry, dict):
@@ -159,14 +141,14 @@ def approvals_in_order(record):
             expected = i + 1
             yield where + "/level", "approval-level-order", (
                 f"第 {i + 1} 条审批意见应为第 {expected} 级（{_LEVELS.get(expected, '')}），现为第 {level} 级：各级须依次审批，不能跳级或重复")
-        date = _iso(entry.get("date"))
+        date = iso_date(entry.get("date"))
         if date and previous_date and date < previous_date:
             what = "填表日期" if previous_date == filed else "上一级审批日期"
             yield where + "/date", "approval-date-order", f"审批日期 {date} 早于{what} {previous_date}"
         if date:
             previous_date = max(previous_date, date)
         rejected = rejected or entry.get("decision") == "reject"
-    paid = _iso(_get(record.data, "aid", "paid_on"))
+    paid = iso_date(value_at(record.data, "aid", "paid_on"))
     if paid and previous_date and paid < previous_date:
         yield "/aid/paid_on", "paid-before-approval", f"“发放日期”{paid} 早于最后一次审批或填表日期 {previous_date}"
 
@@ -177,13 +159,13 @@ _LEVELS = {1: "企业工会（街道工会）审查", 2: "区市县、产业工�
 def path_matches_record(record):
     """A record's file name, year folder and union folder agree with its 编号, 年度 and 单位."""
     d, parts = record.data, record.parts
-    if "id" in parts and _str(d.get("id")) and d["id"] != parts["id"]:
+    if "id" in parts and filled(d.get("id")) and d["id"] != parts["id"]:
         yield "/id", "path-id-mismatch", f"“编号”{d['id']} 与文件名 {parts['id']}.yaml 不一致"
     if "year" in parts and isinstance(d.get("year"), int) and str(d["year"]) != parts["year"]:
         yield "/year", "path-year-mismatch", f"“年度”{d['year']} 与所在目录 {parts['year']} 不一致"
-    if "unit" in parts and _str(d.get("unit")) and d["unit"] != parts["unit"]:
+    if "unit" in parts and filled(d.get("unit")) and d["unit"] != parts["unit"]:
         yield "/unit", "path-unit-mismatch", f"“{layout.label(record.kind, '/unit')}”{d['unit']} 与所在目录 {parts['unit']} 不一致"
-    if _str(d.get("id")) and isinstance(d.get("year"), int) and _str(d.get("unit")) and record.kind in ("application", "graduate"):
+    if filled(d.get("id")) and isinstance(d.get("year"), int) and filled(d.get("unit")) and record.kind in ("application", "graduate"):
         if not d["id"].startswith(f"{d['year']}-{d['unit']}-"):
             yield "/id", "id-prefix", f"“编号”应以 {d['year']}-{d['unit']}- 开头（年度-单位-序号），现为 {d['id']}"
 
@@ -193,22 +175,22 @@ def path_matches_record(record):
 
 def graduate_ids_valid(record):
     """The graduate's and the worker's ID numbers are valid, and the graduate's 性别 agrees with it."""
-    number = _get(record.data, "graduate", "id_number")
+    number = value_at(record.data, "graduate", "id_number")
     yield from _check_id(record.kind, "/graduate/id_number", number)
-    yield from _check_id(record.kind, "/family/worker_id_number", _get(record.data, "family", "worker_id_number"))
-    gender = _get(record.data, "graduate", "gender")
-    if _str(number) and not ids.id_problem(number) and gender in ("男", "女") and gender != ids.id_gender(number):
+    yield from _check_id(record.kind, "/family/worker_id_number", value_at(record.data, "family", "worker_id_number"))
+    gender = value_at(record.data, "graduate", "gender")
+    if filled(number) and not ids.id_problem(number) and gender in ("男", "女") and gender != ids.id_gender(number):
         yield "/graduate/gender", "gender-mismatch", f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致"
 
 
 def graduate_years_fit(record):
     """A graduate finished no later than the campaign year, and each service falls in that year."""
     year = record.data.get("year")
-    grad = _get(record.data, "graduate", "graduation_year")
+    grad = value_at(record.data, "graduate", "graduation_year")
     if isinstance(year, int) and isinstance(grad, int) and grad > year:
         yield "/graduate/graduation_year", "graduation-in-future", f"“毕业年度”{grad} 晚于活动年度 {year}"
     for i, service in enumerate(record.data.get("services") or []):
-        if isinstance(service, dict) and _str(service.get("date")) and isinstance(year, int):
+        if isinstance(service, dict) and filled(service.get("date")) and isinstance(year, int):
             if not service["date"].startswith(f"{year}-"):
                 yield f"/services/{i}/date", "service-year", f"服务日期 {service['date']} 不在 {year} 年内", WARNING
 
@@ -230,9 +212,9 @@ def employment_dated(record):
     outcome = record.data.get("outcome")
     if not isinstance(outcome, dict):
         return
-    if outcome.get("employed") is True and not _str(outcome.get("employed_on")):
+    if outcome.get("employed") is True and not filled(outcome.get("employed_on")):
         yield "/outcome", "employed-without-date", "“已就业”为 true 时须填写“就业日期”"
-    if outcome.get("employed") is False and _str(outcome.get("employed_on")):
+    if outcome.get("employed") is False and filled(outcome.get("employed_on")):
         yield "/outcome/employed_on", "date-without-employment", "填写了“就业日期”，但“已就业”为 false"
 
 
@@ -259,13 +241,13 @@ def campaign_dates_in_order(record):
     if "year" in record.parts and isinstance(d.get("year"), int) and str(d["year"]) != record.parts["year"]:
         yield "/year", "path-year-mismatch", f"“年度”{d['year']} 与文件名 {record.parts['year']}.yaml 不一致"
     order = ["starts_on", "materials_due", "report_due", "statistics_as_of"]
-    present = [(k, d[k]) for k in order if _str(d.get(k))]
+    present = [(k, d[k]) for k in order if filled(d.get(k))]
     for (k1, v1), (k2, v2) in zip(present, present[1:]):
         if v2 < v1:
             yield f"/{k2}", "campaign-date-order", f"“{layout.label('campaign', '/' + k2)}”{v2} 早于“{layout.label('campaign', '/' + k1)}”{v1}"
     notice = d.get("public_notice")
     if isinstance(notice, dict) and notice.get("enabled") is True:
-        if not (_str(notice.get("from")) and _str(notice.get("to"))):
+        if not (filled(notice.get("from")) and filled(notice.get("to"))):
             yield "/public_notice", "notice-window", "开启公示时须填写“公示开始日期”和“公示结束日期”"
         elif notice["to"] < notice["from"]:
             yield "/public_notice/to", "notice-window", "“公示结束日期”早于“公示开始日期”"
@@ -275,15 +257,12 @@ def notice_text_safe(record):
     """The campaign's notice text uses only the safe Markdown subset (jinqiu.safemd): no HTML, no
     remote images, links only to relative paths or http/https addresses."""
     text = record.data.get("notice_text")
-    if not _str(text):
+    if not filled(text):
         return
     from . import safemd
 
     for line, message in safemd.check(text):
         yield "/notice_text", "notice-text-unsafe", f"“通知正文”第 {line} 行：{message}"
-
-
-UNIT_LEVEL = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
 
 
 def units_form_a_tree(record):
@@ -323,7 +302,7 @@ def reviewers_well_formed(record):
         for j, number in enumerate(r.get("family_id_numbers") or []):
             yield from _check_id("reviewers", f"/reviewers/{i}/family_id_numbers/{j}", number)
         for j, key in enumerate(r.get("keys") or []):
-            if isinstance(key, dict) and _str(key.get("valid_until")) and _str(key.get("valid_from")):
+            if isinstance(key, dict) and filled(key.get("valid_until")) and filled(key.get("valid_from")):
                 if key["valid_until"] < key["valid_from"]:
                     yield f"/reviewers/{i}/keys/{j}/valid_until", "key-dates", "“失效日期”早于“生效日期”"
 
@@ -340,5 +319,3 @@ RECORD_RULES = {
     "units": [units_form_a_tree],
     "reviewers": [reviewers_well_formed],
 }
-
-from .crossrules import COLLISION_RULES, DATASET_RULES, LOCAL_RULES  # noqa: E402,F401  (re-exported for validate)

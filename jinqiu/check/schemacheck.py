@@ -9,7 +9,8 @@ from functools import lru_cache
 
 import fastjsonschema
 
-from . import ids, layout
+from . import ids
+from ..records import layout
 
 _TYPE_ZH = {"string": "文字", "integer": "整数", "number": "数字", "boolean": "true 或 false", "object": "一组字段", "array": "列表"}
 

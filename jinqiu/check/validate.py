@@ -6,9 +6,9 @@ import functools
 import os
 from pathlib import Path
 
-from . import cache, rules, schemacheck
-from . import dataset as ds
-from .problems import ERROR, Problem
+from . import cache, crossrules, rules, schemacheck
+from ..records import dataset as ds
+from ..problems import ERROR, Problem
 
 
 BULK_FOLDERS = ("applications/", "graduates/")  # the many files; everything else is small
@@ -30,7 +30,7 @@ def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | No
             problems.append(Problem(record.path, line_of(pointer), pointer, code, message, *(severity or [ERROR])))
     if context is not None and record.kind in BULK_KINDS:
         one = _view(context, [record])
-        for rule in rules.LOCAL_RULES:
+        for rule in crossrules.LOCAL_RULES:
             for _, pointer, code, message, *severity in rule(one):
                 problems.append(Problem(record.path, line_of(pointer), pointer, code, message, *(severity or [ERROR])))
     return record, problems
@@ -69,7 +69,7 @@ def cross_check(data: ds.Dataset) -> list[Problem]:
     """Every problem of a loaded dataset: each file's own and those between files, sorted."""
     problems = list(data.problems)
     small = _view(data, [r for r in data.records if r.kind not in BULK_KINDS]) if getattr(data, "local_checked", False) else data
-    for rules_, over in ((rules.LOCAL_RULES, small), (rules.COLLISION_RULES, data)):
+    for rules_, over in ((crossrules.LOCAL_RULES, small), (crossrules.COLLISION_RULES, data)):
         for rule in rules_:
             for record, pointer, code, message, *severity in rule(over):
                 problems.append(Problem(record.path, data.line(record, pointer), pointer, code, message, *(severity or [ERROR])))

@@ -8,10 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-from .. import approve, forge, gitlog, registry, validate
+from ..check import validate
+from ..trust import approve, forge, gitlog, registry
 from ..cli import UserError
-from .common import resolve_unit, verified_statuses
-from .validate import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, resolve_unit, verified_statuses
 
 HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一次签名提交（可批量）"
 

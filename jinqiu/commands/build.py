@@ -6,10 +6,11 @@ import re
 from datetime import date
 from pathlib import Path
 
-from .. import ids, publish
+from ..check import ids
+from ..publish import pipeline
 from ..cli import UserError
 from ..problems import has_errors, report
-from .validate import add_data_argument, data_dir
+from .common import add_data_argument, data_dir
 
 HELP = "校验并生成全部输出：公开网站（site/）、表格和统计表（private/，不公开）"
 
@@ -50,20 +51,20 @@ def _url(text: str | None, what: str) -> str | None:
 def run(args, out, err) -> int:
     root = data_dir(args)
     today = _iso(args.today, "--today") if args.today else date.today().isoformat()
-    opts = publish.Options(data=root, out=Path(args.out), today=today, allow_invalid=args.allow_invalid,
+    opts = pipeline.Options(data=root, out=Path(args.out), today=today, allow_invalid=args.allow_invalid,
                            pdf=not args.no_pdf, forms=not args.no_forms, year=args.year,
                            cache=not args.no_cache,
                            site_url=_url(args.site_url, "--site-url"), repo_url=_url(args.repo_url, "--repo-url"))
     try:
         if args.as_of:
-            with publish.temp_dir() as tmp:
-                opts.data, commit, day = publish.checkout_data(root, args.as_of, Path(tmp))
+            with pipeline.temp_dir() as tmp:
+                opts.data, commit, day = pipeline.checkout_data(root, args.as_of, Path(tmp))
                 opts.today = today if args.today else day
                 opts.commit, opts.as_of = commit, day
-                result = publish.build(opts)
+                result = pipeline.build(opts)
         else:
-            result = publish.build(opts)
-    except publish.BuildError as exc:
+            result = pipeline.build(opts)
+    except pipeline.BuildError as exc:
         err.write(f"错误：{exc}\n")
         return 1
     if "unchanged" in result.timings:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import codeowners, gitlog, validate
+from ..check import validate
+from ..trust import codeowners, gitlog
 from ..cli import UserError
-from .validate import add_data_argument, data_dir
+from .common import add_data_argument, data_dir
 
 HELP = ("根据工会和审核人登记生成 .github/CODEOWNERS（GitHub）和 .gitea/CODEOWNERS（Gitea / Forgejo），"
         "让平台自动请对的人审批（--check 只检查是否过时）")

@@ -5,9 +5,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import dataset, forge, unitref
+from ..check import unitref
+from ..records import dataset
+from ..trust import forge
 from ..cli import UserError
-from .validate import add_data_argument, data_dir  # noqa: F401  (re-exported)
+
+
+def add_data_argument(p) -> None:
+    p.add_argument("--data", default="data", metavar="目录", help="数据目录（默认 ./data）")
+
+
+def data_dir(args) -> Path:
+    root = Path(args.data)
+    if not root.is_dir():
+        raise UserError(f"数据目录 {args.data} 不存在或不是目录")
+    return root
 
 
 def forge_checker():
@@ -20,7 +32,7 @@ def forge_checker():
 
 def verified_statuses(root: Path, display_root: str, ds) -> tuple[dict, list]:
     """verify.run over an already loaded dataset, with its cache and the configured forge."""
-    from .. import verify
+    from ..trust import verify
 
     return verify.run(None, root, display_root=display_root, dataset=ds, use_cache=True, forge_checker=forge_checker())
 

@@ -7,7 +7,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from .. import demo, verify
+from ..sample import demo
+from ..trust import verify
 from ..cli import UserError
 from ..problems import has_errors, report
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import exporter, importer, unitref
+from ..check import unitref
+from ..edit import exporter, importer
 from ..cli import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import fmt
+from ..edit import fmt
 from ..cli import UserError
 from ..problems import report
 from .common import add_data_argument, data_dir
@@ -54,7 +54,7 @@ def run(args, out, err) -> int:
 
 def _changed(root: Path, base: str, err) -> list[Path] | None:
     """The data files changed since base (that still exist), or None (all of them) after saying why."""
-    from .. import prscope
+    from ..trust import prscope
 
     try:
         repo, prefix = prscope.locate(root)

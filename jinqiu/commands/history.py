@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import gitlog, ids, layout, validate, yamlstrict
+from ..check import ids, validate
+from ..records import layout, yamlstrict
+from ..trust import gitlog
 from ..cli import UserError
 from .common import add_data_argument, data_dir, verified_statuses
 

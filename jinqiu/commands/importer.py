@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import importer
+from ..edit import importer
 from ..cli import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import dataset, fmt, ids, importer, layout, renewals, unitref
+from ..check import ids, unitref
+from ..edit import fmt, importer, renewals
+from ..records import dataset, layout
 from ..cli import UserError
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 

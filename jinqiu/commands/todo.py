@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import approve, ids, registry, validate
+from ..check import ids, validate
+from ..trust import approve, registry
 from ..cli import UserError
 from .common import add_data_argument, data_dir, resolve_unit, verified_statuses
 

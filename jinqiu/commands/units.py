@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import unitref
+from ..check import unitref
 from ..cli import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import validate
+from ..check import validate
 from ..cli import UserError
 from ..problems import has_errors, report, summary
+from .common import add_data_argument, data_dir, load_units, resolve_unit
 
 HELP = "校验数据目录中的全部记录（结构、身份证号码、金额、重复资助、截止日期、引用）"
-
-
-def add_data_argument(p) -> None:
-    p.add_argument("--data", default="data", metavar="目录", help="数据目录（默认 ./data）")
 
 
 def add_arguments(p) -> None:
@@ -23,13 +20,6 @@ def add_arguments(p) -> None:
     p.add_argument("--changed-since", metavar="提交",
                    help="合并请求用：只检查相对该提交（与当前提交的共同祖先）改动的文件和可能与之冲突的文件，"
                         "报告改动文件中的全部问题和其他文件中的错误（前提是该提交已通过全部校验）")
-
-
-def data_dir(args) -> Path:
-    root = Path(args.data)
-    if not root.is_dir():
-        raise UserError(f"数据目录 {args.data} 不存在或不是目录")
-    return root
 
 
 def run(args, out, err) -> int:
@@ -55,7 +45,7 @@ def run(args, out, err) -> int:
 
 def _scope(root: Path, args, err):
     """The pull request's scope (prscope.build), or None after saying why the whole tree is checked."""
-    from .. import prscope
+    from ..trust import prscope
 
     try:
         return prscope.build(root, args.changed_since, chains=False)
@@ -66,8 +56,8 @@ def _scope(root: Path, args, err):
 
 def _of_unit(root: Path, display_root: str, unit: str, problems: list) -> tuple[list, list]:
     """(the problems in files of the union and the unions below it, the others)."""
-    from .. import layout, unitref
-    from .common import load_units, resolve_unit
+    from ..check import unitref
+    from ..records import layout
 
     units = load_units(root, display_root)
     if units is None:

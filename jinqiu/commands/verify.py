@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 
-from .. import verify
+from ..trust import verify
 from ..problems import ERROR, has_errors, report
 from ..cli import UserError
-from .common import forge_checker
-from .validate import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, forge_checker
 
 HELP = "核验审批：每条审批是否由登记的审核人用有效密钥签名、层级和工会是否正确、内容是否被改动"
 
@@ -31,7 +30,8 @@ def run(args, out, err) -> int:
     statuses, problems = verify.run(None, root, display_root=args.data, root_keys=args.root_key,
                                     forge_checker=checker, use_cache=not args.no_cache, scope=scope)
     if args.changed_since:
-        from .. import gitlog, prsummary, validate
+        from ..check import validate
+        from ..trust import gitlog, prsummary
 
         repo = gitlog.toplevel(root)
         if repo is None:
@@ -67,7 +67,7 @@ def run(args, out, err) -> int:
 
 def _scope(root, base: str, err):
     """The pull request's scope (prscope.build), or None after saying why everything is verified."""
-    from .. import prscope
+    from ..trust import prscope
 
     try:
         return prscope.build(root, base)

@@ -16,9 +16,12 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from . import cellsafe, dataset, importer, sheets, status
+from . import importer
+from ..check.unitref import UNIT_LEVEL
+from ..records import dataset
+from ..sheets import cellsafe, columns
+from ..trust import status
 
-UNIT_LEVEL = {"city": 3, "district": 2, "county_city": 2, "county": 2, "industry": 2, "enterprise": 1, "street": 1}
 SHEET_NAMES = {"application": "申请", "graduate": "毕业生"}
 TEMPLATE_NAMES = {
     "new": "附件1 当年考入大学学生", "continuing": "附件2 大学在读学生",
@@ -66,7 +69,7 @@ def select(root: Path, display_root: str, kind: str, unit_ids: set, year: int | 
 def verified_statuses(root: Path, display_root: str, loaded: list | None = None) -> dict:
     """{record rel: Status} from verify: only approvals it proves count, never what the YAML claims.
     The dataset verify had to load, if any, is appended to `loaded` (see verify.run)."""
-    from . import verify
+    from ..trust import verify
 
     statuses, _ = verify.run(None, root, display_root=display_root, loaded=loaded)
     return statuses
@@ -83,17 +86,17 @@ def status_label(data: dict, st) -> str:
     return label + f"（另有 {unproved} 条审批未通过核验，不计入）"
 
 
-def _value(column: sheets.Column, data: dict, units, st=None):
-    if column is sheets.STATUS:
+def _value(column: columns.Column, data: dict, units, st=None):
+    if column is columns.STATUS:
         return status_label(data, st)
     value = importer._get(data, column.pointer)
     if value is importer.cells.MISSING or value is None:
         return None
-    if column.type == sheets.SERVICES:
+    if column.type == columns.SERVICES:
         return importer.services_text(value)
-    if column.type == sheets.BOOLEAN and isinstance(value, bool):
+    if column.type == columns.BOOLEAN and isinstance(value, bool):
         return "是" if value else "否"
-    if column.type == sheets.DATE and isinstance(value, str):
+    if column.type == columns.DATE and isinstance(value, str):
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -104,12 +107,12 @@ def _value(column: sheets.Column, data: dict, units, st=None):
 def table(kind: str, records: list, units, statuses: dict | None = None) -> tuple[list, list]:
     """(columns, rows of cell values) for records of one kind; 审批状态 from statuses ({rel: Status},
     verified_statuses), 已填报 for a record verify has no status for."""
-    cols = sheets.columns(kind) + ([sheets.STATUS] if kind == "application" else [])
+    cols = columns.columns(kind) + ([columns.STATUS] if kind == "application" else [])
     statuses = statuses or {}
     return cols, [[_value(c, r.data, units, statuses.get(r.rel)) for c in cols] for r in records]
 
 
-_TEXT_TYPES = (sheets.ID_NUMBER, sheets.PHONE, sheets.MONTH, sheets.TEXT)
+_TEXT_TYPES = (columns.ID_NUMBER, columns.PHONE, columns.MONTH, columns.TEXT)
 
 
 def write_xlsx(path: Path, tables: list) -> None:
@@ -126,7 +129,7 @@ def write_xlsx(path: Path, tables: list) -> None:
         ws.freeze_panes(1, 0)
         for c, column in enumerate(cols):
             cells.write(ws, 0, c, column.title, bold=True)
-        formats = ["@" if c.type in _TEXT_TYPES else "yyyy-mm-dd" if c.type == sheets.DATE else None for c in cols]
+        formats = ["@" if c.type in _TEXT_TYPES else "yyyy-mm-dd" if c.type == columns.DATE else None for c in cols]
         for r, row in enumerate(rows, 1):
             for c, (value, f) in enumerate(zip(row, formats)):
                 if value is not None:
@@ -141,7 +144,7 @@ def write_csv(path: Path, cols: list, rows: list) -> None:
         w.writerow(cellsafe.csv_row(c.title for c in cols))
         for row in rows:
             w.writerow([
-                cellsafe.csv_text_formula(v) if v is not None and c.type in (sheets.ID_NUMBER, sheets.PHONE)
+                cellsafe.csv_text_formula(v) if v is not None and c.type in (columns.ID_NUMBER, columns.PHONE)
                 else cellsafe.csv_cell(v)
                 for c, v in zip(cols, row)
             ])
@@ -155,10 +158,10 @@ def write_template(path: Path, form: str, rows: int = 500) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from . import layout
+    from ..records import layout
 
-    cols = sheets.template_columns(form)
-    kind = sheets.kind_of_form(form)
+    cols = columns.template_columns(form)
+    kind = columns.kind_of_form(form)
     wb = Workbook()
     ws = wb.active
     ws.title = TEMPLATE_NAMES[form]
@@ -170,15 +173,15 @@ def write_template(path: Path, form: str, rows: int = 500) -> None:
         ws.cell(1, i).alignment = Alignment(wrap_text=True)
         ws.column_dimensions[letter].width = max(10, min(30, len(c.title) * 2 + 2))
         node = layout.field(kind, c.pointer)
-        choices = ["是", "否"] if c.type == sheets.BOOLEAN else node.get("enum")
-        if choices and c.type != sheets.SERVICES:
+        choices = ["是", "否"] if c.type == columns.BOOLEAN else node.get("enum")
+        if choices and c.type != columns.SERVICES:
             dv = DataValidation(type="list", formula1='"' + ",".join(map(str, choices)) + '"', allow_blank=True)
             ws.add_data_validation(dv)
             dv.add(f"{letter}2:{letter}{rows + 1}")
-        if c.type in (sheets.ID_NUMBER, sheets.PHONE, sheets.MONTH):
+        if c.type in (columns.ID_NUMBER, columns.PHONE, columns.MONTH):
             for r in range(2, rows + 2):
                 ws.cell(r, i).number_format = "@"
-        elif c.type == sheets.DATE:
+        elif c.type == columns.DATE:
             for r in range(2, rows + 2):
                 ws.cell(r, i).number_format = "yyyy-mm-dd"
     info = wb.create_sheet(importer.INSTRUCTIONS)
@@ -213,12 +216,12 @@ TEMPLATE_INTRO["continuing"] = TEMPLATE_INTRO["new"]
 TEMPLATE_INTRO["local"] = TEMPLATE_INTRO["*"] + ["“资助单位”空着即为本单位自行资助；由区市县、产业工会出资时填写该工会。"]
 
 _CELL_TEXT = {
-    sheets.ID_NUMBER: "18 位身份证号码，最后一位可以是 X。直接输入，不加引号或空格；请对照身份证原件逐位核对。",
-    sheets.PHONE: "手机号 11 位；固定电话写区号和连字符，例如 0411-84123456。直接输入，不加引号。",
-    sheets.MONTH: "年和月，例如 1968-03。",
-    sheets.DATE: "日期，例如 2011-08-01；写 2011/8/1、2011年8月1日 或用 Excel 的日期格式也可以。",
-    sheets.BOOLEAN: "从下拉中选“是”或“否”；空着按“否”。",
-    sheets.SERVICES: "每项一行（单元格内按 Alt+Enter 换行）：类别 日期[ 金额元][ 提供方：…]，例如 求职补贴 2011-07-01 500元 提供方：市职工帮扶中心。",
+    columns.ID_NUMBER: "18 位身份证号码，最后一位可以是 X。直接输入，不加引号或空格；请对照身份证原件逐位核对。",
+    columns.PHONE: "手机号 11 位；固定电话写区号和连字符，例如 0411-84123456。直接输入，不加引号。",
+    columns.MONTH: "年和月，例如 1968-03。",
+    columns.DATE: "日期，例如 2011-08-01；写 2011/8/1、2011年8月1日 或用 Excel 的日期格式也可以。",
+    columns.BOOLEAN: "从下拉中选“是”或“否”；空着按“否”。",
+    columns.SERVICES: "每项一行（单元格内按 Alt+Enter 换行）：类别 日期[ 金额元][ 提供方：…]，例如 求职补贴 2011-07-01 500元 提供方：市职工帮扶中心。",
 }
 _POINTER_TEXT = {
     "/aid/funding_unit": "出资的工会，写名称或编号。附件1、附件2 空着即为市总工会；自行资助空着即为本单位。",
@@ -228,9 +231,9 @@ _POINTER_TEXT = {
 }
 
 
-def cell_instruction(kind: str, form: str, column: sheets.Column) -> str:
+def cell_instruction(kind: str, form: str, column: columns.Column) -> str:
     """What to type in one column's cells (the 填写说明 sheet)."""
-    from . import layout
+    from ..records import layout
 
     if column.pointer in _POINTER_TEXT:
         return _POINTER_TEXT[column.pointer]
@@ -238,10 +241,10 @@ def cell_instruction(kind: str, form: str, column: sheets.Column) -> str:
     description = node.get("description", "")
     if column.type in _CELL_TEXT:
         text = _CELL_TEXT[column.type]
-        return f"{description.rstrip('。')}。{text}" if column.type == sheets.BOOLEAN and description else text
+        return f"{description.rstrip('。')}。{text}" if column.type == columns.BOOLEAN and description else text
     if node.get("enum"):
         return f"从下拉中选择：{'、'.join(map(str, node['enum']))}。"
-    if column.type in (sheets.INTEGER, sheets.NUMBER):
+    if column.type in (columns.INTEGER, columns.NUMBER):
         return f"{description}填数字。".replace("。填", "，填")
     return description
 
@@ -256,13 +259,14 @@ def export_statistics(root: Path, display_root: str, unit: str, year: int, path:
     statuses). As .xlsx in the official layout (site.tables_workbook), with 填报人 and 联系电话 from
     each union's report (this file is for the unions, not the public site); or as .csv, one row per
     item and one column per union, with 填报人 and 联系电话 as the last two rows."""
-    from . import publish, site, statistics, validate
-    from .crossrules import _ancestors
+    from ..check import validate
+    from ..publish import pipeline, site, statistics
+    from ..check.crossrules import _ancestors
 
     data, _ = validate.run(root, display_root)
     if year not in data.campaigns:
         raise StatisticsUnavailable(f"数据中没有 {year} 年度的活动文件（campaigns/{year}.yaml）")
-    statuses, _ = publish.statuses(data)
+    statuses, _ = pipeline.statuses(data)
     tables = statistics.compute_all(data, year, statuses)
     units = data.units
     chosen = [u for u in tables if unit in _ancestors(units, u) and (u == unit or site.LEVEL_OF_KIND.get(units[u]["kind"], 1) >= 2)]
@@ -276,7 +280,8 @@ def export_statistics(root: Path, display_root: str, unit: str, year: int, path:
 
 def write_statistics_csv(path: Path, tables: list, contacts: dict) -> None:
     """附件3 as CSV (UTF-8 with BOM): 编号, 项目, then one column per union; phones as ="…"."""
-    from . import cellsafe, statistics
+    from ..publish import statistics
+    from ..sheets import cellsafe
 
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import dataset, layout, yamlstrict, yamlwrite
-from .problems import Problem
+from ..records import dataset, layout, yamlstrict, yamlwrite
+from ..problems import Problem
 
 try:
     from yaml._yaml import CParser as _Parser

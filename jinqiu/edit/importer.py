@@ -22,9 +22,12 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from . import cache, cells, dataset, fmt, ids, layout, rules, schemacheck, sheets, tables, unitref
-from .problems import ERROR, WARNING
-from .unitref import descendants
+from ..check import cache, ids, rules, schemacheck, unitref
+from . import fmt
+from ..records import dataset, layout
+from ..sheets import cells, columns, tables
+from ..problems import ERROR, WARNING
+from ..check.unitref import descendants
 
 INSTRUCTIONS = "填写说明"  # the instructions sheet of the blank templates, skipped quietly
 FORMS = ("new", "continuing", "local", "graduate")
@@ -271,7 +274,7 @@ def unquote(value, column_type: str):
     text = value.strip()
     if text.startswith("'") and not text.endswith("'"):
         return text[1:]
-    pairs = _QUOTES if column_type in (sheets.TEXT, sheets.SERVICES) else _QUOTES | _CJK_QUOTES
+    pairs = _QUOTES if column_type in (columns.TEXT, columns.SERVICES) else _QUOTES | _CJK_QUOTES
     if len(text) >= 2 and pairs.get(text[0]) == text[-1]:
         return text[1:-1].strip()
     return value
@@ -297,7 +300,7 @@ class SheetImport:
     def kind(self, header) -> str | None:
         """Graduate sheet or application sheet, from --form or the headers."""
         if self.opts.form:
-            return sheets.kind_of_form(self.opts.form)
+            return columns.kind_of_form(self.opts.form)
         return None
 
     def run(self) -> None:
@@ -307,12 +310,12 @@ class SheetImport:
             return
         kind = self.kind(None)
         if kind is None:
-            ha = sheets.find_header(rows, sheets.Matcher("application"))
-            hg = sheets.find_header(rows, sheets.Matcher("graduate"))
+            ha = columns.find_header(rows, columns.Matcher("application"))
+            hg = columns.find_header(rows, columns.Matcher("graduate"))
             score = lambda h: len(h.columns) if h else 0  # noqa: E731
             is_grad = hg is not None and any(c.pointer == "/graduate/name" for c in hg.columns.values())
             kind = "graduate" if is_grad and score(hg) >= score(ha) else "application"
-        header = sheets.find_header(rows, sheets.Matcher(kind))
+        header = columns.find_header(rows, columns.Matcher(kind))
         if header is None:
             self.no_header = True  # an error only if no sheet of the file has a header (run)
             return
@@ -343,7 +346,7 @@ class SheetImport:
         kind, opts = self.kind_, self.opts
         values, notes, empty = {}, [], set()
         for c, column in self.header.columns.items():
-            if column.type == sheets.INFO:
+            if column.type == columns.INFO:
                 continue
             raw = row[c] if c < len(row) else None
             refused = cells.formula_notes(raw)
@@ -355,8 +358,8 @@ class SheetImport:
             if refused:
                 value, n = cells.MISSING, refused
             elif cells.is_empty(raw):
-                value, n = ([], []) if column.type == sheets.SERVICES else (cells.MISSING, [])
-            elif column.type == sheets.SERVICES:
+                value, n = ([], []) if column.type == columns.SERVICES else (cells.MISSING, [])
+            elif column.type == columns.SERVICES:
                 value, n = read_services(raw, self.table.epoch)
             else:
                 value, n = cells.read_value(column, raw, self.table.epoch)

@@ -6,7 +6,9 @@ skeleton with the labels put back by jinqiu.fmt, exactly as fmt would leave it.
 
 from __future__ import annotations
 
-from . import fmt, layout, sheets
+from . import fmt
+from ..records import layout
+from ..sheets import columns
 
 _LEAVE_EMPTY = ""
 
@@ -37,7 +39,7 @@ def _pointers(kind: str, form: str | None) -> set:
                 walk(sub, f"{ptr}/{k}")
         walk(root, "")
         return out
-    cols = sheets.template_columns(form if kind == "application" else "graduate")
+    cols = columns.template_columns(form if kind == "application" else "graduate")
     out = {"/id", "/year", "/unit", "/form", "/approvals"} if kind == "application" else {"/id", "/year", "/unit"}
     for c in cols:
         parts = c.pointer.split("/")

@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import dataset, exporter, status
+from . import exporter
+from ..records import dataset
+from ..trust import status
 
 
 @dataclass

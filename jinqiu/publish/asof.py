@@ -20,9 +20,9 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
-from . import registry
-from . import status as st
-from .dataset import Dataset
+from ..trust import registry
+from ..trust import status as st
+from ..records.dataset import Dataset
 
 
 def _after(value, day: str) -> bool:

@@ -35,12 +35,13 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from . import cache, gitlog, trust
-from .dataset import discover
+from ..check import cache
+from ..trust import anchor, gitlog
+from ..records.dataset import discover
 
 KIND = "build"
 FORMAT = "build-2"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tree_digest(h, folder: Path) -> None:
@@ -72,12 +73,12 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
     h = hashlib.sha256()
     for part in (FORMAT, sys.version, str(data.resolve()), str(Path(opts.out).resolve()), _packages()):
         h.update(part.encode() + b"\0")
-    for folder in (Path(__file__).resolve().parent, cache.layout_schema_dir(), site.SITE_SRC, site.SITE_THEME, site.MKDOCS_YML):
+    for folder in (cache.PACKAGE, cache.layout_schema_dir(), site.SITE_SRC, site.SITE_THEME, site.MKDOCS_YML):
         _tree_digest(h, folder)
     h.update(json.dumps({f.name: str(getattr(opts, f.name)) for f in fields(opts)}, sort_keys=True).encode())
     repo = gitlog.toplevel(data)
     if repo is not None:
-        roots, source = trust.pinned_keys(repo, None)
+        roots, source = anchor.pinned_keys(repo, None)
         h.update(f"{gitlog.head(repo)}\0{sorted(roots)}\0{source}\0".encode())
         try:
             dirty = gitlog.git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--",

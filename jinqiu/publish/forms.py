@@ -16,9 +16,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import parallel
+from .. import parallel
 from . import statistics as stats
-from . import status as st
+from ..trust import status as st
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "forms"
 PARALLEL_FORMS = 10000  # fewer forms than this: written in this process (forking costs more)

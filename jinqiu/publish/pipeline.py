@@ -14,8 +14,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import asof, buildmemo, cache, forge, privacy, site, statistics, timeline, validate, verify
-from .problems import ERROR, Problem, has_errors
+from ..check import cache, validate
+from . import asof, buildmemo, privacy, site, statistics, timeline
+from ..trust import forge, verify
+from ..problems import ERROR, Problem, has_errors
 
 
 class BuildError(Exception):
@@ -105,7 +107,7 @@ def load_checked(opts: Options, result: Result):
 def refuse_links(folders) -> None:
     """The site's own pages, theme and templates are copied into the site: a link among them (to
     /etc/passwd, or to a data file) would publish whatever it points to."""
-    from .dataset import odd_entries
+    from ..records.dataset import odd_entries
 
     for folder in folders:
         odd = odd_entries(folder)
@@ -126,7 +128,7 @@ def pick_year(dataset, year: int | None) -> int:
 
 def history_of(dataset):
     """The repository's history (read once), or None when the data is not in a git repository."""
-    from . import gitlog
+    from ..trust import gitlog
 
     repo = gitlog.toplevel(dataset.root)
     if repo is None:
@@ -179,7 +181,7 @@ def _summary(result: Result) -> dict:
 
 
 def _from_summary(opts: Options, doc: dict) -> Result | None:
-    from . import status
+    from ..trust import status
 
     try:
         result = Result(problems=[Problem(*row) for row in doc["problems"]], left_out=list(doc["left_out"]),

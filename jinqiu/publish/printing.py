@@ -33,7 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import browser, cache as caches, forms as fm
+from ..check import cache as caches
+from . import browser, forms as fm
 
 FORMAT = "jinqiu-forms-1"
 JOB_PAGES = 100  # forms to one print job

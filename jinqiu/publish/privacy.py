@@ -19,7 +19,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from . import ids, layout
+from ..check import ids
+from ..records import layout
 
 # ---------------------------------------------------------------- projection
 

@@ -16,11 +16,13 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import cellsafe, charts, disclosure, privacy, safemd
+from ..check import safemd
+from . import charts, disclosure, privacy
+from ..sheets import cellsafe
 from . import statistics as stats
-from . import status as st
+from ..trust import status as st
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SITE_SRC = ROOT / "site_src"
 SITE_THEME = ROOT / "site_theme"  # the theme's custom_dir: Chinese 404 and footer, lang="zh-CN"
@@ -136,7 +138,7 @@ def materials_state(record: dict, s: st.Status, units: dict, due: str) -> str | 
     sent when its level-2 approval is verified. "on_time" (sent on or before the deadline), "late",
     "missing" (not sent yet), or None when nothing goes to the city (funded below it, or rejected
     below it)."""
-    from .registry import funding_level
+    from ..trust.registry import funding_level
 
     if funding_level(str(record.get("unit")), (record.get("aid") or {}).get("funding_unit"), units) < 3:
         return None

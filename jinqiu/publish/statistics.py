@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import status as st
+from ..trust import status as st
 
 WAN = Decimal(10000)
 

@@ -29,8 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import gitlog, registry
-from . import status as st
+from ..trust import gitlog, registry
+from ..trust import status as st
 
 # The lines of the chart, in order: (key, label).
 SERIES = [

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import layout, yamlstrict
-from .problems import Problem
+from ..problems import Problem
 
 
 @dataclass

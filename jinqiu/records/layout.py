@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 # kind -> (schema file, path pattern relative to the data directory)
 KINDS = {

@@ -50,7 +50,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from jinqiu.problems import Problem
+from ..problems import Problem
 
 try:  # libyaml; the pure-Python parser is the (slow) fallback.
     from yaml._yaml import CParser as _Parser

@@ -51,7 +51,7 @@ class Lab:
         return (self.keys / f"{name}.pub").read_text().strip()
 
     def fingerprint(self, name: str) -> str:
-        from . import registry
+        from ..trust import registry
 
         return registry.ssh_fingerprint(self.key(name))
 
@@ -130,7 +130,9 @@ def _replace_keys(block: str, public_key: str) -> str:
 def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=None) -> Lab:
     """A new repository under out_dir holding data_dir's records, whose approvals are replayed as
     commits signed by each reviewer's TEST key; returns the Lab (repo at out_dir/repo)."""
-    from . import approve, validate, yamlstrict
+    from ..check import validate
+    from ..records import yamlstrict
+    from ..trust import approve
 
     log = log or (lambda msg: None)
     lab = Lab(out_dir)
@@ -259,7 +261,7 @@ LEVEL_OF_UNIT = {"dl": 3, "dl-zs": 2, "dl-xg": 2}
 
 
 def id_number(seq: int, birth: str = "19700315") -> str:
-    from .ids import check_digit
+    from ..check.ids import check_digit
 
     first = f"210202{birth}{seq % 1000:03d}"
     return first + check_digit(first)

@@ -31,7 +31,9 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from . import ids, layout, registry, testkeys, yamlwrite
+from ..check import ids
+from ..records import layout, yamlwrite
+from ..trust import registry, testkeys
 
 MARKER = "示例数据，人物均为虚构"
 GENERATED_BY = "jinqiu.sample"
@@ -478,7 +480,7 @@ def generate(out_dir: Path, *, seed: int = 2011, applications_per_year: int | No
 def _sign_approvals(rec: dict, secrets: dict[str, bytes]) -> None:
     """Give each approval the digest of the record and a detached signature by the reviewer's TEST
     key, as `approve` does, so that verify proves them from a plain clone of this repository."""
-    from . import digest, sshsig, verify
+    from ..trust import digest, sshsig, verify
 
     content = digest.of(rec)
     for entry in rec["approvals"]:
@@ -959,7 +961,3 @@ def main(argv=None) -> int:
         return 2
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -32,7 +32,8 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from . import cellsafe, ids, sheets
+from ..check import ids
+from . import cellsafe, columns
 
 MISSING = object()
 ERROR, WARNING = "error", "warning"
@@ -213,7 +214,7 @@ def is_empty(value) -> bool:
     return not text or (len(text) <= 4 and text_of(value) == "")  # nothing longer can come to ""
 
 
-def read(column: sheets.Column, value, epoch: datetime):
+def read(column: columns.Column, value, epoch: datetime):
     """(value, notes) for one cell of a column; MISSING when the cell is empty or refused."""
     if is_empty(value):
         return MISSING, []
@@ -223,21 +224,21 @@ def read(column: sheets.Column, value, epoch: datetime):
     return read_value(column, value, epoch)
 
 
-def read_value(column: sheets.Column, value, epoch: datetime):
+def read_value(column: columns.Column, value, epoch: datetime):
     """read() for a cell already known to be neither empty nor a formula (is_empty, formula_notes)."""
     t = column.type
-    if t == sheets.TEXT and isinstance(value, str):  # most cells: names, schools, addresses
+    if t == columns.TEXT and isinstance(value, str):  # most cells: names, schools, addresses
         return value.strip(), []
     numeric = _number_cell(value)
-    if t == sheets.ID_NUMBER:
+    if t == columns.ID_NUMBER:
         return read_id_number(value, numeric=numeric)
-    if t == sheets.PHONE:
+    if t == columns.PHONE:
         return read_phone(value, numeric=numeric)
-    if t in (sheets.DATE, sheets.MONTH):
-        return read_date(value, epoch=epoch, month=t == sheets.MONTH)
-    if t in (sheets.INTEGER, sheets.NUMBER):
-        return read_number(value, integer=t == sheets.INTEGER)
-    if t == sheets.BOOLEAN:
+    if t in (columns.DATE, columns.MONTH):
+        return read_date(value, epoch=epoch, month=t == columns.MONTH)
+    if t in (columns.INTEGER, columns.NUMBER):
+        return read_number(value, integer=t == columns.INTEGER)
+    if t == columns.BOOLEAN:
         return read_boolean(value)
     if isinstance(value, (datetime, date)):
         return MISSING, [(ERROR, f"这里应为文字，却是日期 {value:%Y-%m-%d}")]

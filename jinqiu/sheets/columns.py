@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from . import layout
+from ..records import layout
 
 # The kinds of value a column holds; they decide how a cell is read (importer) and written.
 TEXT, INTEGER, NUMBER, BOOLEAN, DATE, MONTH, ID_NUMBER, PHONE, SERVICES, INFO = (

@@ -30,8 +30,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import gitlog, registry, testkeys, yamlstrict
-from .problems import ERROR, WARNING, Problem
+from ..records import yamlstrict
+from . import gitlog, registry, testkeys
+from ..problems import ERROR, WARNING, Problem
 
 ROOT_FILE = registry.ROOT_FILE
 TRUST_FILES = ("reviewers.yaml", "units.yaml", ROOT_FILE)
@@ -172,7 +173,7 @@ class Walk:
 
 
 def _registry_of(raw: bytes, rel: str, refuse_test: bool):
-    from . import layout
+    from ..records import layout
 
     tree, _ = yamlstrict.load(raw, rel)
     data, _ = yamlstrict.coerce(tree, layout.schema("reviewers"), rel, lambda p: 1)

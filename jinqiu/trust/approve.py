@@ -24,8 +24,10 @@ from pathlib import Path
 
 import yaml
 
-from . import digest, gitlog, registry, rules, validate, yamlwrite
-from .unitref import descendants
+from ..check import rules, validate
+from ..records import yamlwrite
+from . import digest, gitlog, registry
+from ..check.unitref import descendants
 from .verify import NAMESPACE_ENTRY, Entry, _check_chain, Context, entry_payload
 
 

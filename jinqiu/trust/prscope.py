@@ -47,7 +47,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import gitlog, yamlstrict
+from ..records import yamlstrict
+from . import gitlog
 
 SCOPED_DIRS = ("applications/", "graduates/", "reports/")
 JOINED_DIRS = ("applications/", "graduates/")  # the records rules join across files
@@ -228,7 +229,7 @@ def build(root: Path, base: str, *, chains: bool = True) -> Scope:
     directory root. Raise FullRun when only the full run will do. chains=False: only the records
     that continue a changed one, not those continuing them in turn (validate's rules look one link
     back; verify's status of a continuing record rests on the whole chain)."""
-    from . import dataset as ds
+    from ..records import dataset as ds
     from . import digest
 
     root = Path(root)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 
-from . import digest, gitlog, ids, layout, status, yamlstrict
+from ..check import ids
+from ..records import layout, yamlstrict
+from . import digest, gitlog, status
 
 _MASK = {"id_number": ids.mask_id, "phone": ids.mask_phone}
 

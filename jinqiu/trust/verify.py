@@ -19,9 +19,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, digest, forge, gitlog, parallel, registry, sshsig, status, trust, yamlstrict
-from . import validate as validate_stage
-from .problems import ERROR, WARNING, Problem
+from .. import parallel
+from ..check import cache
+from ..records import yamlstrict
+from . import anchor, digest, forge, gitlog, registry, sshsig, status
+from ..check import validate as validate_stage
+from ..problems import ERROR, WARNING, Problem
 
 NAMESPACE_GIT = "git"
 NAMESPACE_ENTRY = "jinqiu-approval@jinqiu.invalid"  # detached signatures inside an entry
@@ -264,7 +267,7 @@ class Context:
     forge_checker: object
     commits: dict = field(default_factory=dict)
     registry_commits: set = field(default_factory=set)
-    walk: object = None  # trust.Walk: revocations by the graph
+    walk: object = None  # anchor.Walk: revocations by the graph
     payment_commits: dict = field(default_factory=dict)  # record rel -> the commit that recorded its payout
     blobs: dict = field(default_factory=dict)  # blob id -> bytes, read once
     keys_of: dict = field(default_factory=dict)  # blob id -> the entries' identity keys (fast path)
@@ -464,7 +467,7 @@ def _result_to_json(result) -> dict:
     rows = {rel: row(st) for rel, st in statuses.items()}
     return {"statuses": rows, "texts": list(texts),
             "problems": [cache.astuple_problem(p) for p in problems],
-            "trust": [getattr(statuses, "trust", trust.NONE), bool(getattr(statuses, "verified", False)),
+            "trust": [getattr(statuses, "trust", anchor.NONE), bool(getattr(statuses, "verified", False)),
                       getattr(statuses, "root_source", "")]}
 
 
@@ -487,7 +490,7 @@ def _result_from_json(doc):
 
         statuses = Statuses({rel: from_row(row) for rel, row in doc["statuses"].items()})
         statuses.trust, statuses.verified, statuses.root_source = doc["trust"]
-        if statuses.trust not in (trust.PINNED, trust.TEST, trust.NONE) or not isinstance(statuses.verified, bool):
+        if statuses.trust not in (anchor.PINNED, anchor.TEST, anchor.NONE) or not isinstance(statuses.verified, bool):
             return None
         problems = [Problem(*row) for row in doc["problems"]]
         if not all(isinstance(p.line, int) and all(isinstance(v, str) for v in (p.path, p.pointer, p.code, p.message, p.severity))
@@ -518,7 +521,7 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     if repo is not None and gitlog.toplevel(data_dir) is None:
         repo = None
     store = key = None
-    roots, _ = trust.pinned_keys(repo, root_keys)
+    roots, _ = anchor.pinned_keys(repo, root_keys)
     if scope is not None:
         return _scoped(repo, data_dir, display_root, scope, root_keys, forge_checker)
     if use_cache is None:
@@ -545,12 +548,12 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
 
 
 def _scoped(repo, data_dir: Path, display_root: str, scope, root_keys, forge_checker):
-    from . import dataset as ds
+    from ..records import dataset as ds
 
     small = ["units.yaml", "reviewers.yaml", *(f"campaigns/{r}" for r in ds.discover(data_dir / "campaigns"))]
     rels = sorted({r for r in small if os.path.lexists(data_dir / r)} | set(scope.rels))
     dataset = validate_stage.load(data_dir, display_root, rels=rels)
-    paths = [*trust.TRUST_FILES, trust.TRUST_DIR, *sorted(set(scope.changed) | set(scope.related))]
+    paths = [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(set(scope.changed) | set(scope.related))]
     statuses, problems = _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=paths)
     mine = {ds.display_path(display_root, r) for r in scope.changed}
     return statuses, [p for p in problems if p.path in mine or p.severity == ERROR]
@@ -570,10 +573,10 @@ def _registry_record(dataset):
 
 class Statuses(dict):
     """{record.rel: Status}, and whether anything in it may be called verified: `trust` is the root
-    of trust in force (trust.PINNED, trust.TEST: the sample's TEST keys, or trust.NONE), `verified`
+    of trust in force (anchor.PINNED, anchor.TEST: the sample's TEST keys, or anchor.NONE), `verified`
     is True only when a root is in force and the trust data at HEAD is an authorised version."""
 
-    trust = trust.NONE
+    trust = anchor.NONE
     verified = False
     root_source = ""
 
@@ -582,12 +585,12 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     problems: list[Problem] = []
     statuses = Statuses()
     reg_record = _registry_record(dataset)
-    root = trust.resolve(repo, data_dir, root_keys, dataset.reviewers)
+    root = anchor.resolve(repo, data_dir, root_keys, dataset.reviewers)
     statuses.trust, statuses.root_source = root.mode, root.source
     root_path = f"{dataset.display_root}/{registry.ROOT_FILE}"
     for code, message, sev in root.problems:
         problems.append(Problem(root_path, 1, "", code, message, sev))
-    reg = registry.build(dataset.reviewers, refuse_test_keys=root.mode == trust.PINNED)
+    reg = registry.build(dataset.reviewers, refuse_test_keys=root.mode == anchor.PINNED)
     for rid, i, message in reg.problems:
         if reg_record:
             idx = next((n for n, r in enumerate(reg_record.data.get("reviewers", [])) if r.get("id") == rid), 0)
@@ -595,11 +598,11 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     apps = [r for r in dataset.applications if r.data.get("approvals") or (r.data.get("aid") or {}).get("paid_on")]
     for r in dataset.applications:
         statuses[r.rel] = status.Status(status.FILED, verified=True)
-    if root.mode == trust.NONE:
+    if root.mode == anchor.NONE:
         problems.append(Problem(reg_record.path if reg_record else root_path, 1, "", "registry-no-root",
                                 "没有固定的信任根（git config jinqiu.rootKey、--root-key 或平台变量 JINQIU_ROOT_KEY，见 docs/trust.md），"
                                 "审核人登记无从核验：任何审批都不计为已核验", WARNING))
-    elif root.mode == trust.TEST:
+    elif root.mode == anchor.TEST:
         problems.append(Problem(root_path, 1, "", "root-test",
                                 "信任根是示例数据的测试密钥（TEST KEYS）：私钥任何人都能由公开的种子算出，核验结果只作演示，"
                                 "不证明任何真实的审批；信任数据的修改记录和审批的删除记录不核验", WARNING))
@@ -610,22 +613,22 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
         return statuses, sorted(problems)
     prefix = _prefix(repo, data_dir)
     history = gitlog.load(repo, prefix, paths)
-    strict = root.mode != trust.NONE
+    strict = root.mode != anchor.NONE
     records = list(dataset.applications)
     current = dict(zip((r.rel for r in records), parallel.fork_map(_record_digest, records) or map(_record_digest, records)))
     ctx = Context(dataset, reg, history, Signers(reg, memo.load() if memo is not None else None), strict, dataset.units,
                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
-    walk = trust.Walk(ok=root.mode != trust.NONE, admin_history=False)
+    walk = anchor.Walk(ok=root.mode != anchor.NONE, admin_history=False)
     try:
-        if history is not None and root.mode == trust.PINNED:
+        if history is not None and root.mode == anchor.PINNED:
             def check(c):
                 _, fpr, reason = ctx.signers.check(c.signature, c.payload)
                 return fpr, reason
 
-            walk = trust.walk(history, data_dir, dataset.display_root, root, check)
+            walk = anchor.walk(history, data_dir, dataset.display_root, root, check)
             problems += walk.problems
             problems += _trust_with_approvals(ctx, walk, reg_record)
-        elif history is None and root.mode == trust.PINNED:
+        elif history is None and root.mode == anchor.PINNED:
             walk.ok = False
         ctx.walk = walk
         ctx.registry_commits = walk.changes
@@ -671,14 +674,14 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
                 if paid:
                     st = status.derive_one(r.data, entries, end, paid=True)
             statuses[r.rel] = st
-        if history is not None and root.mode == trust.PINNED:  # under a TEST root anyone can sign anything
+        if history is not None and root.mode == anchor.PINNED:  # under a TEST root anyone can sign anything
             problems += _removed(ctx, data_dir, dataset)
         problems += _check_continuing(ctx, dataset, statuses)
     finally:
         ctx.signers.gpg.close()
     if memo is not None:
         memo.save(ctx.signers.ssh)
-    statuses.verified = root.mode != trust.NONE and walk.ok
+    statuses.verified = root.mode != anchor.NONE and walk.ok
     if not statuses.verified:  # nothing counts: every status is the unverified "filed"
         for rel in statuses:
             statuses[rel] = status.Status(status.FILED)
@@ -887,7 +890,7 @@ def _blob(ctx: Context, blob: str) -> bytes:
 
 def _parsed_version(ctx: Context, blob: str, rel: str):
     """(the file's tree as read, its typed data) of an old version, or None."""
-    from . import layout
+    from ..records import layout
 
     try:
         tree, _ = yamlstrict.load(_blob(ctx, blob), rel)
@@ -1017,7 +1020,7 @@ def _removing_commits(ctx: Context, rel: str) -> list[tuple[str, str | None, str
 
 
 def _digest_of_blob(raw: bytes, record) -> str | None:
-    from . import layout
+    from ..records import layout
 
     try:
         tree, _ = yamlstrict.load(raw, record.path)

@@ -11,8 +11,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from jinqiu import layout, sample, validate, yamlwrite  # noqa: E402
-from jinqiu.registry import ROOT_FILE  # noqa: E402
+from jinqiu.check import validate  # noqa: E402
+from jinqiu.records import layout, yamlwrite
+from jinqiu.sample import generate as sample
+from jinqiu.trust.registry import ROOT_FILE  # noqa: E402
 
 SEED = 7
 DATA = HERE / "data"

@@ -1,0 +1,7 @@
+"""edit: what changes data files for a person. Takes a spreadsheet, a form or the tree, writes
+canonical YAML files (and .xlsx exports).
+
+`importer` and `exporter` (Excel in and out), `fmt` (the one canonical formatting), `newrecord`
+(an empty record to fill) and `renewals` (next year's continuing students). Builds on every stage
+below it.
+"""
