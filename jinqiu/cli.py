@@ -7,6 +7,8 @@ import importlib
 import os
 import sys
 
+from .problems import UserError
+
 # command name -> module in jinqiu.commands; each module has HELP, add_arguments(parser) and
 # run(args, out, err) -> int.  `build` is what `python build.py` with no command runs.
 COMMANDS = {
@@ -128,7 +130,3 @@ def main(argv=None, out=None, err=None) -> int:
     except UserError as exc:
         err.write(f"错误：{exc}\n")
         return 2
-
-
-class UserError(Exception):
-    """A mistake in how the command was called (a missing directory, a bad option value)."""

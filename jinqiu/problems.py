@@ -55,3 +55,8 @@ def report(problems, fmt: str, out, err) -> None:
         for p in problems:
             out.write(p.text() + "\n")
     err.write(summary(problems) + "\n")
+
+
+class UserError(Exception):
+    """A mistake in how a command was called (a missing directory, a bad option value): the command
+    line prints it as one line and exits 2."""

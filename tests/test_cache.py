@@ -18,7 +18,7 @@ import pytest
 
 from jinqiu.check import cache
 from jinqiu.sample import demo
-from jinqiu.trust import status, verify
+from jinqiu.trust import signatures, status, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 A4 = "applications/2011/dl-jx-0001/2011-dl-jx-0001-001.yaml"
@@ -229,8 +229,8 @@ def test_signature_checks_are_remembered_and_a_forged_memory_proves_nothing(tmp_
     signature it says is good still has to belong to the reviewer the entry names."""
     lab = _approved_by_the_wrong_key(tmp_path)
     checked = []
-    real = verify._ssh_check
-    monkeypatch.setattr(verify, "_ssh_check", lambda *a: checked.append(a) or real(*a))
+    real = signatures.ssh_check
+    monkeypatch.setattr(signatures, "ssh_check", lambda *a: checked.append(a) or real(*a))
     statuses, problems = verify.run(None, lab.data, display_root="data", use_cache=True)
     assert checked and any(p.code == "approval-signer-mismatch" for p in problems)
     first = len(checked)

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 from jinqiu.trust import registry, sshsig, status, verify
-from jinqiu.trust.verify import NAMESPACE_ENTRY, _ssh_check
+from jinqiu.trust.signatures import NAMESPACE_ENTRY
+from jinqiu.trust.signatures import ssh_check as _ssh_check
 
 from test_verify import APP, entry, find, lab, run  # noqa: F401  (lab is a fixture)
 

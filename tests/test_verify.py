@@ -9,7 +9,7 @@ import pytest
 
 from jinqiu.check import validate
 from jinqiu.sample import demo
-from jinqiu.trust import approve, digest, status, verify
+from jinqiu.trust import approve, digest, entries, status, verify
 from jinqiu.problems import ERROR, WARNING
 
 APP = "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
@@ -383,7 +383,7 @@ def test_hand_indented_approvals_are_found_by_their_values(lab):
 
 
 def test_an_entrys_identity_text_takes_the_short_way_only_when_it_is_the_same():
-    """verify._entry_text: the entry's lines without trailing blanks or blank lines; the short way
+    """entries.entry_text: the entry's lines without trailing blanks or blank lines; the short way
     (the chunk as it is) must give exactly what splitting the lines gives, whatever the spacing."""
     import random
 
@@ -394,5 +394,5 @@ def test_an_entrys_identity_text_takes_the_short_way_only_when_it_is_the_same():
     parts = [b"a", b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"- ", b"x: y", b"\n\n", b"  ", b"\r\n"]
     for _ in range(30000):
         chunk = b"".join(rng.choice(parts) for _ in range(rng.randint(0, 12)))
-        assert verify._entry_text(chunk) == slow(chunk), chunk
-    assert verify._entry_text(b"- level: 1\n  reviewer: r\n\n") == b"- level: 1\n  reviewer: r"
+        assert entries.entry_text(chunk) == slow(chunk), chunk
+    assert entries.entry_text(b"- level: 1\n  reviewer: r\n\n") == b"- level: 1\n  reviewer: r"

@@ -9,7 +9,6 @@ Rules that need other files are in crossrules.py.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from . import ids

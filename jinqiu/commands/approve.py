@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..check import validate
 from ..trust import approve, forge, gitlog, registry
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, resolve_unit, verified_statuses
 
 HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一次签名提交（可批量）"

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from ..check import ids
 from ..publish import pipeline
-from ..cli import UserError
-from ..problems import has_errors, report
+from ..problems import UserError, has_errors, report
 from .common import add_data_argument, data_dir
 
 HELP = "校验并生成全部输出：公开网站（site/）、表格和统计表（private/，不公开）"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..check import validate
 from ..trust import codeowners, gitlog
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir
 
 HELP = ("根据工会和审核人登记生成 .github/CODEOWNERS（GitHub）和 .gitea/CODEOWNERS（Gitea / Forgejo），"

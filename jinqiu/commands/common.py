@@ -8,7 +8,7 @@ from pathlib import Path
 from ..check import unitref
 from ..records import dataset
 from ..trust import forge
-from ..cli import UserError
+from ..problems import UserError
 
 
 def add_data_argument(p) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ..sample import demo
 from ..trust import verify
-from ..cli import UserError
-from ..problems import has_errors, report
+from ..problems import UserError, has_errors, report
 
 HELP = "演示：用临时生成的测试密钥（TEST，仅供演示）把样例数据的审批重放为签名提交，再核验"
 

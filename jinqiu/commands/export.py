@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..check import unitref
 from ..edit import exporter, importer
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 
 HELP = "导出本工会及下属工会的申请和毕业生登记（.xlsx 或 .csv），导出空白表格（--template），或统计表（--statistics）"

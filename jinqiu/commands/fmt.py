@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..edit import fmt
-from ..cli import UserError
-from ..problems import report
+from ..problems import UserError, report
 from .common import add_data_argument, data_dir
 
 HELP = "把数据文件整理成统一格式（键按表格顺序，身份证号码和电话加引号，保留注释）；--check 只检查不改动"

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..check import ids, validate
 from ..records import layout, yamlstrict
 from ..trust import gitlog
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, verified_statuses
 
 HELP = "历程：一份申请在 git 中的每个版本、每次改动（个人信息已遮盖）和每个审批、发放记录是否得到核验及原因"

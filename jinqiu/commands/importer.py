@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..edit import importer
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 
 HELP = "从 Excel（.xlsx）或 CSV 表格导入申请或毕业生登记：每个合格的行写成一个文件，有问题的行不写并逐行报告"

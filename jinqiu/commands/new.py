@@ -7,7 +7,7 @@ from datetime import date
 from ..check import unitref
 from ..edit import importer, newrecord
 from ..records import dataset, layout
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 
 HELP = "新建一份记录文件（申请、毕业生登记或工会年度报告），每一栏都带中文说明，填好即可提交"

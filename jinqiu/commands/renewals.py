@@ -7,7 +7,7 @@ from datetime import date
 from ..check import ids, unitref
 from ..edit import fmt, importer, renewals
 from ..records import dataset, layout
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 
 HELP = "列出往年资助、仍在学制内的在读学生（按工会），--write 为他们写出在读生继续资助申请供填报人补全"

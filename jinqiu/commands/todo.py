@@ -7,7 +7,7 @@ import datetime as dt
 
 from ..check import ids, validate
 from ..trust import approve, registry
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, resolve_unit, verified_statuses
 
 HELP = "待办：列出某个工会（及其下级工会）或某位审核人等待审批、需重新审批和逾期的申请（只读）"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..check import unitref
-from ..cli import UserError
+from ..problems import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 
 HELP = "列出全部工会及其编号（按上下级缩进）；给出名称的一部分只列出相符的工会"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..check import validate
-from ..cli import UserError
-from ..problems import has_errors, report, summary
+from ..problems import UserError, has_errors, report, summary
 from .common import add_data_argument, data_dir, load_units, resolve_unit
 
 HELP = "校验数据目录中的全部记录（结构、身份证号码、金额、重复资助、截止日期、引用）"

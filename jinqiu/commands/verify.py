@@ -4,8 +4,7 @@ from __future__ import annotations
 
 
 from ..trust import verify
-from ..problems import ERROR, has_errors, report
-from ..cli import UserError
+from ..problems import ERROR, UserError, has_errors, report
 from .common import add_data_argument, data_dir, forge_checker
 
 HELP = "核验审批：每条审批是否由登记的审核人用有效密钥签名、层级和工会是否正确、内容是否被改动"

@@ -28,7 +28,9 @@ from ..check import rules, validate
 from ..records import yamlwrite
 from . import digest, gitlog, registry
 from ..check.unitref import descendants
-from .verify import NAMESPACE_ENTRY, Entry, _check_chain, Context, entry_payload
+from .chain import check_chain
+from .entries import Context, Entry, entry_payload
+from .signatures import NAMESPACE_ENTRY
 
 
 class ApproveError(Exception):
@@ -304,7 +306,7 @@ def refusal_reasons(ctx: Context, r, entry: dict) -> list[str]:
     """Why verify (or validate) would reject this entry appended to the record; [] when it would not."""
     existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
     new = Entry(len(existing), entry, "")
-    _check_chain(ctx, r, existing + [new])
+    check_chain(ctx, r, existing + [new])
     reasons = [m for code, m, sev in new.problems if sev == "error" and code != "paid-before-approved"]
     reasons += [f"已有的第 {e.data.get('level')} 级审批：{m}" for e in existing for code, m, sev in e.problems
                 if code == "approval-stale"]
@@ -423,7 +425,7 @@ def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forg
                  "reviewer": rid, "date": day, "digest": digest.of(r.data), "forge": f}
         existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
         new = Entry(len(existing), entry, "")
-        _check_chain(ctx, r, existing + [new])
+        check_chain(ctx, r, existing + [new])
         reasons = [m for _, m, sev in new.problems if sev == "error"]
         if reasons:
             refusals.append(f"{r.path}: " + "；".join(reasons))
