@@ -9,7 +9,7 @@ for (validate's worker pool; Chromium is not counted). Each size has a cache dir
 ($XDG_CACHE_HOME), empty for the first build; --warm builds a second time in a new process with
 nothing changed (the row marked "warm").
 
-Each size N is a sample tree with N // 3 applications a year for 3 years (jinqiu.sample.generate),
+Each size N is a sample tree with N // 3 applications a year for 3 years (jinqiu.sample.generate.generate),
 committed to a fresh git repository (the reviewer registry in its own commit first, then the rest),
 so that verify finds every approval's commit and checks its detached TEST-key signature; --no-git
 builds from a plain directory instead (verify then warns once per approved file and every status

@@ -3,7 +3,7 @@
 
     python bench/bench_validate.py 1000 10000 100000
 
-For each N: generate a data tree with jinqiu.sample (N applications a year is scaled so the
+For each N: generate a data tree with jinqiu.sample.generate (N applications a year is scaled so the
 tree holds about N applications in all), then time, each as its own process:
   cold      validate with no cache (every file read, parsed, checked; both cores)
   warm      validate again with nothing changed (the content cache)

@@ -1,4 +1,4 @@
-"""The data as it stood at the end of a day: every dated fact cut at the day (jinqiu.asof)."""
+"""The data as it stood at the end of a day: every dated fact cut at the day (jinqiu.publish.asof)."""
 
 from jinqiu.publish import asof
 from jinqiu.trust import status as st

@@ -1,5 +1,5 @@
 """A build is skipped only when nothing it reads changed and its outputs are as it left them
-(jinqiu.buildmemo). Each way of changing an input or an output makes the next build run again and
+(jinqiu.publish.buildmemo). Each way of changing an input or an output makes the next build run again and
 write what a first build writes; a forged or planted record is never believed."""
 
 import shutil

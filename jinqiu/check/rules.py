@@ -253,7 +253,7 @@ def campaign_dates_in_order(record):
 
 
 def notice_text_safe(record):
-    """The campaign's notice text uses only the safe Markdown subset (jinqiu.safemd): no HTML, no
+    """The campaign's notice text uses only the safe Markdown subset (jinqiu.check.safemd): no HTML, no
     remote images, links only to relative paths or http/https addresses."""
     text = record.data.get("notice_text")
     if not filled(text):

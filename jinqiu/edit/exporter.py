@@ -1,6 +1,6 @@
 """Export a union's records (and those of every union below it) as .xlsx or .csv, and blank sheets.
 
-The columns are those the importer reads (jinqiu.sheets), headed by the forms' Chinese labels,
+The columns are those the importer reads (jinqiu.sheets.columns), headed by the forms' Chinese labels,
 plus 审批状态 for the reader (ignored on import). A sheet exported and imported again changes
 nothing: every row carries its 编号, so the importer finds the very record it came from.
 
@@ -250,12 +250,12 @@ def cell_instruction(kind: str, form: str, column: columns.Column) -> str:
 
 
 class StatisticsUnavailable(Exception):
-    """The statistics module (jinqiu.statistics, from the publishing work) is not in this tree."""
+    """The statistics module (jinqiu.publish.statistics, from the publishing work) is not in this tree."""
 
 
 def export_statistics(root: Path, display_root: str, unit: str, year: int, path: Path, fmt: str = "xlsx") -> None:
     """`export --statistics`: 附件3 for the union and each union below it down to the district and
-    industry unions, computed as the public site computes it (jinqiu.statistics, from verified
+    industry unions, computed as the public site computes it (jinqiu.publish.statistics, from verified
     statuses). As .xlsx in the official layout (site.tables_workbook), with 填报人 and 联系电话 from
     each union's report (this file is for the unions, not the public site); or as .csv, one row per
     item and one column per union, with 填报人 and 联系电话 as the last two rows."""

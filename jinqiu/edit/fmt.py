@@ -9,7 +9,7 @@ every other risky text quoted, no blank lines), with the file's comments put bac
 
 Comments are found from the strict parser's own scalar positions, so a # inside a quoted string
 or a block of text is never mistaken for one. Before anything is written, the new text is read
-back with jinqiu.yamlstrict and typed by the schema: the values must equal the old ones and the
+back with jinqiu.records.yamlstrict and typed by the schema: the values must equal the old ones and the
 comments must be the same comments, or the file is left as it is and reported.
 
 Why not ruamel.yaml's round trip: its emitter would have to be made to agree byte for byte with

@@ -1,7 +1,7 @@
 """Import a sheet of applications or graduates: one YAML file per good row, a message per bad one.
 
-Stages: read the file into tables (jinqiu.tables) → find each sheet's header (jinqiu.sheets) →
-read every cell (jinqiu.cells) → build the record, merged into the record it matches if there is
+Stages: read the file into tables (jinqiu.sheets.tables) → find each sheet's header (jinqiu.sheets.columns) →
+read every cell (jinqiu.sheets.cells) → build the record, merged into the record it matches if there is
 one → check it (schema and record rules) → only then write. A row with any error writes nothing.
 
 A row matches an existing record by its 编号 when the sheet has one, else by what identifies an

@@ -1,7 +1,7 @@
 """A new, empty record with every field of its form, each labelled with a Chinese comment.
 
 The file is already canonical (`fmt --check` passes on it): the text is yamlwrite.dump of the
-skeleton with the labels put back by jinqiu.fmt, exactly as fmt would leave it.
+skeleton with the labels put back by jinqiu.edit.fmt, exactly as fmt would leave it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 A4 page each. Every union gets one bundle: a cover page with a table of contents, then every form
 of that union and of the unions below it, in order (the union itself first, then each union below
 it, depth first by code), as PDF; and one HTML file with the same cover, whose contents link to the
-HTML files of the unions below it, and the union's own forms. PDFs are printed by jinqiu.printing."""
+HTML files of the unions below it, and the union's own forms. PDFs are printed by jinqiu.publish.printing."""
 
 from __future__ import annotations
 

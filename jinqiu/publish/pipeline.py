@@ -26,7 +26,7 @@ class BuildError(Exception):
 
 # ---------------------------------------------------------------- statuses
 
-# Statuses come from verify: only approvals it proved count (jinqiu.status.derive_one); the site
+# Statuses come from verify: only approvals it proved count (jinqiu.trust.status.derive_one); the site
 # says "经签名核验" only when verify had a root of trust in force (verify.Statuses.verified).
 
 
@@ -142,7 +142,7 @@ def history_of(dataset):
 
 def build(opts: Options) -> Result:
     """Everything `python build.py` does, without printing. Skipped, with the last build's result,
-    when nothing it reads has changed and its outputs are untouched (jinqiu.buildmemo)."""
+    when nothing it reads has changed and its outputs are untouched (jinqiu.publish.buildmemo)."""
     t0 = time.perf_counter()
     try:
         forge_on = forge.checker_from_env(os.environ) is not None
@@ -214,7 +214,7 @@ def _build(opts: Options) -> Result:
     t = time.perf_counter()
     sts, verify_problems = statuses(dataset, use_cache=opts.cache)
     everything, verified_sts = dataset, sts  # before the --as-of cut: the scan looks for every value
-    if opts.as_of:  # every dated fact is cut at the end of that day too (jinqiu.asof)
+    if opts.as_of:  # every dated fact is cut at the end of that day too (jinqiu.publish.asof)
         dataset, sts = asof.cut(dataset, sts, opts.as_of)
     result.statuses = sts
     result.problems = sorted(set(result.problems) | set(verify_problems))

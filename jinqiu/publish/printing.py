@@ -11,7 +11,7 @@ did not change is never printed again, and each is printed once however many bun
 The cache is the user's ($XDG_CACHE_HOME/jinqiu/forms), never a folder inside a git work tree or
 the data or output directory (a file there could come from whoever can commit): such a place is
 refused and every form printed afresh. The index is JSON (never pickle) carrying an HMAC made with
-the user's cache secret (jinqiu.cache); a job's PDF is used only if its bytes still have the digest
+the user's cache secret (jinqiu.check.cache); a job's PDF is used only if its bytes still have the digest
 it is named by and the page the index names is in it. An index that fails its HMAC, or an entry or
 a job that does not hold, is ignored and the forms printed again: the cache can make printing
 faster, never change what is printed.

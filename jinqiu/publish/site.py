@@ -94,7 +94,7 @@ class PublicView:
     apps: list  # projected applications, each with "_stage"
     notice_rows: list = field(default_factory=list)
     notice_left_out: int = 0  # approved applications not on the 公示 list (no consent, or a minor)
-    hidden: dict = field(default_factory=dict)  # unit id -> keys not shown in public (jinqiu.disclosure)
+    hidden: dict = field(default_factory=dict)  # unit id -> keys not shown in public (jinqiu.publish.disclosure)
     timelines: dict = field(default_factory=dict)  # city or level-2 unit id -> timeline.Timeline
 
     def shown(self, uid: str, key: str):

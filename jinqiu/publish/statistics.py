@@ -309,5 +309,5 @@ def compute_all(dataset, year: int, statuses: dict) -> dict:
 def compute(dataset, year: int, unit_id: str, statuses: dict) -> StatisticsTable:
     """附件3 for one union: its own figures plus those of every union below it.
 
-    statuses maps an application id to its jinqiu.status.Status."""
+    statuses maps an application id to its jinqiu.trust.status.Status."""
     return compute_all(dataset, year, statuses)[unit_id]

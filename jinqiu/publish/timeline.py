@@ -12,7 +12,7 @@ What "as verified at each day" means here. A fact counts on day D when all of th
    before any commit it builds on); so the graph orders the facts, and a backdated commit on a
    side branch cannot move its facts to before the merge that brought them in;
 3. it is dated on or before D: an approval's own date, the 填表日期 of the application, the
-   发放日期 of a payment (as `build --as-of` cuts every dated fact, see jinqiu.asof).
+   发放日期 of a payment (as `build --as-of` cuts every dated fact, see jinqiu.publish.asof).
 
 So the figure for day D is what `build --as-of D` shows, with these differences, all towards
 counting less: an approval that verified then but is stale or gone now (the record was edited

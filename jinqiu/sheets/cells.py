@@ -2,7 +2,7 @@
 
 `read(column, value, epoch)` returns (value, notes): value is MISSING for an empty cell, notes a
 list of (severity, message). Each damage is its own function with a docstring stating the rule.
-Messages never show a whole ID number or phone number (jinqiu.ids masks them).
+Messages never show a whole ID number or phone number (jinqiu.check.ids masks them).
 
 Excel's damage and what is done about it:
 - An ID number typed into a General cell becomes a number: Excel keeps only 15 significant

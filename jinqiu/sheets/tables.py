@@ -13,7 +13,7 @@ declared size is checked (in total, and against its compressed size: zipfile sto
 member at its declared size, so the declaration bounds what is read); sheets are streamed
 (read-only mode, the claimed dimension discarded) and reading stops at MAX_ROWS rows or
 MAX_COLUMNS columns with a message. Formulas are read as formulas (data_only=False), never as
-their cached values, so that the importer can refuse them (jinqiu.cells.formula_notes).
+their cached values, so that the importer can refuse them (jinqiu.sheets.cells.formula_notes).
 """
 
 from __future__ import annotations

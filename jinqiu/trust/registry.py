@@ -1,10 +1,10 @@
 """The reviewer registry (data/reviewers.yaml) as a trust store: which key belongs to whom, when it
 is valid, who may approve what, and the chain of signed changes back to the root of trust.
 
-The root of trust (jinqiu.trust) is a list of key fingerprints the city pins outside the data a pull
+The root of trust (jinqiu.trust.anchor) is a list of key fingerprints the city pins outside the data a pull
 request can change: `--root-key`, the environment variable JINQIU_ROOT_KEY (a forge variable the
 workflows pass), or the git config value `jinqiu.rootKey`. ROOT_FILE beside reviewers.yaml states it
-in the data; on its own it pins only the sample's TEST root (jinqiu.testkeys).
+in the data; on its own it pins only the sample's TEST root (jinqiu.trust.testkeys).
 """
 
 from __future__ import annotations

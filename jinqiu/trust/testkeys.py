@@ -1,6 +1,6 @@
 """The published TEST keys: ed25519 key pairs that anyone can recompute from a seed.
 
-The sample data (jinqiu.sample, seed 2011) and the tests' site data (tests/site_data, seed 7) sign
+The sample data (jinqiu.sample.generate, seed 2011) and the tests' site data (tests/site_data, seed 7) sign
 their approvals with them. They prove nothing about real people: verify accepts them only under a
 root of trust made of such keys (the sample's own TEST root) and refuses them anywhere else.
 """
@@ -15,7 +15,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-PUBLISHED_SEEDS = (2011, 7)  # jinqiu.sample's default seed; tests/site_data/sign.py's seed
+PUBLISHED_SEEDS = (2011, 7)  # jinqiu.sample.generate's default seed; tests/site_data/sign.py's seed
 COMMENT_PREFIX = "jinqiu-TEST-KEY"
 KEYS_PER_REVIEWER = 3  # a reviewer's 1st, 2nd and 3rd key (the sample replaces revoked keys)
 

@@ -99,7 +99,7 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     """Verify every approval under data_dir: ({record.rel: Status}, [Problem]). repo_root may be
     None (found from data_dir). Never raises for bad data; git missing is reported as a warning.
 
-    The cache (JSON in the git directory, HMAC-bound, see jinqiu.cache) is used by default when no
+    The cache (JSON in the git directory, HMAC-bound, see jinqiu.check.cache) is used by default when no
     dataset is given, and with a dataset when use_cache=True (the key then also covers which
     records the dataset holds); never with a forge checker, since a review can be dismissed any time.
     When run loads the dataset itself, it is appended to `loaded` (if given), for a caller that

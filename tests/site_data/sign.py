@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Give every approval in tests/site_data a digest and a detached signature by its reviewer's TEST
-key (derived from a fixed seed, as jinqiu.sample does), so that verify proves them.
+key (derived from a fixed seed, as jinqiu.sample.generate does), so that verify proves them.
 
 Run it after editing any application here: `python tests/site_data/sign.py`.
 """
