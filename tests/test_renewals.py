@@ -69,3 +69,23 @@ def test_write_drafts_continuing_applications_once(data):
 def test_renewals_needs_the_campaign_file(data):
     code, _, err = run("renewals", "2013", "--data", data)
     assert code == 2 and "campaigns/2013.yaml" in err
+
+
+@pytest.mark.parametrize("name", ["乙学生\u200b", "乙\u3000学生", "乙·学生"], ids=["zero-width space", "ideographic space", "middle dot"])
+def test_a_student_who_applied_this_year_under_a_disguised_name_is_not_due_again(data, name):
+    """乙 (funded in 2009 with a student ID number on file) has a 2011 application already, filed by
+    another union without the student's ID number and with the name disguised: the same child as
+    validate sees it, so no second continuing application is drafted."""
+    from io_fixtures import id_number
+
+    first = dataset.read_one(data, str(data), "applications/2009/dl-zs-0001/2009-dl-zs-0001-002.yaml")[0].data
+    first["student"]["id_number"] = id_number(birth="19910101", seq=7)
+    write_record(data, first)
+    again = application(2011, "dl-xg-0001", 9, form="continuing", approved_to=0, education="大专", admission_year=2009,
+                        worker_seq=2, student=name)
+    again["continues"] = "2009-dl-zs-0001-002"
+    write_record(data, again)
+    code, out, err = run("renewals", "2011", "--data", data)
+    assert code == 0, err
+    assert "2009-dl-zs-0001-002" not in out
+    assert "2010-dl-zs-0001-001" in out  # 甲 is still due

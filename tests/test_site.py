@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from jinqiu import cli
+from jinqiu.check import safemd
 from jinqiu.publish import pipeline as publish, site
 
 DATA = Path(__file__).parent / "site_data" / "data"
@@ -338,7 +339,8 @@ def test_values_from_data_are_text_not_markup(tmp_path):
     ("请看[这里](javascript:alert(1))", "不能是 javascript:"),
     ("![海报](https://evil.example/a.png)", "外部图片"),
     ("<script>alert(1)</script>", "HTML 标签"),
-    ("[x](//evil.example/)", "// 开头"),
+    ("[x](//evil.example/)", "// 或 /\\ 开头"),
+    ("[x](/\\evil.example/)", "// 或 /\\ 开头"),  # a browser reads /\host as //host
     ("**注意**{: onclick=\"alert(1)\"}", "不允许的属性 onclick"),
 ])
 def test_hostile_notice_text_stops_the_build(tmp_path, notice, expected):
@@ -355,6 +357,18 @@ def test_hostile_notice_text_stops_the_build(tmp_path, notice, expected):
     # built anyway with --allow-invalid, the campaign file is left out and nothing unsafe is published
     code, stdout, stderr = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms", "--allow-invalid")
     assert code == 1 or "javascript:" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o/site").rglob("*.html"))
+
+
+@pytest.mark.parametrize("href", ["//evil.example/", "/\\evil.example/", "\\/evil.example/", "/\t\\evil.example/",
+                                  "/&#92;evil.example/", "/%09/evil.example/"])
+def test_a_link_a_browser_reads_as_another_host_is_refused(href):
+    """A browser takes a backslash for a slash in an http(s) address and drops tabs and newlines: /\\host
+    is //host, another site. (/%09/host stays a path on this site: percent-escapes are not undone there.)"""
+    problems = safemd.check(f"[x]({href})")
+    if "%09" in href:
+        assert problems == []
+    else:
+        assert problems and "// 或 /\\ 开头" in problems[0][1], problems
 
 
 def _official_layout(ws):
