@@ -2,6 +2,7 @@
 
 import csv
 import io
+import os
 import shutil
 import subprocess
 from html import unescape
@@ -420,18 +421,54 @@ def test_public_notice_lists_only_consenting_adults(tmp_path):
     assert "王*雨" in html and "刘*涵" not in html and "刘子涵" not in html
     assert html.count("<tr><td>") == 2 - 1  # one consenting adult among the approved applications
     assert "公示的目的" in html and "名单从本站撤下" in html and "2011年8月24日" in html
-    assert "未成年" in html and "另有 4 名审批完成的受助学生未列入名单" in html
+    assert "另有 4 名审批完成的受助学生未列入名单：" in html and "未成年" in html and "本人未同意公示" in html
 
 
 def test_minors_are_never_named(tmp_path):
     from jinqiu.publish import privacy
 
-    assert privacy.is_minor({"education": "初中"}, "2011-08-15")
-    assert privacy.is_minor({"education": "中职"}, "2011-08-15")
-    assert not privacy.is_minor({"education": "本科"}, "2011-08-15")
+    assert privacy.adulthood({"education": "初中"}, "2011-08-15") == "minor"
+    assert privacy.adulthood({"education": "中职", "birth_date": "1980-01-01"}, "2011-08-15") == "minor"
     born_1994 = "21020219940816" + "001"
     from jinqiu.check import ids
 
     number = born_1994 + ids.check_digit(born_1994)
-    assert privacy.is_minor({"education": "本科", "id_number": number}, "2011-08-15")  # 16 (17 the next day)
-    assert not privacy.is_minor({"education": "本科", "id_number": number}, "2012-08-16")
+    assert privacy.adulthood({"education": "本科", "id_number": number}, "2011-08-15") == "minor"  # 16 (17 the next day)
+    assert privacy.adulthood({"education": "本科", "id_number": number}, "2012-08-16") == "adult"
+    assert privacy.adulthood({"education": "本科", "birth_date": "1994-08-16"}, "2012-08-15") == "minor"
+    assert privacy.adulthood({"education": "本科", "birth_date": "1994-08-16"}, "2012-08-16") == "adult"
+
+
+def test_a_college_student_without_proof_of_adulthood_is_not_named(tmp_path):
+    """A 本科 student who consented, with neither an ID number nor a birth date on file, may be 17:
+    adulthood is never assumed from the school level. 王小雨 (consented) loses the birth date that
+    proved it (the record re-signed): the 公示 leaves the name out and counts why, naming no one."""
+    import importlib.util
+
+    from jinqiu.publish import privacy
+
+    assert privacy.adulthood({"education": "本科"}, "2011-08-15") == "unproven"
+    assert privacy.adulthood({"education": "本科", "birth_date": "1993-03-12"}, "2011-08-15") == "adult"
+    data = tmp_path / "repo" / "data"
+    shutil.copytree(DATA, data)
+    path = data / "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert '  birth_date: "1993-03-12"\n' in text and "notice_consent: true" in text
+    path.write_text(text.replace('  birth_date: "1993-03-12"\n', ""), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("site_sign", DATA.parent / "sign.py")
+    sign = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sign)
+    sign.DATA = data
+    assert sign.main() == 0  # the approvals signed again for the content without the birth date
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@jinqiu.invalid", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@jinqiu.invalid")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "commit.gpgsign=false", "commit", "-q", "-m", "data"]):
+        subprocess.run(["git", "-C", str(data.parent), *args], check=True, env=env)
+    out = tmp_path / "o"
+    result = publish.build(publish.Options(data=data, out=out, today="2011-08-20", forms=False))
+    assert result.ok, (result.problems, result.findings)
+    assert result.statuses["2011-dl-zs-0001-001"].complete
+    html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
+    assert "王*雨" not in html and "<tr><td>" not in html
+    assert "没有学生身份证号码或出生日期，无法确认已满 18 周岁 1 名" in html
+    assert "暂无可以公示" in html and "5 名审批完成的受助学生不列入名单" in html

@@ -54,6 +54,17 @@ def worker_agrees_with_id(record):
             f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致：第 17 位表示{ids.id_gender(number)}")
 
 
+def student_agrees_with_id(record):
+    """The student's 出生日期, when given with the student's ID number, is the birth date the number carries."""
+    number, born = value_at(record.data, "student", "id_number"), iso_date(value_at(record.data, "student", "birth_date"))
+    if not filled(number) or ids.id_problem(number) or born is None:
+        return
+    carried = ids.id_birth_date(number).isoformat()
+    if born != carried:
+        yield "/student/birth_date", "birth-date-mismatch", (
+            f"“学生出生日期”与学生身份证号码 {ids.mask_id(number)} 上的出生日期不一致，请核对")
+
+
 def phone_valid(record):
     """A 联系电话 is a mobile number (11 digits from 1) or an area-coded landline such as 0411-84123456."""
     for pointer in ("/worker/phone", "/graduate/phone", "/phone"):
@@ -355,7 +366,7 @@ def names_plain(record):
 
 RECORD_RULES = {
     "application": [
-        path_matches_record, names_plain, id_numbers_valid, worker_agrees_with_id, phone_valid, money_in_fen,
+        path_matches_record, names_plain, id_numbers_valid, worker_agrees_with_id, student_agrees_with_id, phone_valid, money_in_fen,
         form_matches_stage, admission_year_fits_form, documents_attached, single_mother_is_female,
         government_aid_stated, approvals_in_order,
     ],

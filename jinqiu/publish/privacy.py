@@ -441,39 +441,63 @@ def scan(site: Path, values) -> list[Finding]:
 
 # 学历 of children of school age: never named on the public site, whatever the form says.
 MINOR_STAGES = {"小学", "初中", "高中", "中职"}
+COLLEGE_STAGES = ("高职", "大专", "本科", "研究生")
 ADULT_AGE = 18
+# Why an approved student is not on the 公示 list, in the order they are tested (each counted once).
+LEFT_OUT_REASONS = {
+    "minor": "未成年（小学、初中、高中和中职阶段，或未满 18 周岁）",
+    "no_consent": "本人未同意公示",
+    "unproven": "没有学生身份证号码或出生日期，无法确认已满 18 周岁",
+}
 
 
-def is_minor(student: dict, on: str) -> bool:
-    """A student is treated as a minor when at school below college level, or when the student's
-    ID number gives an age under 18 on the given day (the first day of the 公示). A college student
-    without an ID number is taken as an adult: the form's 同意公示 says the student is 18 or over."""
-    if student.get("education") not in ("高职", "大专", "本科", "研究生"):
-        return True  # MINOR_STAGES, or a 学历 we do not know: never named
+def adulthood(student: dict, on: str) -> str:
+    """"adult" when the student's ID number or birth date on file gives 18 or over on the given day
+    (the first day of the 公示); "minor" when at school below college level (or at a 学历 we do not
+    know) or under 18 by them; "unproven" when neither is on file: a college student may be 17, so
+    adulthood is never assumed from the school level."""
+    if student.get("education") not in COLLEGE_STAGES:
+        return "minor"
+    born = None
     number = student.get("id_number")
     if isinstance(number, str) and ids.id_problem(number) is None:
         born = ids.id_birth_date(number)
-        day = date.fromisoformat(on)
-        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-        return age < ADULT_AGE
-    return False
+    elif isinstance(student.get("birth_date"), str):
+        try:
+            born = date.fromisoformat(student["birth_date"])
+        except ValueError:
+            born = None
+    if born is None:
+        return "unproven"
+    day = date.fromisoformat(on)
+    age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return "adult" if age >= ADULT_AGE else "minor"
 
 
-def notice_rows(dataset, year: int, statuses: dict, units: dict, on: str) -> tuple[list[dict], int]:
-    """The 公示 list and how many approved applications it leaves out: for each application
-    approved all the way whose student consented (同意公示) and is not a minor (is_minor, on the
-    first day of the 公示), the masked student name, school, stage and amount. Never an ID number,
-    phone, address, birth date or cause of hardship; never a minor's name."""
+def is_minor(student: dict, on: str) -> bool:
+    """Not proven an adult on the day (adulthood): never named."""
+    return adulthood(student, on) != "adult"
+
+
+def notice_rows(dataset, year: int, statuses: dict, units: dict, on: str) -> tuple[list[dict], dict]:
+    """The 公示 list and how many approved applications it leaves out, by reason (LEFT_OUT_REASONS):
+    for each application approved all the way whose student is proven an adult on the first day of
+    the 公示 (adulthood: by the ID number or birth date on file) and consented (同意公示), the masked
+    student name, school, stage and amount. Never an ID number, phone, address, birth date or cause
+    of hardship; never a minor's name, nor the name of a student not proven an adult."""
     from . import statistics as stats
 
-    rows, left_out = [], 0
+    rows, left_out = [], dict.fromkeys(LEFT_OUT_REASONS, 0)
     for rec in dataset.applications:
         d = rec.data
         s = statuses.get(d["id"])
         if d.get("year") != year or s is None or not s.complete:
             continue
-        if d.get("notice_consent") is not True or is_minor(d["student"], on):
-            left_out += 1
+        age = adulthood(d["student"], on)
+        reason = "minor" if age == "minor" else "no_consent" if d.get("notice_consent") is not True \
+            else "unproven" if age == "unproven" else None
+        if reason:
+            left_out[reason] += 1
             continue
         stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
         rows.append({
