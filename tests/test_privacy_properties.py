@@ -5,9 +5,7 @@ of the data, are always found, naming the file; and random valid records never t
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -19,6 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from jinqiu.check import ids, validate
 from jinqiu.publish import pipeline as publish, privacy, renderings
 from jinqiu.records import yamlwrite
+import site_copy
 from test_privacy import ANY_PLACES, DATA, plant_anywhere
 
 FAST = settings(max_examples=60, deadline=None, database=None, derandomize=True,
@@ -169,19 +168,6 @@ def test_public_fields_are_every_public_free_text_field():
     assert listed == public
 
 
-def _signed_repo(data: Path) -> None:
-    """Sign the approvals of the copy again (its content changed) and commit it, so verify proves them."""
-    spec = importlib.util.spec_from_file_location("site_sign", DATA.parent / "sign.py")
-    sign = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sign)
-    sign.DATA = data
-    assert sign.main() == 0
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@jinqiu.invalid", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@jinqiu.invalid")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "commit.gpgsign=false", "commit", "-q", "-m", "data"]):
-        subprocess.run(["git", "-C", str(data.parent), *args], check=True, env=env, stdout=subprocess.DEVNULL)
-
-
 def _set(tree, pointer: str, value: str) -> None:
     *parents, last = pointer.strip("/").split("/")
     for part in parents:
@@ -198,7 +184,7 @@ def test_a_rendered_value_in_a_public_field_fails_the_build_naming_every_file(bu
     value, text = data.draw(leak(pool), label="leak")
     rel, pointer = data.draw(st.sampled_from(PUBLIC_FIELDS), label="field")
     root = tmp_path_factory.mktemp("field") / "repo"
-    shutil.copytree(DATA, root / "data")
+    site_copy.copy(root)
     from jinqiu.records import layout, yamlstrict
 
     kind, _ = layout.classify(rel)
@@ -209,7 +195,7 @@ def test_a_rendered_value_in_a_public_field_fails_the_build_naming_every_file(bu
     shown = text.replace("<em>", "*").replace("</em>", "*") if pointer == "/notice_text" else text  # Markdown there
     _set(record, pointer, f"{marker}：{shown}。" if pointer != "/notice_text" else f"联系{marker}：{shown}。\n")
     (root / "data" / rel).write_text(yamlwrite.dump(record, kind), encoding="utf-8")
-    _signed_repo(root / "data")
+    site_copy.sign_and_commit(root / "data")
     out = root.parent / "out"
     result = publish.build(publish.Options(data=root / "data", out=out, today="2011-08-20", forms=False))
     assert result.site_dir is not None

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import os
 import shutil
 import subprocess
 from html import unescape
@@ -443,27 +442,18 @@ def test_a_college_student_without_proof_of_adulthood_is_not_named(tmp_path):
     """A 本科 student who consented, with neither an ID number nor a birth date on file, may be 17:
     adulthood is never assumed from the school level. 王小雨 (consented) loses the birth date that
     proved it (the record re-signed): the 公示 leaves the name out and counts why, naming no one."""
-    import importlib.util
+    import site_copy
 
     from jinqiu.publish import privacy
 
     assert privacy.adulthood({"education": "本科"}, "2011-08-15") == "unproven"
     assert privacy.adulthood({"education": "本科", "birth_date": "1993-03-12"}, "2011-08-15") == "adult"
-    data = tmp_path / "repo" / "data"
-    shutil.copytree(DATA, data)
+    data = site_copy.copy(tmp_path / "repo")
     path = data / "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
     text = path.read_text(encoding="utf-8")
     assert '  birth_date: "1993-03-12"\n' in text and "notice_consent: true" in text
     path.write_text(text.replace('  birth_date: "1993-03-12"\n', ""), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("site_sign", DATA.parent / "sign.py")
-    sign = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sign)
-    sign.DATA = data
-    assert sign.main() == 0  # the approvals signed again for the content without the birth date
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@jinqiu.invalid", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@jinqiu.invalid")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "commit.gpgsign=false", "commit", "-q", "-m", "data"]):
-        subprocess.run(["git", "-C", str(data.parent), *args], check=True, env=env)
+    site_copy.sign_and_commit(data)  # the approvals signed again for the content without the birth date
     out = tmp_path / "o"
     result = publish.build(publish.Options(data=data, out=out, today="2011-08-20", forms=False))
     assert result.ok, (result.problems, result.findings)

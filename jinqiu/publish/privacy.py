@@ -287,6 +287,8 @@ _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # A landline: the area code (0 and two or three digits) as a group of its own, then 7 or 8 digits.
 _LANDLINE_GROUPS = {(3, 7), (3, 8), (4, 7), (4, 8), (3, 3, 4), (3, 4, 4), (4, 3, 4), (4, 4, 4)}
 _AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
+# ... or written without a break: 010 and 02x have 8 digits after them, the other area codes 7 or 8.
+_LANDLINE_WHOLE = re.compile(r"0(?:10|2[0-9])[2-9][0-9]{7}|0[3-9][0-9]{2}[2-9][0-9]{6,7}")
 _VALUE_DIGITS = re.compile(r"[0-9]+X?")
 
 
@@ -413,7 +415,8 @@ def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
             id_hit = offset
         elif phone_hit is None and (n == 11 and lengths in _MOBILE_GROUPS and _MOBILE.fullmatch(digits)
                                     or lengths in _LANDLINE_GROUPS and _AREA_CODE.fullmatch(digits, 0, lengths[0])
-                                    and digits[lengths[0]] in "23456789"):
+                                    and digits[lengths[0]] in "23456789"
+                                    or len(lengths) == 1 and n in (11, 12) and _LANDLINE_WHOLE.fullmatch(digits)):
             phone_hit = offset
         if value_hit is None and digits in values:
             value_hit = offset
