@@ -446,13 +446,11 @@ def test_a_college_student_without_proof_of_adulthood_is_not_named(tmp_path):
 
     from jinqiu.publish import privacy
 
-    assert privacy.adulthood({"education": "本科"}, "2011-08-15") == "unproven"
-    assert privacy.adulthood({"education": "本科", "birth_date": "1993-03-12"}, "2011-08-15") == "adult"
     data = site_copy.copy(tmp_path / "repo")
     path = data / "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
     text = path.read_text(encoding="utf-8")
-    assert '  birth_date: "1993-03-12"\n' in text and "notice_consent: true" in text
-    path.write_text(text.replace('  birth_date: "1993-03-12"\n', ""), encoding="utf-8")
+    assert "notice_consent: true" in text and "  id_number:" not in text.split("student:")[1].split("flags:")[0]
+    path.write_text(text.replace('  birth_date: "1993-03-12"\n', ""), encoding="utf-8")  # its proof of age
     site_copy.sign_and_commit(data)  # the approvals signed again for the content without the birth date
     out = tmp_path / "o"
     result = publish.build(publish.Options(data=data, out=out, today="2011-08-20", forms=False))
@@ -462,3 +460,5 @@ def test_a_college_student_without_proof_of_adulthood_is_not_named(tmp_path):
     assert "王*雨" not in html and "<tr><td>" not in html
     assert "没有学生身份证号码或出生日期，无法确认已满 18 周岁 1 名" in html
     assert "暂无可以公示" in html and "5 名审批完成的受助学生不列入名单" in html
+    assert privacy.adulthood({"education": "本科"}, "2011-08-15") == "unproven"
+    assert privacy.adulthood({"education": "本科", "birth_date": "1993-03-12"}, "2011-08-15") == "adult"
