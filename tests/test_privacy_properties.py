@@ -20,7 +20,7 @@ from jinqiu.records import yamlwrite
 import site_copy
 from test_privacy import ANY_PLACES, DATA, plant_anywhere
 
-FAST = settings(max_examples=60, deadline=None, database=None, derandomize=True,
+FAST = settings(max_examples=150, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 SLOW = settings(max_examples=3, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

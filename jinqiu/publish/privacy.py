@@ -297,9 +297,10 @@ class ScanValues(frozenset):
     of the site's fixed text (a name 平芳 is "PingFang", a font): those names are looked for in
     Chinese characters only."""
 
-    def __new__(cls, values=(), no_latin=()):
+    def __new__(cls, values=(), no_latin=(), needles=None):
         self = super().__new__(cls, values)
         self.no_latin = frozenset(no_latin)
+        self.needles = needles  # the Needles scannable built for them (not built twice)
         return self
 
 
@@ -315,6 +316,8 @@ class Needles:
         import ahocorasick
 
         no_latin = getattr(values, "no_latin", frozenset())
+        self.skip_words: set[str] = set()  # set aside (scannable): part of the site's fixed text
+        self.skip_latin: set[str] = set(no_latin)
         self.digits: set[str] = set()
         self.words = ahocorasick.Automaton()
         self.latin = ahocorasick.Automaton()
@@ -340,11 +343,16 @@ class Needles:
         if self.has_latin:
             self.latin.make_automaton()
 
+    def set_aside(self, words=(), latin=()) -> None:
+        """Look no more for these names or addresses (squeezed) and Latin spellings."""
+        self.skip_words |= set(words)
+        self.skip_latin |= set(latin)
+
     def words_in(self, text: str) -> set[str]:
         """Every name or address that occurs in text (separators ignored)."""
         if not self.has_words:
             return set()
-        return {w for _, w in self.words.iter(squeeze(text))}
+        return {w for _, w in self.words.iter(squeeze(text)) if w not in self.skip_words}
 
     def latin_in(self, text: str) -> set[str]:
         """Every Latin spelling of a name that occurs in text as whole words."""
@@ -352,7 +360,7 @@ class Needles:
             return set()
         words, joined = renderings.latin_view(text)
         hits = renderings.LatinHits(words, joined)
-        return {form for end, form in self.latin.iter(joined) if hits.whole(end, len(form))}
+        return {form for end, form in self.latin.iter(joined) if form not in self.skip_latin and hits.whole(end, len(form))}
 
     def find(self, text: str):
         """(offset, value) of the first personal value in text, or None; at one place the longest."""
@@ -368,6 +376,8 @@ class Needles:
             squeezed = squeeze(text)
             best = None
             for end, word in self.words.iter(squeezed):
+                if word in self.skip_words:
+                    continue
                 start = end - len(word) + 1
                 if best is None or (start, -len(word)) < (best[0], -len(best[1])):
                     best = (start, word)
@@ -383,7 +393,7 @@ class Needles:
             words, joined = renderings.latin_view(text)
             hits = renderings.LatinHits(words, joined)
             for end, form in self.latin.iter(joined):
-                if hits.whole(end, len(form)):
+                if form not in self.skip_latin and hits.whole(end, len(form)):
                     return renderings.latin_offset(text, form), form
         return None
 
@@ -462,12 +472,12 @@ def fixed_text(sources) -> str:
 def scannable(values, fixed: str) -> tuple[ScanValues, set[str]]:
     """(values to look for, names and addresses that are part of the site's fixed text, and the Latin
     spellings of names that are: those names are looked for in Chinese characters only)."""
-    words = [v for v in values if not v[0].isdigit()]
-    needles = Needles(words)
+    needles = Needles(values)
     inside = needles.words_in(fixed)
-    hidden = {v for v in words if squeeze(v) in inside}
+    hidden = {v for v in values if not v[0].isdigit() and squeeze(v) in inside}
     latin = needles.latin_in(fixed)
-    return ScanValues(set(values) - hidden, no_latin=latin), hidden | latin
+    needles.set_aside({squeeze(v) for v in hidden}, latin)
+    return ScanValues(set(values) - hidden, no_latin=latin, needles=needles), hidden | latin
 
 
 @lru_cache(maxsize=None)
@@ -481,7 +491,7 @@ def scan(site: Path, values) -> list[Finding]:
     """Every file under site, read whole after undoing encodings and unpacking archives: where
     personal data shows up. A file byte for byte one of the theme's own (its scripts, style sheets
     and their source maps, a megabyte of text that no data reaches) is not read."""
-    needles = values if isinstance(values, Needles) else Needles(values)
+    needles = values if isinstance(values, Needles) else getattr(values, "needles", None) or Needles(values)
     theme = _theme_files()
     sizes = {size for size, _ in theme}
     findings = []
