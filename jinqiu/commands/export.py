@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..check import unitref
+from ..check import city, unitref
 from ..edit import exporter, importer
 from ..problems import UserError
 from .common import add_data_argument, data_dir, load_units, resolve_unit
@@ -41,7 +41,9 @@ def _target(path: Path) -> Path:
 def _run(args, out, err) -> int:
     if args.template:
         path = _target(Path(args.out or f"模板-{exporter.TEMPLATE_NAMES[args.template].replace(' ', '-')}.xlsx"))
-        exporter.write_template(path, args.template)
+        root = Path(args.data)
+        units = load_units(root, args.data) if root.is_dir() else None
+        exporter.write_template(path, args.template, conventions=city.of_units(units or {}))
         err.write(f"已写出空白表格 {path}\n")
         return 0
     if not args.unit:

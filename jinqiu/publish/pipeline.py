@@ -323,11 +323,14 @@ def compact_search_index(site_dir: Path) -> None:
 
 def search_words(units: dict) -> list[str]:
     """The distinctive part of each union's name as one word for the Chinese segmenter, so that
-    searching 中山区 finds 中山区总工会 (jieba alone splits it 中 / 山区): the name without 大连市
-    and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
+    searching 和平区 finds 沈阳市和平区总工会 (jieba alone may split such a name): the name without the
+    city's place name and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
+    from ..check import city
+
+    place = city.of_units(units).place
     words = set()
     for unit in units.values():
-        short = site.short_name(unit.get("name", ""))
+        short = site.short_name(unit.get("name", ""), place)
         if 2 <= len(short) <= 6:
             words.add(short)
     words.add("附件3")  # the statistics table's name in the notice: one word, so that searching it finds the table
