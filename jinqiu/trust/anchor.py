@@ -48,6 +48,7 @@ TRUST_FILES = ("reviewers.yaml", "units.yaml", ROOT_FILE)
 TRUST_DIR = "campaigns/"
 TRUST_SPEC = [*TRUST_FILES, TRUST_DIR]
 ENV_ROOT = "JINQIU_ROOT_KEY"
+ROOT_CONFIG = "jinqiu.rootKey"  # git config: the root pinned in a clone
 
 PINNED, TEST, NONE = "pinned", "test", "none"
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITEA_ACTIONS", "FORGEJO_ACTIONS")
@@ -106,7 +107,7 @@ def _split(values) -> set[str]:
 def _git_config(repo: Path | None) -> set[str]:
     if repo is None:
         return set()
-    proc = subprocess.run(["git", "-C", str(repo), "config", "--get-all", "jinqiu.rootKey"], capture_output=True, text=True)
+    proc = subprocess.run(["git", "-C", str(repo), "config", "--get-all", ROOT_CONFIG], capture_output=True, text=True)
     return _split(proc.stdout.splitlines())
 
 
