@@ -127,6 +127,12 @@ class Office:
         return p.stdout.strip()
 
 
+def status_of(stdout: str, path: str) -> str | None:
+    """The status `verify --status` gives a file (its path ends with path's file name)."""
+    name = Path(path).name
+    return next((line.split(": ", 1)[1] for line in stdout.splitlines() if line.split(": ", 1)[0].endswith(name)), None)
+
+
 def init_city(office: Office, text: str, name="沈阳金秋", who="liming"):
     (office.root / "建库.yaml").write_text(text, encoding="utf-8")
     return office.run(office.root, "init-city", name, "--answers", "建库.yaml", who=who, build=ROOT / "build.py")
@@ -203,7 +209,7 @@ def test_filed_and_approved_at_each_level_it_builds_with_no_error(city):
     p = office.run(repo, "verify", "--status", who=None)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "0 个错误" in p.stderr
-    assert f"{APP.removeprefix('data/')}: 审批完成" in p.stdout
+    assert status_of(p.stdout, APP) == "市总工会审批通过（审批完成）"
     signers = office.git(repo, "log", "--format=%an %G?", "-3").splitlines()
     assert [s.split()[0] for s in signers] == ["李明", "赵刚", "孙丽"]
     # the city's own landline repaired with its own area code
@@ -296,11 +302,12 @@ def test_an_unsigned_commit_installing_test_keys_counts_nothing(city, tmp_path):
     p = office.run(clone, "verify", "--status", "--no-cache", who=None)
     assert p.returncode == 1, p.stdout + p.stderr
     assert "root-of-trust.txt" in p.stdout and "测试密钥在这里一律不予承认" in p.stdout
-    assert "审批完成" not in p.stdout and "2012-sy-hp-0001-002.yaml: 已填报" in p.stdout
+    assert "审批完成" not in p.stdout and status_of(p.stdout, second.name) == "已填报"
     # the city's own clone, root pinned by init-city: the TEST keys are refused, the change does not take effect
     office.git(repo, "pull", "-q", "--no-rebase", str(clone), "main")
     p = office.run(repo, "verify", "--status", "--no-cache", who=None)
-    assert p.returncode == 1 and "2012-sy-hp-0001-002.yaml: 审批完成" not in p.stdout, p.stdout
+    assert p.returncode == 1 and status_of(p.stdout, second.name) == "已填报", p.stdout
+    assert "没有签名" in p.stdout and "公开的测试密钥" in p.stdout  # the unsigned change, and the TEST keys, refused
     office.git(repo, "reset", "-q", "--hard", "HEAD~5")
 
 
@@ -316,7 +323,7 @@ def test_a_workflow_run_without_a_pinned_root_fails(city, tmp_path):
     p = office.run(clone, "build", "--no-forms", who=None, env={"CI": "true", "JINQIU_ROOT_KEY": " ".join(roots)})
     assert p.returncode == 0, p.stdout + p.stderr
     p = office.run(clone, "verify", "--status", who=None, env={"CI": "true", "JINQIU_ROOT_KEY": " ".join(roots)})
-    assert f"{APP.removeprefix('data/')}: 审批完成" in p.stdout
+    assert status_of(p.stdout, APP) == "市总工会审批通过（审批完成）"
 
 
 @pytest.mark.parametrize("change, expected", [
