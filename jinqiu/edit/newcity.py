@@ -363,7 +363,7 @@ def _read_key(a: _Answers, pointer: str, value: str) -> str | None:
         return None
     if value.startswith(("ssh-", "ecdsa-", "sk-")):
         return value
-    path = a.path.parent / value
+    path = a.path.parent / Path(value).expanduser()
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
