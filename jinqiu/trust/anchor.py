@@ -177,7 +177,8 @@ def _keys_of_root_file(raw: bytes) -> set[str]:
 
 
 def _registry_keys(raw: bytes) -> tuple[set[str], dict[str, str]] | None:
-    """(reviewer ids, {fingerprint: reviewer id}) of one version of the registry; None when unreadable."""
+    """(reviewer ids, {fingerprint: reviewer id}) of one version of the registry, TEST-commented and
+    unreadable keys left out (no one's real key); None when the version is unreadable."""
     try:
         tree, _ = yamlstrict.load(raw, "reviewers.yaml")
     except Exception:  # an unreadable version proves nothing either way
@@ -191,10 +192,12 @@ def _registry_keys(raw: bytes) -> tuple[set[str], dict[str, str]] | None:
         for k in r.get("keys") or []:
             if not isinstance(k, dict):
                 continue
+            if k.get("type") == "ssh" and testkeys.is_test_comment(str(k.get("public_key", ""))):
+                continue  # a TEST key by its comment: never a city's key (the registry refuses them under a real root)
             try:
                 fpr = registry.ssh_fingerprint(str(k.get("public_key", ""))) if k.get("type") == "ssh" else f"gpg:{k.get('fingerprint')}"
-            except Exception:
-                fpr = f"unreadable:{k.get('public_key')}"
+            except Exception:  # noqa: BLE001 - a key nobody can sign with (a placeholder) is no one's
+                continue
             keys[fpr] = rid
     return ids, keys
 
