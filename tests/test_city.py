@@ -448,3 +448,25 @@ def test_upgrading_to_a_later_version_changes_the_code_only(tmp_path):
     assert "新版本的说明" in (city_repo / "site/apply.html").read_text(encoding="utf-8")
     p = office.run(city_repo, "upgrade", city_repo, who="wangfang", build=new / "build.py")
     assert p.returncode == 0 and "无需升级" in p.stdout
+
+
+def test_the_samples_test_root_counts_in_a_full_history_that_was_always_test_and_not_in_a_shallow_clone(tmp_path):
+    """The project's own sample still shows verified approvals (a TEST root, said to be one); a
+    shallow clone cannot show that the repository never had a real root, so it counts nothing."""
+    office = Office(tmp_path)
+    sample = tmp_path / "sample"
+    subprocess.run(["python3", "-m", "jinqiu.sample", str(sample / "data"), "--applications", "12"], cwd=ROOT, check=True,
+                   capture_output=True)
+    office.git(tmp_path, "init", "-q", "-b", "main", str(sample))
+    office.git(sample, "add", "-A")
+    office.git(sample, "commit", "-qm", "示例数据")
+    (sample / "README.md").write_text("示例\n", encoding="utf-8")
+    office.git(sample, "add", "-A")
+    office.git(sample, "commit", "-qm", "说明")
+    p = office.run(sample, "verify", "--data", sample / "data", "--status", who=None, build=ROOT / "build.py")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "测试密钥（TEST KEYS）" in p.stdout and "审批完成" in p.stdout
+    shallow = tmp_path / "shallow"
+    office.git(tmp_path, "clone", "-q", "--depth", "1", sample.as_uri(), str(shallow))
+    p = office.run(shallow, "verify", "--data", shallow / "data", "--status", who=None, build=ROOT / "build.py")
+    assert p.returncode == 1 and "浅克隆" in p.stdout and "审批完成" not in p.stdout, p.stdout
