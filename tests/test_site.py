@@ -150,7 +150,10 @@ def test_search_index(built):
     words = {w for d in docs for f in ("title", "text") for w in re.split(r"[\s\u200b\-]|<[^>]+>", d[f])}
     assert "附" not in words
     progress = pages["progress.html"]["text"].replace("\u200b", "")
-    assert "大连市中山区总工会 区总工会 5 0 0 1 0 4 0 0 已报送 2011-08-22" in progress, progress
+    assert "大连市中山区总工会 区总工会 5 0 0 1 0 4 0 0" in progress, progress
+    reports = [d["text"].replace("\u200b", "") for d in docs
+               if d["location"].startswith("progress.html#") and "总结和统计表" in d["title"].replace("\u200b", "")]
+    assert len(reports) == 1 and "大连市中山区总工会 已报送 2011-08-22" in reports[0], reports
 
 
 def test_404_and_footer_in_chinese(built):
@@ -404,7 +407,7 @@ def test_public_notice_lists_only_consenting_adults(tmp_path):
     assert publish.build(publish.Options(data=DATA, out=out, today="2011-08-20", forms=False)).ok
     html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
     assert "王*雨" in html and "刘*涵" not in html and "刘子涵" not in html
-    assert html.count("<tr><td>") == 2 - 1  # one consenting adult among the approved applications
+    assert html.count("<tr><th scope=\"row\" class=\"jq-words\">") == 2 - 1  # one consenting adult among the approved applications
     assert "公示的目的" in html and "名单从本站撤下" in html and "2011年8月24日" in html
     assert "未成年" in html and "另有 4 名审批完成的受助学生未列入名单" in html
 
