@@ -262,6 +262,32 @@ def test_as_of_rebuilds_from_an_earlier_commit(tmp_path):
     assert code == 1 and "找不到提交" in err
 
 
+def test_home_page_says_why_there_is_no_history_chart(tmp_path):
+    """A repository with commits and no application yet says so; data outside git says that; the
+    date line says no record has been filed rather than that there is no data."""
+    import os
+
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA, repo / "data")
+    for kind in ("applications", "graduates", "reports"):
+        shutil.rmtree(repo / "data" / kind)
+    outside = tmp_path / "outside"
+    shutil.copytree(repo / "data", outside)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2011-07-01T10:00:00", "GIT_AUTHOR_DATE": "2011-07-01T10:00:00"}
+    subprocess.run([*GIT, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-qm", "a city with no application yet"], check=True, env=env)
+    pages = {}
+    for name, data in (("git", repo / "data"), ("outside", outside)):
+        code, out, err = run("build", "--data", str(data), "--out", str(tmp_path / name), "--today", "2011-08-20", "--no-forms")
+        assert code == 0 and (tmp_path / name / "site/index.html").is_file(), out + err
+        pages[name] = article_text((tmp_path / name / "site/index.html").read_text(encoding="utf-8"))
+    assert "本年度还没有申请" in pages["git"] and "不在 git 仓库中" not in pages["git"]
+    assert "数据目录不在 git 仓库中" in pages["outside"] and "本年度还没有申请" not in pages["outside"]
+    for text in pages.values():
+        assert "尚无已填报的申请或工会报告" in text and "暂无数据" not in text
+
+
 def test_bad_option_is_a_usage_error(tmp_path):
     assert run("build", "--data", str(tmp_path / "missing"))[0] == 2
     assert run("build", "--data", str(DATA), "--today", "2011-13-01")[0] == 2
