@@ -86,7 +86,10 @@ def _pending(args, repo, root, dataset, today, out, err) -> int:
         err.write("注意：核验结果不计任何审批（没有固定信任根，或信任数据不是管理员签名的版本，见 docs/trust.md），"
                   "所以下级的审批都还不算数，第 2、3 级看不到待审的申请。\n")
     level = reviewer["level"]
-    name = lambda uid: dataset.units.get(uid, {}).get("name", uid)  # noqa: E731  (as todo names a union)
+
+    def name(uid):  # a union by its name, as todo names it
+        return dataset.units.get(uid, {}).get("name", uid)
+
     where = f"{name(args.unit)}（{args.unit}）及其下级工会" if args.unit else f"{name(reviewer['unit'])}负责的工会"
     if plan.year is None:
         raise approve.ApproveError("数据中没有活动文件（campaigns/<年度>.yaml），不知道本年度是哪一年")
