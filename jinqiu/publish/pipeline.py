@@ -344,14 +344,19 @@ def run_mkdocs(config: Path, site_dir: Path, words=()) -> None:
     from mkdocs.exceptions import Abort, MkDocsException
 
     logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter
+    jieba = None
     try:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
-        for word in words:
-            jieba.add_word(word)
+        jieba.initialize()
     except ImportError:
         pass
+    # the words are this build's: jieba's dictionary is the process's, and another city's (or data
+    # set's) union names must not change how this one's are segmented
+    before = {word: jieba.get_FREQ(word) for word in words} if jieba else {}
+    for word in before:
+        jieba.add_word(word)
     log = logging.getLogger("mkdocs")
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -364,6 +369,11 @@ def run_mkdocs(config: Path, site_dir: Path, words=()) -> None:
         raise BuildError(f"mkdocs 构建失败：{exc} {stream.getvalue().strip()}") from None
     finally:
         log.removeHandler(handler)
+        for word, freq in before.items():
+            if freq is None:
+                jieba.del_word(word)
+            else:
+                jieba.add_word(word, freq)
 
 
 # ---------------------------------------------------------------- --as-of
