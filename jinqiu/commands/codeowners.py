@@ -8,7 +8,7 @@ from pathlib import Path
 from ..check import validate
 from ..trust import codeowners, gitlog
 from ..problems import UserError
-from .common import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, shown
 
 HELP = ("根据工会和审核人登记生成 .github/CODEOWNERS（GitHub）和 .gitea/CODEOWNERS（Gitea / Forgejo），"
         "让平台自动请对的人审批（--check 只检查是否过时）")
@@ -33,18 +33,19 @@ def run(args, out, err) -> int:
     stale = 0
     for forge in forges:
         text = codeowners.render(dataset.units, dataset.reviewers, "" if prefix == "." else prefix, forge)
-        if not codeowners.city_owners(dataset.reviewers, forge):
+        used = [f for f in codeowners.FORGES if any(codeowners.login_of(r, f) for r in dataset.reviewers.values())]
+        if not codeowners.city_owners(dataset.reviewers, forge) and (forge in used or not used):  # a forge nobody uses: no noise
             err.write(f"警告：没有市总工会审核人登记 {forge} 账号（reviewers.yaml 的 forge_logins），"
                       f"{codeowners.TARGETS[forge]} 中代码、工作流和信任数据无人负责\n")
         target = Path(args.output) if args.output else repo / codeowners.TARGETS[forge]
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if args.check:
             if current != text:
-                out.write(f"{target}:1: error: CODEOWNERS 已过时（或不存在），请运行 python build.py codeowners 并提交\n")
+                out.write(f"{shown(target)}:1: error: CODEOWNERS 已过时（或不存在），请运行 python build.py codeowners 并提交\n")
                 stale += 1
             continue
         if current != text:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-            err.write(f"已写入 {target}\n")
+            err.write(f"已写入 {shown(target)}\n")
     return 1 if stale else 0

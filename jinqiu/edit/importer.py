@@ -22,7 +22,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from ..check import cache, identity, ids, rules, schemacheck, unitref
+from ..check import cache, city, identity, ids, rules, schemacheck, unitref
 from . import fmt
 from ..records import dataset, layout
 from ..sheets import cells, columns, tables
@@ -295,6 +295,7 @@ class SheetImport:
         self.existing = existing
         self.outcome = outcome
         self.writes: list = []  # (rel, text, created)
+        self.area_codes = city.of_units(opts.units).area_codes if opts.units else ()
 
     def where(self, row: int | None = None) -> str:
         return f"{self.file_label}:{self.table.name}" + (f"!{row}" if row else "")
@@ -336,7 +337,7 @@ class SheetImport:
             elif "/documents/admission_notice" in pointers:
                 form_fixed = "new"
             else:
-                self.note(header.row + 1, ERROR, "无法判断是哪种表格：请用 --form new|continuing|local 指明，或加“表格”一栏")
+                self.note(header.row + 1, ERROR, f"无法判断是哪种表格：请用 --form {'|'.join(FORMS)} 指明，或加“表格”一栏")
                 self.outcome.refused += 1
                 return
         self.form_fixed = form_fixed
@@ -367,7 +368,7 @@ class SheetImport:
             elif column.type == columns.SERVICES:
                 value, n = read_services(raw, self.table.epoch)
             else:
-                value, n = cells.read_value(column, raw, self.table.epoch)
+                value, n = cells.read_value(column, raw, self.table.epoch, self.area_codes)
             if n:
                 label = column.title
                 notes.extend((sev, msg if msg.startswith(label) else f"{label}：{msg}") for sev, msg in n)
