@@ -76,11 +76,11 @@ def verified_statuses(root: Path, display_root: str, loaded: list | None = None)
 
 
 def status_label(data: dict, st) -> str:
-    """The verified status, and how many of the entries the file holds did not verify."""
+    """The verified status, and how many decisions of the file's latest round did not verify."""
     st = st or status.Status(status.FILED)
     label = st.label
-    claimed = len([e for e in data.get("approvals") or [] if isinstance(e, dict)])
-    unproved = claimed - len(st.proofs)
+    claimed = status.from_claims(data, 3)  # the latest round as written: how many decisions it claims
+    unproved = (claimed.level if claimed.state != status.FILED else 0) - len(st.proofs)
     if st.state == status.STALE or unproved <= 0:  # a stale chain says so itself
         return label
     return label + f"（另有 {unproved} 条审批未通过核验，不计入）"

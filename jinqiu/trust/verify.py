@@ -220,9 +220,9 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     if memo is not None:
         memo.save(ctx.signers.ssh)
     statuses.verified = root.mode != anchor.NONE and walk.ok
-    if not statuses.verified:  # nothing counts: every status is the unverified "filed"
-        for rel in statuses:
-            statuses[rel] = status.Status(status.FILED)
+    if not statuses.verified:  # nothing counts: every status is the unverified "filed" (the day filed is the graph's)
+        for rel, st in statuses.items():
+            statuses[rel] = status.Status(status.FILED, filed_day=st.filed_day)
     return statuses, sorted(set(problems))
 
 

@@ -11,7 +11,8 @@ merges it made, when it is later.
 
 Typed dates (an approval's `date`, `filed_on`, `paid_on`) stay what the person wrote on paper; the
 facts that decide a deadline (filed on time, sent to the city on time, paid by the statistics
-date) are judged by these days. `starts_after` says when a campaign's records all entered the
+date) are judged by these days (`judged`: a typed date later than the day may make a fact later,
+never earlier). `starts_after` says when a campaign's records all entered the
 history after the campaign: then the history cannot date its facts, and the pages say so.
 """
 
@@ -92,9 +93,19 @@ def starts_after(days, campaign: dict) -> str | None:
     return first if last and first > last else None
 
 
-def judged(trusted: str, typed, fallback: bool) -> str:
-    """The day a deadline is judged by: the trusted day, or (when the history starts after the
-    campaign) the typed date; "" when neither is known."""
+def typed_only(days, campaign: dict) -> bool:
+    """Whether a campaign's deadlines can only be judged by typed dates: no fact of it has a day in
+    the history (the data is not in git), or they all entered it after the campaign (starts_after)."""
+    days = list(days)
+    return not any(days) or starts_after(days, campaign) is not None
+
+
+def judged(trusted: str, typed, fallback: bool = False) -> str:
+    """The day a deadline is judged by: the day the fact entered the branch, or the date typed when
+    that is later (a fact is never earlier than its own date, as the timeline counts it; a typed
+    date can only make it later, never earlier). fallback (the history starts after the campaign,
+    see starts_after): the typed date alone. "" when neither is known: not there yet."""
+    typed = typed if isinstance(typed, str) else ""
     if fallback:
-        return typed if isinstance(typed, str) else ""
-    return trusted
+        return typed
+    return max(trusted, typed) if trusted else ""
