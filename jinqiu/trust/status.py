@@ -105,7 +105,8 @@ def derive(entries, walked, current: str, chain_end: int, *, paid: bool = False,
         return Status(FILED, verified=True, round=walked.count, filed_day=filed_day)
     if walked.digest != current:
         return Status(STALE, 0, False, True, round=walked.count, filed_day=filed_day)
-    proofs = tuple(Proof(e.data["level"], e.proof or "", e.commit or "", e.index, e.day) for e in chain)
+    proofs = tuple(Proof(e.data["level"], e.proof or "", e.commit or "", e.index if e.removed_by is None else -1, e.day)
+                   for e in chain)
     level = chain[-1].data["level"]
     if walked.rejected:
         return Status(REJECTED, level, False, True, proofs, walked.count, filed_day)

@@ -209,6 +209,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
         _prefetch_signatures(ctx, apps, per_record)
         if history is not None and root.mode == anchor.PINNED:  # under a TEST root anyone can sign anything
             problems += versions.removed(ctx, data_dir, dataset)  # what was removed without authority stays in force
+            wanted = {e.commit for kept in ctx.kept.values() for e in kept} | {k[1] for k in ctx.kept_payout.values()}
+            ctx.commits.update(history.commits(c for c in wanted if c and c not in ctx.commits))
         for r in dataset.applications:
             if r.rel in per_record or r.rel in ctx.kept or r.rel in ctx.kept_payout:
                 statuses[r.rel] = _prove(ctx, dataset, r, per_record.get(r.rel, []), problems)

@@ -1,0 +1,342 @@
+"""Every decision has a second pass, end to end through the command line in real repositories with
+real ssh-keygen signatures: re-approval after an edit at every level, a fix after a rejection,
+withdrawing one's own decision, an unsigned removal that changes nothing, payouts by the right and
+the wrong reviewer, and dates that count by when they entered the repository, not what was typed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from jinqiu.sample import demo
+from jinqiu.trust import status, verify
+from tests.test_approve import APP, APP2, as_reviewer, campaign, main, state
+
+LEVEL = {1: "r-zs1-01", 2: "r-zs-01", 3: "r-dl-01"}
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch):
+    """The small world, the 2011 campaign (materials due 08-10), two applications filed 07-20."""
+    lab = demo.Lab(tmp_path)
+    demo.world(lab)
+    campaign(lab)
+    lab.write(APP, demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001", worker_seq=1))
+    lab.write(APP2, demo.application_yaml("2011-dl-zs-0001-002", "dl-zs-0001", worker_seq=3, student="李小红"))
+    lab.commit("File", date="2011-07-20")
+    for k, v in demo.GIT_ID.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(lab.repo)
+    return lab
+
+
+def at(monkeypatch, day):
+    """Commits made from now on are dated that day (as if the reviewer worked then)."""
+    stamp = f"{day}T10:00:00+08:00"
+    monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
+    monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
+
+
+def approve(lab, level, *files, date, reject=False, opinion="同意", reviewer=None):
+    as_reviewer(lab, reviewer or LEVEL[level])
+    return main("approve", "--data", "data", *[f"data/{f}" for f in files], "--opinion", opinion, "--date", date,
+                *(["--reject"] if reject else []))
+
+
+def statuses(lab):
+    found, problems = verify.run(None, lab.data, display_root="data", use_cache=False)
+    return found, problems
+
+
+def codes(problems, rel=APP):
+    return {p.code for p in problems if p.path == f"data/{rel}"}
+
+
+def edit(lab, rel, old, new, day):
+    lab.write(rel, lab.read(rel).replace(old, new))
+    lab.commit("Correct the record", date=day)
+
+
+# ---------------------------------------------------------------- rounds
+
+
+def test_edit_then_reapprove_at_every_level(lab, monkeypatch):
+    """An approved application is corrected: its round goes stale; todo lists it; approve appends a
+    second round from level 1 at every level (single files and --pending); the first stays as history."""
+    for level, day in ((1, "2011-07-21"), (2, "2011-07-22"), (3, "2011-07-23")):
+        at(monkeypatch, day)
+        code, out, err = approve(lab, level, APP, date=day)
+        assert code == 0, err
+    edit(lab, APP, "household_size: 3", "household_size: 4", "2011-07-25")
+    st, problems = statuses(lab)
+    assert st[APP].state == status.STALE and st[APP].round == 1
+    stale = [p for p in problems if p.code == "approval-stale"]
+    assert len(stale) == 3 and all("approve 会在列表末尾从第 1 级开始新一轮审批" in p.message for p in stale)
+    code, out, _ = main("todo", "--unit", "dl-zs-0001", "--today", "2011-07-25")
+    assert f"data/{APP}" in out.split("二、内容改动后待重新审批")[1].split("三、")[0]
+    assert f"data/{APP}" in out.split("一、等待第 1 级")[1].split("二、")[0]
+    # level 2 may not go first in the new round
+    at(monkeypatch, "2011-07-26")
+    code, out, err = approve(lab, 2, APP, date="2011-07-26")
+    assert code == 1 and "内容改动后的新一轮（第 2 轮）审批须从第 1 级开始" in err
+    code, out, err = approve(lab, 1, APP, date="2011-07-26")
+    assert code == 0 and "已审批 1 份申请" in out, err
+    code, out, err = approve(lab, 1, APP, date="2011-07-26")
+    assert code == 1 and "第 1 级审批重复" in err  # the second round has its level 1 now
+    at(monkeypatch, "2011-07-27")
+    as_reviewer(lab, "r-zs-01")
+    code, out, err = main("approve", "--data", "data", "--pending", "--yes", "--opinion", "同意", "--date", "2011-07-27")
+    assert code == 0 and f"data/{APP}" in out and "已审批 1 份申请" in out, out + err
+    at(monkeypatch, "2011-07-28")
+    code, out, err = approve(lab, 3, APP, date="2011-07-28")
+    assert code == 0, err
+    st, problems = statuses(lab)
+    assert st[APP] == status.Status(status.APPROVED, 3, True, True) and st[APP].round == 2
+    assert [p.index for p in st[APP].proofs] == [3, 4, 5]  # the second round's entries count
+    assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
+    assert not [p for p in problems if p.code == "approval-stale"]  # the first round is history now
+    assert lab.read(APP).count("- level:") == 6
+    code, out, err = main("validate", "--data", "data")
+    assert code == 0, out + err
+    code, out, err = main("history", f"data/{APP}")
+    assert code == 0
+    assert "第 1 轮（已由第 2 轮取代，留作记录）" in out and "第 2 轮（现行的一轮，决定申请的状态）" in out
+    first = out.split("  第 1 轮（")[1].split("  第 2 轮（")[0]
+    assert "第 3 级 同意，审核人 r-dl-01，2011-07-23：不计入" in first
+    assert "第 3 级 同意，审核人 r-dl-01，2011-07-28：核验通过，计入" in out.split("第 2 轮（")[1]
+
+
+def test_reject_fix_approve(lab, monkeypatch):
+    """A rejection ends its round; nothing more on that content; the clerk's fix starts a new round
+    that the same levels can approve; the rejection stays as history."""
+    at(monkeypatch, "2011-07-21")
+    assert approve(lab, 1, APP, date="2011-07-21")[0] == 0
+    at(monkeypatch, "2011-07-22")
+    code, out, err = approve(lab, 2, APP, date="2011-07-22", reject=True, opinion="家庭人口与户口簿不符")
+    assert code == 0 and "已不同意 1 份申请" in out, err
+    st, problems = statuses(lab)
+    assert st[APP].state == status.REJECTED and st[APP].level == 2
+    assert "approval-stale" not in codes(problems)
+    code, out, err = approve(lab, 2, APP, date="2011-07-22")
+    assert code == 1 and "本轮审批已在第 2 级“不同意”（r-zs-01，2011-07-22）结束" in err
+    assert "已由其后" not in err  # nothing came after it
+    code, out, err = approve(lab, 1, APP, date="2011-07-22")
+    assert code == 1 and "本轮审批已在第 2 级“不同意”" in err
+    # the clerk fixes the record: a new round
+    edit(lab, APP, "household_size: 3", "household_size: 4", "2011-07-23")
+    code, out, _ = main("todo", "--unit", "dl-zs", "--today", "2011-07-23")
+    assert f"data/{APP}" in out.split("二、内容改动后待重新审批")[1].split("三、")[0]
+    at(monkeypatch, "2011-07-24")
+    code, out, err = approve(lab, 1, APP, date="2011-07-24")
+    assert code == 0, err
+    at(monkeypatch, "2011-07-25")
+    code, out, err = approve(lab, 2, APP, date="2011-07-25")
+    assert code == 0, err
+    st, problems = statuses(lab)
+    assert st[APP] == status.Status(status.APPROVED, 2, False, True) and st[APP].round == 2
+    assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
+    assert main("validate", "--data", "data")[0] == 0
+
+
+# ---------------------------------------------------------------- withdrawal
+
+
+def test_withdraw_own_decision(lab, monkeypatch):
+    """A reviewer withdraws their own rejection with a signed entry; the level decides again. Nobody
+    withdraws another's decision but an administrator; a withdrawal takes the levels above with it."""
+    at(monkeypatch, "2011-07-21")
+    assert approve(lab, 1, APP, date="2011-07-21")[0] == 0
+    at(monkeypatch, "2011-07-22")
+    assert approve(lab, 2, APP, date="2011-07-22", reject=True, opinion="材料不全")[0] == 0
+    before = state(lab)
+    as_reviewer(lab, "r-zs1-01")  # level 1 cannot withdraw level 2's rejection
+    code, out, err = main("approve", "--data", "data", f"data/{APP}", "--withdraw", "--level", "2", "--opinion", "撤回")
+    assert code == 1 and "不是你做的：只能撤回自己的审批" in err
+    as_reviewer(lab, "r-dl-02")  # a city reviewer who is not an administrator
+    code, out, err = main("approve", "--data", "data", f"data/{APP}", "--withdraw", "--opinion", "撤回")
+    assert code == 1 and "在效力中的审批里没有你做的" in err
+    assert state(lab) == before
+    at(monkeypatch, "2011-07-23")
+    as_reviewer(lab, "r-zs-01")
+    code, out, err = main("approve", "--data", "data", f"data/{APP}", "--withdraw", "--opinion", "材料已补齐，撤回不同意",
+                          "--date", "2011-07-23")
+    assert code == 0, err
+    assert "已撤回 1 份申请的审批" in out and "须重新审批" in out
+    assert lab.git("log", "-1", "--format=%s") == "撤回：撤回 1 份申请的第 2 级审批（审核人 r-zs-01）"
+    assert "第 2 级“不同意”（r-zs-01，2011-07-22）" in lab.git("log", "-1", "--format=%b")
+    text = lab.read(APP)
+    assert "decision: withdraw" in text and "withdraws: sha256:" in text and text.count("BEGIN SSH SIGNATURE") == 3
+    st, problems = statuses(lab)
+    assert st[APP] == status.Status(status.APPROVED, 1, False, True)
+    assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
+    code, out, err = main("approve", "--data", "data", f"data/{APP}", "--withdraw", "--opinion", "再撤一次")
+    assert code == 1 and "在效力中的审批里没有你做的" in err  # nothing of theirs is in force any more
+    code, out, err = approve(lab, 2, APP, date="2011-07-23")
+    assert code == 0, err
+    st, _ = statuses(lab)
+    assert st[APP].level == 2 and st[APP].state == status.APPROVED
+    code, out, err = main("history", f"data/{APP}")
+    assert "撤回第 2 级“不同意”（r-zs-01，2011-07-22），审核人 r-zs-01，2011-07-23：核验通过，生效" in out
+    assert re.search(r"第 2 级 不同意，审核人 r-zs-01，2011-07-22.*：不计入\n\s+原因：已被撤回", out), out
+    # the administrator withdraws level 1: level 2 rested on it and goes with it
+    at(monkeypatch, "2011-07-24")
+    as_reviewer(lab, "r-dl-01")
+    code, out, err = main("approve", "--data", "data", f"data/{APP}", "--withdraw", "--level", "1",
+                          "--opinion", "职工档案有误，撤回审查", "--date", "2011-07-24")
+    assert code == 0, err
+    st, problems = statuses(lab)
+    assert st[APP].state == status.FILED and st[APP].round == 1
+    assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
+    assert main("validate", "--data", "data")[0] == 0
+    code, out, _ = main("todo", "--unit", "dl-zs-0001", "--today", "2011-07-24")
+    assert f"data/{APP}" in out.split("一、等待第 1 级")[1].split("二、")[0]
+
+
+def test_a_withdrawal_by_someone_else_counts_for_nothing(lab, monkeypatch):
+    """Written by hand and signed by another reviewer's own key, a withdrawal of a decision that is
+    not theirs does nothing, and verify says why."""
+    from jinqiu.check import rounds
+    from jinqiu.trust import approve as approve_lib
+
+    at(monkeypatch, "2011-07-21")
+    assert approve(lab, 1, APP, date="2011-07-21")[0] == 0
+    text = lab.read(APP)
+    first = approve_lib.validate.load(lab.data, "data")
+    record = next(r for r in first.applications if r.rel == APP)
+    target = record.data["approvals"][0]
+    forged = {"level": 1, "decision": "withdraw", "opinion": "撤回", "reviewer": "r-zs2-01", "date": "2011-07-22",
+              "digest": target["digest"], "withdraws": rounds.ref(target)}
+    lab.write(APP, approve_lib.append_entry(text, forged))
+    lab.commit("Withdraw someone else's approval", key="r-zs2-01", date="2011-07-22")
+    st, problems = statuses(lab)
+    assert st[APP].level == 1
+    p = next(p for p in problems if p.code == "withdraw-not-entitled")
+    assert p.severity == "error" and "只能由审核人 r-zs1-01 本人或管理员撤回" in p.message
+
+
+def test_unsigned_removal_keeps_the_decision_in_force(lab, monkeypatch):
+    """An unsigned commit deletes a verified level-2 rejection: verify fails (exit 1), says the
+    decision is still in force, and every reader keeps it: status, todo, approve --pending, the site."""
+    at(monkeypatch, "2011-07-21")
+    assert approve(lab, 1, APP, APP2, date="2011-07-21")[0] == 0
+    at(monkeypatch, "2011-07-22")
+    assert approve(lab, 2, APP, date="2011-07-22", reject=True, opinion="不符合条件")[0] == 0
+    text = lab.read(APP)
+    lab.write(APP, text[:text.rindex("- level: 2")])
+    removing = lab.commit("Tidy up", date="2011-07-23")
+    st, problems = statuses(lab)
+    assert st[APP].state == status.REJECTED and st[APP].level == 2
+    assert [p.index for p in st[APP].proofs] == [0, -1]  # the rejection counts from the history, not the file
+    code, out, err = main("verify", "--data", "data", "--status")
+    assert code == 1
+    assert f"被提交 {removing[:10]} 删除" in out and "它仍然有效、照常计入" in out
+    assert f"{APP}: 区市县、产业工会审核未通过" in out
+    code, out, _ = main("todo", "--unit", "dl-zs", "--today", "2011-07-23")
+    assert f"data/{APP}" not in out.split("一、等待第 2 级")[1].split("二、")[0]
+    as_reviewer(lab, "r-zs-01")
+    code, out, err = main("approve", "--data", "data", "--pending", "--yes", "--opinion", "同意", "--date", "2011-07-23")
+    assert f"data/{APP}" not in out and f"data/{APP2}" in out  # the rejected one is not offered again
+    code, out, err = main("history", f"data/{APP}")
+    assert "第 2 级审批已从文件中被删除，但删除它的提交没有审核人本人或管理员的签名：它仍然有效，计入" in out
+    code, out, err = main("build", "--data", "data", "--out", str(lab.root / "out"), "--no-forms", "--today", "2011-07-23")
+    page = (lab.root / "out" / "site" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"未通过</th>\s*<td[^>]*>1</td>", page), page[page.index("申请按审批进度"):][:3000]
+
+
+# ---------------------------------------------------------------- payout
+
+
+def _complete(lab, monkeypatch, *files):
+    for level, day in ((1, "2011-07-21"), (2, "2011-07-22"), (3, "2011-07-23")):
+        at(monkeypatch, day)
+        code, out, err = approve(lab, level, *files, date=day)
+        assert code == 0, err
+
+
+def test_payout_by_the_right_and_the_wrong_reviewer(lab, monkeypatch):
+    at(monkeypatch, "2011-07-21")
+    assert approve(lab, 1, APP, date="2011-07-21")[0] == 0
+    as_reviewer(lab, "r-dl-02")
+    before = state(lab)
+    code, out, err = main("pay", "--data", "data", f"data/{APP}", "--amount", "5000", "--date", "2011-07-21")
+    assert code == 1 and "审批还没有经核验完成到资助单位 dl" in err and "没有写入任何内容" in err
+    _complete(lab, monkeypatch, APP2)
+    at(monkeypatch, "2011-07-22")
+    assert approve(lab, 2, APP, date="2011-07-22")[0] == 0
+    at(monkeypatch, "2011-07-23")
+    assert approve(lab, 3, APP, date="2011-07-23")[0] == 0
+    at(monkeypatch, "2011-08-20")
+    as_reviewer(lab, "r-zs-01")  # the district: not the funding union
+    before = state(lab)
+    code, out, err = main("pay", "--data", "data", f"data/{APP}", "--amount", "5000", "--date", "2011-08-20")
+    assert code == 1 and "由 大连市总工会（dl）资助，你是 dl-zs 的审核人：发放须由资助单位的审核人登记" in err
+    as_reviewer(lab, "r-dl-02")
+    code, out, err = main("pay", "--data", "data", f"data/{APP}", "--amount", "4000", "--date", "2011-08-20")
+    assert code == 1 and "审批的助学金是 5000 元，--amount 写的是 4000 元" in err
+    code, out, err = main("pay", "--data", "data", f"data/{APP}", "--amount", "5000", "--date", "2011-07-01")
+    assert code == 1 and "早于最后一级审批（或填表）的日期 2011-07-23" in err
+    assert state(lab) == before
+    code, out, err = main("pay", "--data", "data", f"data/{APP}", f"data/{APP2}", "--amount", "5000", "--date", "2011-08-20")
+    assert code == 0 and "已登记 2 份申请的发放，签名提交" in out, err
+    assert lab.git("log", "-1", "--format=%s") == "发放：登记 2 份申请的助学金已于 2011-08-20 发放，每份 5000 元（发放登记人 r-dl-02）"
+    assert "gpgsig -----BEGIN SSH SIGNATURE-----" in lab.git("cat-file", "commit", "HEAD")
+    text = lab.read(APP)
+    assert 'paid_on: "2011-08-20"\n  paid_by: r-dl-02\n  paid_signature: |\n' in text
+    st, problems = statuses(lab)
+    assert st[APP].state == status.PAID and st[APP2].state == status.PAID and st[APP].paid_day == "2011-08-20"
+    assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
+    assert main("validate", "--data", "data")[0] == 0
+    code, out, err = main("pay", "--data", "data", f"data/{APP}", "--amount", "5000", "--date", "2011-08-20")
+    assert code == 1 and "已登记发放（2011-08-20，r-dl-02），不能重复登记" in err
+
+
+def test_pay_pending_takes_what_the_reviewers_union_funds(lab, monkeypatch):
+    _complete(lab, monkeypatch, APP, APP2)
+    lab.write(APP2, lab.read(APP2))  # unchanged
+    at(monkeypatch, "2011-08-20")
+    as_reviewer(lab, "r-dl-01")
+    code, out, err = main("pay", "--data", "data", "--pending", "--yes", "--amount", "5000", "--date", "2011-08-20")
+    assert code == 0, out + err
+    assert "将登记以下 2 份申请已发放（每份 5000 元）" in out and "已登记 2 份申请的发放" in out
+    code, out, err = main("pay", "--data", "data", "--pending", "--yes", "--amount", "5000")
+    assert code == 0 and "没有待登记发放的申请" in out
+
+
+def test_an_unsigned_payout_edit_is_refused_by_pay_and_by_verify(lab, monkeypatch):
+    _complete(lab, monkeypatch, APP)
+    lab.write(APP, lab.read(APP).replace("  amount: 5000\n", '  amount: 5000\n  paid_on: "2011-08-20"\n  paid_by: r-dl-01\n'))
+    lab.commit("Paid (by hand)", date="2011-08-20")
+    st, problems = statuses(lab)
+    assert st[APP].state == status.APPROVED and "payment-unsigned" in codes(problems)
+    as_reviewer(lab, "r-dl-01")
+    code, out, err = main("pay", "--data", "data", f"data/{APP}", "--amount", "5000", "--date", "2011-08-20")
+    assert code == 1 and "发放须用 pay 命令登记" in err
+
+
+# ---------------------------------------------------------------- trusted time
+
+
+def test_a_typed_early_date_committed_late_is_late(lab, monkeypatch):
+    """Two applications sent to the city with level-2 approvals typed 08-09: one committed on 08-09,
+    one committed after the deadline (today's clock). Only the first is on time; and a payment typed
+    08-20 but committed after the statistics date does not count in 附件3."""
+    for level, day in ((1, "2011-07-21"),):
+        at(monkeypatch, day)
+        assert approve(lab, level, APP, APP2, date=day)[0] == 0
+    at(monkeypatch, "2011-08-09")
+    assert approve(lab, 2, APP, date="2011-08-09")[0] == 0
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    code, out, err = approve(lab, 2, APP2, date="2011-08-09")  # committed now, typed as 08-09
+    assert code == 0, err
+    st, _ = statuses(lab)
+    assert st[APP].proof(2).day == "2011-08-09" and st[APP2].proof(2).day > "2011-08-10"
+    code, out, err = main("history", f"data/{APP2}")
+    assert re.search(r"第 2 级 同意，审核人 r-zs-01，2011-08-09，20\d\d-\d\d-\d\d 进入仓库（按此判断是否按时）", out), out
+    out_dir = lab.root / "out"
+    code, out, err = main("build", "--data", "data", "--out", str(out_dir), "--no-forms", "--today", "2011-08-31")
+    assert (out_dir / "site" / "progress.html").is_file(), out + err
+    progress = (out_dir / "site" / "progress.html").read_text(encoding="utf-8")
+    assert "全市按时报送 1 份，逾期报送 1 份" in progress
+    assert "是否按时，按每一项进入仓库主分支的日期判断" in progress
