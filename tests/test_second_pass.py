@@ -340,3 +340,130 @@ def test_a_typed_early_date_committed_late_is_late(lab, monkeypatch):
     progress = (out_dir / "site" / "progress.html").read_text(encoding="utf-8")
     assert "全市按时报送 1 份，逾期报送 1 份" in progress
     assert "是否按时，按每一项进入仓库主分支的日期判断" in progress
+
+
+# ---------------------------------------------------------------- the clerk's sheet
+
+
+def test_corrected_row_import_in_a_signed_repository(lab, monkeypatch, tmp_path):
+    """The clerk corrects an approved application in the exported sheet and imports it: the file is
+    updated, the message says the approvals need a new round, verify calls it stale, and level 1
+    approves the corrected content in a second round."""
+    import openpyxl
+
+    at(monkeypatch, "2011-07-21")
+    assert approve(lab, 1, APP, date="2011-07-21")[0] == 0
+    sheet = tmp_path / "zs1.xlsx"
+    code, out, err = main("export", "--unit", "dl-zs-0001", "--data", "data", "--out", str(sheet))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb["申请"]
+    header = [c.value for c in ws[1]]
+    assert header[-2:] == ["发放日期", "审批状态"]
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, 1).value == "2011-dl-zs-0001-001":
+            assert ws.cell(r, len(header)).value == "企业工会（街道工会）审查通过"
+            ws.cell(r, header.index("家庭人口") + 1).value = 4
+    wb.save(sheet)
+    code, out, err = main("import", str(sheet), "--unit", "dl-zs-0001", "--data", "data")
+    assert code == 0, out + err
+    assert "更新 1 个" in err and "未变 1 个" in err
+    assert (f"zs1.xlsx:申请!2: warning: 已更正 data/{APP}（改动了 家庭人口）：这份申请已有审批，审批针对的是改动前的内容，"
+            "现在失效，需要从第 1 级开始重新审批（新一轮；原来的审批留在文件里作为记录）") in out
+    assert "household_size: 4" in lab.read(APP) and lab.read(APP).count("- level: 1") == 1
+    lab.commit("导入更正", date="2011-07-22")
+    st, _ = statuses(lab)
+    assert st[APP].state == status.STALE
+    at(monkeypatch, "2011-07-23")
+    assert approve(lab, 1, APP, date="2011-07-23")[0] == 0
+    st, problems = statuses(lab)
+    assert st[APP].state == status.APPROVED and st[APP].level == 1 and st[APP].round == 2
+    assert not [p for p in problems if p.severity == "error"]
+
+
+def _filled_local_template(tmp_path, name):
+    """export --template local, filled with one row as a clerk would (a high-school student)."""
+    import openpyxl
+
+    from tests.io_fixtures import HEADERS_NEW, row_new
+
+    path = tmp_path / name
+    code, out, err = main("export", "--template", "local", "--out", str(path))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    values = dict(zip(HEADERS_NEW, row_new(5)))
+    values.update({"所学学历": "高中", "助学资金": 1500, "考取年度": 2010, "学校名称": "大连市第二十四中学",
+                   "工会帮扶工作管理系统中职工本人打印页": "是"})
+    for i, h in enumerate(header, 1):
+        if h in values:
+            ws.cell(2, i).value = values[h]
+    wb.save(path)
+    return path, header, [ws.cell(2, i).value for i in range(1, len(header) + 1)]
+
+
+@pytest.mark.parametrize("encoding", ["xlsx", "gbk", "utf-8-sig"])
+def test_local_sheet_round_trips_with_no_flag(tmp_path, encoding):
+    """export --template local → fill → import, no --form: the sheet's (or the CSV file's) name says
+    which form it is, and its columns give everything the form requires (申报材料 included)."""
+    import csv
+
+    from tests.io_fixtures import make_data
+
+    data = make_data(tmp_path / "data")
+    path, header, row = _filled_local_template(tmp_path, "模板-自行资助学生.xlsx")
+    if encoding != "xlsx":
+        csv_path = tmp_path / "模板-自行资助学生.csv"  # Excel's 另存为 CSV keeps the name
+        with open(csv_path, "w", encoding=encoding, newline="") as f:
+            csv.writer(f).writerows([header, ["" if v is None else v for v in row]])
+        path = csv_path
+    code, out, err = main("import", str(path), "--unit", "dl-zs-0001", "--data", str(data))
+    assert code == 0, out + err
+    assert "新建 1 个文件" in err and "error" not in out
+    written = list((data / "applications" / "2011" / "dl-zs-0001").glob("*.yaml"))
+    assert len(written) == 1
+    text = written[0].read_text(encoding="utf-8")
+    assert "form: local" in text and "documents:\n  system_printout: true" in text and "funding_unit: dl-zs-0001" in text
+    assert main("validate", "--data", str(data))[0] == 0
+    # and back: exported and imported again, nothing changes
+    again = tmp_path / "again.xlsx"
+    assert main("export", "--unit", "dl-zs-0001", "--data", str(data), "--out", str(again))[0] == 0
+    code, out, err = main("import", str(again), "--unit", "dl-zs-0001", "--data", str(data))
+    assert code == 0 and "未变 1 个" in err and written[0].read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("form", ["new", "continuing", "local", "graduate"])
+def test_every_template_covers_what_its_form_requires(form):
+    """Every field the schema requires of a form is a column of its blank sheet, or filled by the
+    import itself (编号, 表格, 年度, 单位 from --unit, an empty approvals list, 资助单位 by default,
+    a 是/否 box left blank is 否)."""
+    from jinqiu.records import layout
+    from jinqiu.sheets import columns
+
+    kind = columns.kind_of_form(form)
+    schema = layout.schema(kind)
+    filled_by_import = {"/id", "/form", "/year", "/unit", "/approvals", "/services", "/aid/funding_unit"}
+    have = {c.pointer for c in columns.template_columns(form)} | filled_by_import
+
+    def required(node, pointer=""):
+        node = layout._resolve(node, schema)
+        need = list(node.get("required", []))
+        for cond in node.get("allOf", []):
+            if cond.get("if", {}).get("properties", {}).get("form", {}).get("const") == form:
+                need += cond["then"].get("required", [])
+                for key, sub in cond["then"].get("properties", {}).items():
+                    yield from (f"{pointer}/{key}/{r}" for r in sub.get("required", []))
+        for key in need:
+            sub = layout._resolve(node.get("properties", {}).get(key, {}), schema)
+            here = f"{pointer}/{key}"
+            if sub.get("type") == "object" and here not in filled_by_import:
+                inner = list(required(sub, here))
+                yield from inner
+                if not inner and not any(p.startswith(here + "/") for p in have):
+                    yield here  # an object the form requires that no column creates
+            else:
+                yield here
+
+    missing = sorted(p for p in set(required(schema)) if p not in have)
+    assert missing == [], missing

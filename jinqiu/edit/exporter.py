@@ -23,10 +23,7 @@ from ..sheets import cellsafe, columns
 from ..trust import status
 
 SHEET_NAMES = {"application": "申请", "graduate": "毕业生"}
-TEMPLATE_NAMES = {
-    "new": "附件1 当年考入大学学生", "continuing": "附件2 大学在读学生",
-    "local": "自行资助学生", "graduate": "阳光就业 毕业生",
-}
+TEMPLATE_NAMES = columns.TEMPLATE_NAMES
 
 
 def chain_end(units: dict | None, funding_unit) -> int:
@@ -107,7 +104,7 @@ def _value(column: columns.Column, data: dict, units, st=None):
 def table(kind: str, records: list, units, statuses: dict | None = None) -> tuple[list, list]:
     """(columns, rows of cell values) for records of one kind; 审批状态 from statuses ({rel: Status},
     verified_statuses), 已填报 for a record verify has no status for."""
-    cols = columns.columns(kind) + ([columns.STATUS] if kind == "application" else [])
+    cols = columns.columns(kind) + ([columns.PAID, columns.STATUS] if kind == "application" else [])
     statuses = statuses or {}
     return cols, [[_value(c, r.data, units, statuses.get(r.rel)) for c in cols] for r in records]
 
