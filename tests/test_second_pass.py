@@ -467,3 +467,60 @@ def test_every_template_covers_what_its_form_requires(form):
 
     missing = sorted(p for p in set(required(schema)) if p not in have)
     assert missing == [], missing
+
+
+# ---------------------------------------------------------------- the demo and the first run
+
+
+def test_demo_replays_decisions_and_payouts_dated_in_the_campaign(tmp_path, monkeypatch):
+    """build.py demo replays a data tree day by day (filings, decisions, payouts, each signed by its
+    own reviewer and dated the day of its facts): its payouts count, and its site shows the campaign
+    over time, the axis running to the last payout (in September) and the two deadlines of 08-25
+    sharing one marker."""
+    src = demo.Lab(tmp_path / "src")
+    demo.world(src)
+    campaign(src)
+    entries = "".join(
+        f"- level: {level}\n  decision: approve\n  opinion: 同意\n  reviewer: {rid}\n  date: \"{day}\"\n"
+        for level, rid, day in ((1, "r-zs1-01", "2011-07-21"), (2, "r-zs-01", "2011-08-02"), (3, "r-dl-01", "2011-08-05")))
+    paid = demo.application_yaml("2011-dl-zs-0001-001", "dl-zs-0001", worker_seq=1, paid_on="2011-09-05")
+    src.write(APP, paid.replace('  paid_on: "2011-09-05"\n', '  paid_on: "2011-09-05"\n  paid_by: r-dl-02\n')
+              .replace("approvals: []\n", "approvals:\n" + entries))
+    src.write(APP2, demo.application_yaml("2011-dl-zs-0001-002", "dl-zs-0001", worker_seq=3, student="李小红")
+              .replace("approvals: []\n", "approvals:\n" + entries.split("- level: 2")[0]))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = main("demo", "--data", str(src.data), "--out", str(tmp_path / "demo"), "--site", "--today", "2011-09-10")
+    assert code == 0, out + err
+    assert "0 个错误" in err and "已发放：1" in out and "演示网站：" in out
+    import subprocess
+
+    days = subprocess.run(["git", "-C", str(tmp_path / "demo" / "repo"), "log", "--format=%cd %s", "--date=short"],
+                          capture_output=True, text=True).stdout
+    assert "2011-09-05 发放：登记 1 份申请的助学金已于 2011-09-05 发放" in days and "2011-07-20 填报（演示）" in days
+    page = (tmp_path / "demo" / "site" / "index.html").read_text(encoding="utf-8")
+    chart = page[page.index("jq-timeline"):]
+    chart = chart[:chart.index("</details>")]
+    assert "已发放（1）" in chart and "审批完成（1）" in chart and "已填报（2）" in chart
+    assert "9月5日" in chart  # the axis runs past the campaign's end to the payout
+    assert chart.count('stroke-dasharray="4 3"') == 2 and "2：活动总结和统计表报市总工会、活动结束（8月25日）" in chart
+    progress = (tmp_path / "demo" / "site" / "progress.html").read_text(encoding="utf-8")
+    assert "全市按时报送 1 份" in progress  # level 2 entered the history on 08-02
+
+
+def test_first_run_on_data_entered_after_the_campaign_says_so(tmp_path):
+    """The shipped sample entered git long after 2011: the chart is replaced by a plain sentence, and
+    the deadlines say they rest on typed dates (tests/site_data is such a tree: committed in this
+    project's own history)."""
+    from pathlib import Path
+
+    data = Path(__file__).parent / "site_data" / "data"
+    code, out, err = main("build", "--data", str(data), "--out", str(tmp_path), "--no-forms", "--today", "2011-08-20")
+    assert code == 0, out + err
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    section = page[page.rindex("活动进展（逐日）"):]
+    section = section[:section.index("</h2>", 10) if "</h2>" in section[10:] else len(section)]
+    assert "年度的记录是在活动结束之后" in section and "才录入仓库的" in section and "不画逐日进展图" in section
+    assert "<polyline" not in section
+    assert "python3 build.py demo --site" in section  # a TEST root: the sample, and where to see it replayed
+    progress = (tmp_path / "site" / "progress.html").read_text(encoding="utf-8")
+    assert "是否按时只能按记录中填写的日期判断" in progress

@@ -205,8 +205,10 @@ def timeline_chart(view: PublicView, uid: str, name: str) -> Markup:
 
 def history_note(view: PublicView) -> str:
     """Why there is no chart: the records entered the repository after the campaign."""
+    sample = ("这是示例数据：运行 python3 build.py demo --site 可以看到把它按记录中的日期重放成签名历史之后的逐日进展。"
+              if view.verified == "test" else "")
     return (f"{view.campaign['year']} 年度的记录是在活动结束之后（{_cn_date(view.history_starts)}起）才录入仓库的，"
-            "仓库的历史无法说明活动期间每一天的进展，所以这里不画逐日进展图；各项是否按时，也只能按记录中填写的日期判断。")
+            "仓库的历史无法说明活动期间每一天的进展，所以这里不画逐日进展图；各项是否按时，也只能按记录中填写的日期判断。" + sample)
 
 
 def same_day_marks(marks: list[tuple[str, str]]) -> list[tuple[str, str]]:
