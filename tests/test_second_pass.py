@@ -524,3 +524,32 @@ def test_first_run_on_data_entered_after_the_campaign_says_so(tmp_path):
     assert "python3 build.py demo --site" in section  # a TEST root: the sample, and where to see it replayed
     progress = (tmp_path / "site" / "progress.html").read_text(encoding="utf-8")
     assert "是否按时只能按记录中填写的日期判断" in progress
+
+
+# ---------------------------------------------------------------- the reviewers' guide, executed
+
+
+def test_the_guides_example_runs_as_written(lab):
+    """docs/review.md 四之二: the complete example, each command run as written by the reviewer its
+    comment names, in order; it ends paid, with nothing verify refuses."""
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "review.md").read_text(encoding="utf-8")
+    block = text.split("一个完整的例子")[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    who, ran = None, 0
+    for line in block.splitlines():
+        if line.startswith("#"):
+            who = re.search(r"（(r-[a-z0-9-]+)）", line).group(1)
+            continue
+        argv = shlex.split(line)
+        assert argv[:2] == ["python3", "build.py"], line
+        as_reviewer(lab, who)
+        code, out, err = main(*argv[2:])
+        assert code == 0, (line, out, err)
+        ran += 1
+    assert ran == 7
+    assert "撤回第 2 级“不同意”" in out  # the last command is history
+    st, problems = statuses(lab)
+    assert st[APP].state == status.PAID and st[APP].round == 1
+    assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
