@@ -553,3 +553,48 @@ def test_the_guides_example_runs_as_written(lab):
     st, problems = statuses(lab)
     assert st[APP].state == status.PAID and st[APP].round == 1
     assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
+
+
+@pytest.mark.parametrize("name", ["github", "gitea"])
+def test_a_forges_merge_time_dates_what_the_merge_brought_in(lab, monkeypatch, name):
+    """A level-2 approval made on a branch and merged by the forge: the merge commit claims 08-09,
+    but the forge's own record (its documented pull-request payload) says it merged on 08-15, after
+    the deadline; with the forge configured, the approval entered on 08-15. Without it, the graph's
+    08-09."""
+    import contextlib
+    import io
+    import json
+
+    from jinqiu.trust import forge
+
+    at(monkeypatch, "2011-07-21")
+    assert approve(lab, 1, APP, date="2011-07-21")[0] == 0
+    lab.git("checkout", "-q", "-b", "review")
+    at(monkeypatch, "2011-08-08")
+    assert approve(lab, 2, APP, date="2011-08-08")[0] == 0
+    lab.git("checkout", "-q", "main")
+    lab.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7", "review",
+            env={"GIT_COMMITTER_DATE": "2011-08-09T10:00:00+08:00", "GIT_AUTHOR_DATE": "2011-08-09T10:00:00+08:00"})
+    merge = lab.git("rev-parse", "HEAD")
+    st, _ = statuses(lab)
+    assert st[APP].proof(2).day == "2011-08-09"
+    pr = {"number": 7, "state": "closed", "merged": True, "merged_at": "2011-08-15T02:00:00Z", "merge_commit_sha": merge,
+          "head": {"ref": "review"}, "base": {"ref": "main"}}
+    if name == "github":
+        env, url, body = {"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "city/jinqiu"}, \
+            f"https://api.github.com/repos/city/jinqiu/commits/{merge}/pulls", [pr]
+    else:
+        env, url, body = {"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "city/jinqiu", "JINQIU_FORGE": "gitea",
+                          "JINQIU_FORGE_API_URL": "https://git.example.cn/api/v1"}, \
+            f"https://git.example.cn/api/v1/repos/city/jinqiu/commits/{merge}/pull", pr
+    asked = []
+
+    def opener(req, timeout=None):
+        asked.append(req.full_url)
+        if req.full_url != url:
+            raise OSError("no such address")
+        return contextlib.closing(io.BytesIO(json.dumps(body).encode()))
+
+    found, _ = verify.run(None, lab.data, display_root="data", use_cache=False, forge_checker=forge.checker_from_env(env, opener))
+    assert found[APP].proof(2).day == "2011-08-15" and found[APP].proof(1).day == "2011-07-21"
+    assert asked == [url]  # asked once, about the merge only

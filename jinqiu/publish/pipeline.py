@@ -236,7 +236,11 @@ def _build(opts: Options) -> Result:
     history = history_of(everything)
     days = statistics.campaign_days(everything, year, verified_sts)
     starts, typed_only = when.starts_after(days, campaign), when.typed_only(days, campaign)
-    clock = when.Clock(history)
+    try:
+        checker = forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError:
+        checker = None  # statuses() above has said so already
+    clock = when.Clock(history, getattr(checker, "merged_at", None))
     report_days = {r.data["unit"]: clock.first_day(r.rel) for r in dataset.reports if r.data.get("year") == year}
     over_time = timeline.build(everything, year, verified_sts, history, site.timeline_groups(dataset.units),
                                campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
