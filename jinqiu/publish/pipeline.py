@@ -26,7 +26,7 @@ class BuildError(Exception):
 
 # ---------------------------------------------------------------- statuses
 
-# Statuses come from verify: only approvals it proved count (jinqiu.trust.status.derive_one); the site
+# Statuses come from verify: only approvals it proved count (jinqiu.trust.status.derive, read as rounds); the site
 # says "经签名核验" only when verify had a root of trust in force (verify.Statuses.verified).
 
 

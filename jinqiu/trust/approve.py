@@ -510,10 +510,7 @@ def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forg
         body = payload["review"].get("body") or payload["review"].get("content")
         entry = {"level": reviewer["level"], "decision": "approve", "opinion": str(body or "同意").strip() or "同意",
                  "reviewer": rid, "date": day, "digest": digest.of(r.data), "forge": f}
-        existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
-        new = Entry(len(existing), entry, "")
-        check_chain(ctx, r, existing + [new])
-        reasons = [m for _, m, sev in new.problems if sev == "error"]
+        reasons = refusal_reasons(ctx, r, entry)
         if reasons:
             refusals.append(f"{r.path}: " + "；".join(reasons))
             continue
