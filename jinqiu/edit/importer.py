@@ -366,7 +366,7 @@ class SheetImport:
             elif named in ("new", "continuing", "local"):
                 form_fixed = named  # the blank template's own name (its sheet, or the CSV file saved from it)
             else:
-                self.note(header.row + 1, ERROR, "无法判断是哪种表格：请用 --form new|continuing|local 指明，或加“表格”一栏"
+                self.note(header.row + 1, ERROR, f"无法判断是哪种表格：请用 --form {'|'.join(FORMS)} 指明，或加“表格”一栏"
                           "（用 export --template 导出的空白表格不必指明）")
                 self.outcome.refused += 1
                 return
