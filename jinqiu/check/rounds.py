@@ -79,6 +79,7 @@ def walk(entries: list, counts: list | None = None) -> Rounds:
     steps = [Step() for _ in entries]
     out = Rounds(steps, _entries=entries)
     by_ref: dict[str, int] = {}
+    withdrawals = any(e.get("decision") == WITHDRAW for e in entries)  # refs are worked out only when needed
     chain: list[int] = []
     digest = None
     for i, e in enumerate(entries):
@@ -86,7 +87,7 @@ def walk(entries: list, counts: list | None = None) -> Rounds:
         level = _level(e)
         if counts is not None and not counts[i]:
             step.round = out.count
-            if e.get("decision") != WITHDRAW:
+            if withdrawals and e.get("decision") != WITHDRAW:
                 by_ref.setdefault(ref(e), i)
             continue
         if e.get("decision") == WITHDRAW:
@@ -139,6 +140,7 @@ def walk(entries: list, counts: list | None = None) -> Rounds:
             step.problem = (code, message, "error")
         else:
             chain.append(i)
-        by_ref.setdefault(ref(e), i)
+        if withdrawals:
+            by_ref.setdefault(ref(e), i)
     out.chain, out.digest = chain, digest or ""
     return out

@@ -42,7 +42,8 @@ def check_chain(ctx: Context, record, entries: list[Entry]) -> tuple[list[Entry]
     current = ctx.current.get(record.rel) or digest.of(data)
     people = [(who, str(n)) for who, n in (("职工", (data.get("worker") or {}).get("id_number")),
                                             ("学生", (data.get("student") or {}).get("id_number"))) if n]
-    decisions = {rounds.ref(e.data): e for e in entries if e.data.get("decision") != rounds.WITHDRAW}
+    decisions = {rounds.ref(e.data): e for e in entries if e.data.get("decision") != rounds.WITHDRAW} \
+        if any(e.data.get("decision") == rounds.WITHDRAW for e in entries) else {}
     for e in entries:
         entry = e.data
         level = entry.get("level")

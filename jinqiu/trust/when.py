@@ -51,10 +51,17 @@ class Clock:
         self.history = history
         self.merged_at = merged_at
         self._into: dict[str, str] | None = None
-        self._days: dict[str, str] = {}
+        self._days: dict[str, str] = {}  # first-parent commit -> its day
+        self._seen: dict[str, str] = {}  # any commit asked about -> its day
 
     def day(self, commit: str | None) -> str:
         """The day the commit entered the branch; "" when it is not in the branch's history."""
+        found = self._seen.get(commit)
+        if found is None:
+            found = self._seen[commit] = self._day(commit)
+        return found
+
+    def _day(self, commit: str | None) -> str:
         h = self.history
         if not commit or h is None:
             return ""
