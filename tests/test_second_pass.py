@@ -75,6 +75,7 @@ def test_edit_then_reapprove_at_every_level(lab, monkeypatch):
     assert len(stale) == 3 and all("approve 会在列表末尾从第 1 级开始新一轮审批" in p.message for p in stale)
     code, out, _ = main("todo", "--unit", "dl-zs-0001", "--today", "2011-07-25")
     assert f"data/{APP}" in out.split("二、内容改动后待重新审批")[1].split("三、")[0]
+    assert "第 1 轮审批之后内容改动过，需从第 1 级开始第 2 轮" in out
     assert f"data/{APP}" in out.split("一、等待第 1 级")[1].split("二、")[0]
     # level 2 may not go first in the new round
     at(monkeypatch, "2011-07-26")

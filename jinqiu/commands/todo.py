@@ -109,7 +109,8 @@ def run(args, out, err) -> int:
         out.write(f"  {describe(r, units)}：{why}\n")
     out.write(f"\n二、内容改动后待重新审批：{len(stale)} 份\n")
     for r in stale:
-        out.write(f"  {describe(r, units)}\n")
+        n = statuses[r.rel].round
+        out.write(f"  {describe(r, units)}：第 {n} 轮审批之后内容改动过，需从第 1 级开始第 {n + 1} 轮\n")
     out.write(f"\n三、逾期：{len(late)} 份\n")
     for r, why in late:
         out.write(f"  {describe(r, units)}：{why}\n")
