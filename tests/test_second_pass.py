@@ -120,10 +120,10 @@ def test_reject_fix_approve(lab, monkeypatch):
     assert st[APP].state == status.REJECTED and st[APP].level == 2
     assert "approval-stale" not in codes(problems)
     code, out, err = approve(lab, 2, APP, date="2011-07-22")
-    assert code == 1 and "本轮审批已在第 2 级“不同意”（r-zs-01，2011-07-22）结束" in err
+    assert code == 1 and "本轮已有第 2 级“不同意”（r-zs-01，2011-07-22），审批到此结束" in err
     assert "已由其后" not in err  # nothing came after it
     code, out, err = approve(lab, 1, APP, date="2011-07-22")
-    assert code == 1 and "本轮审批已在第 2 级“不同意”" in err
+    assert code == 1 and "本轮已有第 2 级“不同意”" in err
     # the clerk fixes the record: a new round
     edit(lab, APP, "household_size: 3", "household_size: 4", "2011-07-23")
     code, out, _ = main("todo", "--unit", "dl-zs", "--today", "2011-07-23")

@@ -126,7 +126,7 @@ def walk(entries: list, counts: list | None = None) -> Rounds:
         if ended:
             r = entries[chain[-1]]
             step.problem = ("approval-after-reject",
-                            f"本轮审批已在{describe(r)}结束，审批到此结束，不能再有后续审批：申请修改后从第 1 级开始新一轮审批，"
+                            f"本轮已有{describe(r)}，审批到此结束，不能再有后续审批：申请修改后从第 1 级开始新一轮审批，"
                             "或由该审核人（或管理员）撤回“不同意”（approve --withdraw）", "error")
         elif level != expected:
             told = f"（这一条应为第 {expected} 级：{LEVELS.get(expected, '')}）"
