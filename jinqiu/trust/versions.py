@@ -143,7 +143,7 @@ def removed(ctx: Context, data_dir: Path, dataset) -> list[Problem]:
         line = 1
         if path.is_file():
             line = now_raw[:max(0, now_raw.find(b"\napprovals:") + 1)].count(b"\n") + 1
-        kept = " 它仍然有效、照常计入；撤回只能由审核人本人或管理员签名（approve --withdraw，见 docs/review.md）"
+        kept = "它仍然有效、照常计入；撤回只能由审核人本人或管理员签名（approve --withdraw，见 docs/review.md）"
         for key, (what, entitled, entry) in sorted(found.items(), key=lambda kv: kv[0]):
             by = [c for c, old, new in removals if key in _version_keys(ctx, old, True) and key not in _version_keys(ctx, new, True)]
             if not by:
