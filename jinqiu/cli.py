@@ -26,6 +26,8 @@ COMMANDS = {
     "units": "units",
     "todo": "todo",
     "history": "history",
+    "init-city": "initcity",
+    "upgrade": "upgrade",
     "build": "build",
 }
 DEFAULT_COMMAND = "build"

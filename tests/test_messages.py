@@ -132,6 +132,13 @@ ERROR_PATHS = [
     (["build", "--today", "2011-13-01"], {2}),
     (["build", "--data", "bad", "--out", "out", "--no-forms"], {1}),
     (["build", "--data", "missing"], {2}),
+    (["init-city"], {2}),
+    (["init-city", "新仓库", "--answers", "no-such.yaml"], {1}),
+    (["init-city", "新仓库", "--answers", "data/units.yaml"], {1}),
+    (["init-city", "data", "--answers", "表格.csv"], {1}),
+    (["init-city", "--template", "data/units.yaml"], {2}),
+    (["upgrade", "no-such-dir"], {1}),
+    (["upgrade", "."], {1}),
 ]
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import ids, unitref
+from . import city, ids, unitref
+from ..records import layout
 from ..problems import WARNING
 from .unitref import UNIT_LEVEL
 from .values import filled, iso_date, value_at
@@ -22,6 +23,25 @@ def _ancestors(units: dict, unit_id: str) -> list[str]:
         seen.add(unit_id)
         unit_id = units[unit_id].get("parent")
     return chain
+
+
+PHONE_POINTERS = ("/worker/phone", "/graduate/phone", "/phone")
+
+
+def phones_valid(data):
+    """A 联系电话 is a mobile number (11 digits from 1) or a landline with its area code and a hyphen,
+    shown in the city's own form (its area code, from units.yaml)."""
+    conventions = None
+    for record in data.applications + data.graduates + data.reports:
+        for pointer in PHONE_POINTERS:
+            phone = value_at(record.data, *pointer.strip("/").split("/"))
+            if not filled(phone) or ids.phone_ok(phone):
+                continue
+            conventions = conventions or city.of_units(data.units)
+            meant = city.lost_zero(str(phone), conventions.area_codes)
+            hint = (f"像是固定电话丢了开头的 0，应为 {ids.mask_phone(meant)}" if meant else
+                    f"应为 11 位手机号，或带区号和连字符的固定电话（例如 {conventions.phone_example()}）")
+            yield record, pointer, "phone-invalid", f"“{layout.label(record.kind, pointer)}”{ids.mask_phone(str(phone))} 不是有效号码：{hint}"
 
 
 def filing_units_exist(data):
@@ -295,6 +315,7 @@ def no_duplicate_graduate(data):
 # Rules that look at one application or graduate record at a time, with the small files (units,
 # reviewers, campaigns) beside it: validate runs them in the workers that read each file.
 LOCAL_RULES = [
+    phones_valid,
     filing_units_exist,
     funding_unit_in_chain,
     reviewers_exist,

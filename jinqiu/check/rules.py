@@ -53,16 +53,6 @@ def worker_agrees_with_id(record):
             f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致：第 17 位表示{ids.id_gender(number)}")
 
 
-def phone_valid(record):
-    """A 联系电话 is a mobile number (11 digits from 1) or an area-coded landline such as 0411-84123456."""
-    for pointer in ("/worker/phone", "/graduate/phone", "/phone"):
-        phone = value_at(record.data, *pointer.strip("/").split("/"))
-        if filled(phone) and not ids.phone_ok(phone):
-            yield pointer, "phone-invalid", (
-                f"“{layout.label(record.kind, pointer)}”{ids.mask_phone(phone)} 不是有效号码：应为 11 位手机号，"
-                "或带区号和连字符的固定电话（例如 0411-84123456）")
-
-
 def money_in_fen(record):
     """Money is a Decimal with at most two decimal places (元 and 分), never negative."""
     for pointer in ("/aid/amount", "/worker/income_per_capita"):
@@ -287,6 +277,13 @@ def units_form_a_tree(record):
             yield f"/units/{i}/parent", "unit-parent", f"“上级工会”{parent} 的层级不高于 {u.get('id')}：企业、街道工会属区县或产业工会，区县和产业工会属市总工会"
 
 
+def area_codes_on_the_city(record):
+    """Only the city federation states the city's telephone area codes."""
+    for i, u in enumerate(record.data.get("units") or []):
+        if isinstance(u, dict) and u.get("area_codes") is not None and u.get("kind") != "city":
+            yield f"/units/{i}/area_codes", "unit-area-codes", f"“电话区号”只在市总工会一项填写，{u.get('name', u.get('id'))} 不填"
+
+
 def reviewers_well_formed(record):
     """Reviewer ids are unique, keys' dates are in order, and ID numbers are valid."""
     seen = {}
@@ -307,13 +304,13 @@ def reviewers_well_formed(record):
 
 RECORD_RULES = {
     "application": [
-        path_matches_record, id_numbers_valid, worker_agrees_with_id, phone_valid, money_in_fen,
+        path_matches_record, id_numbers_valid, worker_agrees_with_id, money_in_fen,
         form_matches_stage, admission_year_fits_form, documents_attached, single_mother_is_female,
         government_aid_stated, approvals_in_order,
     ],
-    "graduate": [path_matches_record, graduate_ids_valid, phone_valid, graduate_years_fit, service_amounts, employment_dated],
-    "report": [path_matches_record, phone_valid, funds_add_up],
+    "graduate": [path_matches_record, graduate_ids_valid, graduate_years_fit, service_amounts, employment_dated],
+    "report": [path_matches_record, funds_add_up],
     "campaign": [campaign_dates_in_order, notice_text_safe],
-    "units": [units_form_a_tree],
+    "units": [units_form_a_tree, area_codes_on_the_city],
     "reviewers": [reviewers_well_formed],
 }

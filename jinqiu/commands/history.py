@@ -21,7 +21,7 @@ _DECISIONS = rounds.DECISIONS
 
 
 def add_arguments(p) -> None:
-    p.add_argument("file", metavar="文件", help="申请文件，例如 data/applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml")
+    p.add_argument("file", metavar="文件", help="申请文件（data/applications/年度/基层工会编号/申请编号.yaml）")
     add_data_argument(p)
 
 

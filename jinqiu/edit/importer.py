@@ -24,7 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from ..check import cache, ids, rules, schemacheck, unitref
+from ..check import cache, city, ids, rules, schemacheck, unitref
 from . import fmt
 from ..records import dataset, layout
 from ..sheets import cells, columns, tables
@@ -322,6 +322,7 @@ class SheetImport:
         self.existing = existing
         self.outcome = outcome
         self.writes: list = []  # (rel, text, created)
+        self.area_codes = city.of_units(opts.units).area_codes if opts.units else ()
 
     def where(self, row: int | None = None) -> str:
         return f"{self.file_label}:{self.table.name}" + (f"!{row}" if row else "")
@@ -398,7 +399,7 @@ class SheetImport:
             elif column.type == columns.SERVICES:
                 value, n = read_services(raw, self.table.epoch)
             else:
-                value, n = cells.read_value(column, raw, self.table.epoch)
+                value, n = cells.read_value(column, raw, self.table.epoch, self.area_codes)
             if n:
                 label = column.title
                 notes.extend((sev, msg if msg.startswith(label) else f"{label}：{msg}") for sev, msg in n)

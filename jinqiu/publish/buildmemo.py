@@ -79,7 +79,7 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
     repo = gitlog.toplevel(data)
     if repo is not None:
         roots, source = anchor.pinned_keys(repo, None)
-        h.update(f"{gitlog.head(repo)}\0{sorted(roots)}\0{source}\0".encode())
+        h.update(f"{gitlog.head(repo)}\0{sorted(roots)}\0{source}\0{anchor.run_context(repo)}\0".encode())
         try:
             dirty = gitlog.git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--",
                                str(data.resolve()))
@@ -87,7 +87,7 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
             return None
         h.update(dirty + b"\0")
     else:
-        h.update(b"no git\0" + os.environ.get("JINQIU_ROOT_KEY", "").encode() + b"\0")
+        h.update(b"no git\0" + os.environ.get("JINQIU_ROOT_KEY", "").encode() + b"\0" + anchor.run_context(None).encode())
     if opts.pdf and opts.forms:
         from . import browser, printing
 

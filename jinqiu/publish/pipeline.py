@@ -332,11 +332,14 @@ def compact_search_index(site_dir: Path) -> None:
 
 def search_words(units: dict) -> list[str]:
     """The distinctive part of each union's name as one word for the Chinese segmenter, so that
-    searching 中山区 finds 中山区总工会 (jieba alone splits it 中 / 山区): the name without 大连市
-    and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
+    searching 和平区 finds 沈阳市和平区总工会 (jieba alone may split such a name): the name without the
+    city's place name and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
+    from ..check import city
+
+    place = city.of_units(units).place
     words = set()
     for unit in units.values():
-        short = site.short_name(unit.get("name", ""))
+        short = site.short_name(unit.get("name", ""), place)
         if 2 <= len(short) <= 6:
             words.add(short)
     words.add("附件3")  # the statistics table's name in the notice: one word, so that searching it finds the table
@@ -350,14 +353,19 @@ def run_mkdocs(config: Path, site_dir: Path, words=()) -> None:
     from mkdocs.exceptions import Abort, MkDocsException
 
     logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter
+    jieba = None
     try:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
-        for word in words:
-            jieba.add_word(word)
+        jieba.initialize()
     except ImportError:
         pass
+    # the words are this build's: jieba's dictionary is the process's, and another city's (or data
+    # set's) union names must not change how this one's are segmented
+    before = {word: jieba.get_FREQ(word) for word in words} if jieba else {}
+    for word in before:
+        jieba.add_word(word)
     log = logging.getLogger("mkdocs")
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -370,6 +378,11 @@ def run_mkdocs(config: Path, site_dir: Path, words=()) -> None:
         raise BuildError(f"mkdocs 构建失败：{exc} {stream.getvalue().strip()}") from None
     finally:
         log.removeHandler(handler)
+        for word, freq in before.items():
+            if freq is None:
+                jieba.del_word(word)
+            else:
+                jieba.add_word(word, freq)
 
 
 # ---------------------------------------------------------------- --as-of

@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from ..check import safemd
+from ..check import city as citycon, safemd
 from . import charts, disclosure, privacy
 from ..sheets import cellsafe
 from . import statistics as stats
@@ -52,13 +52,10 @@ STAGES = [
 FORM_LABELS = {"new": "当年考入大学（附件1）", "continuing": "大学在读（附件2）", "local": "各级工会自行资助"}
 
 
-def short_name(name: str) -> str:
-    """The distinctive part of a union's name, as people search for it: without 大连市 and its
-    总工会 or 工会 ending (大连市中山区总工会 -> 中山区)."""
-    short = name.removeprefix("大连市")
-    for suffix in ("总工会", "工会"):
-        short = short.removesuffix(suffix)
-    return short
+def short_name(name: str, place: str = "") -> str:
+    """The distinctive part of a union's name, as people search for it: without the city's place
+    name in front (place, from jinqiu.check.city) and its 总工会 or 工会 ending (沈阳市和平区总工会 -> 和平区)."""
+    return citycon.City(place=place).short_name(name)
 
 
 def stage_of(s: st.Status) -> str:
@@ -592,7 +589,8 @@ class PageError(Exception):
     """A page cannot be written; the message is one line for people."""
 
 
-def environment() -> jinja2.Environment:
+def environment(place: str = "") -> jinja2.Environment:
+    """The site's templates; place: the city's place name, which short union names leave out."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES / "site")),
         undefined=jinja2.StrictUndefined,
@@ -605,7 +603,7 @@ def environment() -> jinja2.Environment:
     env.filters["notice_markdown"] = _notice_markdown
     env.filters["fmt"] = stats.fmt
     env.filters["cn_date"] = _cn_date
-    env.filters["short_name"] = short_name
+    env.filters["short_name"] = lambda name: short_name(name, place)
     return env
 
 
@@ -614,7 +612,7 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
     if docs.exists():
         shutil.rmtree(docs)
     shutil.copytree(SITE_SRC, docs)
-    env = environment()
+    env = environment(citycon.of_units(view.units).place)
     year = view.campaign["year"]
     figures = home_figures(view)
     level2 = [uid for uid in _ordered_units(view) if LEVEL_OF_KIND.get(view.units[uid]["kind"]) == 2]

@@ -41,7 +41,7 @@ def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], display_root
     if dirty:
         return None  # uncommitted changes: check everything again
     h = hashlib.sha256()
-    for part in (CACHE_VERSION, head, prefix, ",".join(sorted(roots)), display_root, cache.code_version(),
+    for part in (CACHE_VERSION, head, prefix, ",".join(sorted(roots)), anchor.run_context(repo), display_root, cache.code_version(),
                  "\n".join(rels) if rels is not None else "*"):
         h.update(part.encode() + b"\0")
     return h.hexdigest()
@@ -187,7 +187,8 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     signed entries may not vanish, a continuing student rests on a verified earlier record. Nothing
     counts unless a root is in force and the trust data at HEAD is an authorised version."""
     statuses, problems = Statuses(), []
-    root, reg, reg_record = _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems)
+    history = gitlog.load(repo, _prefix(repo, data_dir), paths) if repo is not None else None
+    root, reg, reg_record = _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems, history)
     apps = [r for r in dataset.applications if r.data.get("approvals") or (r.data.get("aid") or {}).get("paid_on")]
     for r in dataset.applications:
         statuses[r.rel] = status.Status(status.FILED, verified=True)
@@ -196,7 +197,6 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
             problems.append(Problem(r.path, approvals_line(dataset, r), "/approvals", "approval-no-git",
                                     "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
         return statuses, sorted(problems)
-    history = gitlog.load(repo, _prefix(repo, data_dir), paths)
     ctx = _context(dataset, reg, history, root, forge_checker, memo)
     walk = anchor.Walk(ok=root.mode != anchor.NONE, admin_history=False)
     try:
@@ -228,13 +228,18 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     return statuses, sorted(set(problems))
 
 
-def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems):
+def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems, history=None):
     """The root of trust in force and the registry it lets us read: (root, registry, its record);
-    their problems appended to problems, the root's mode recorded on statuses."""
+    their problems appended to problems, the root's mode recorded on statuses. The data's own TEST
+    root counts only in a repository that has only ever been TEST (anchor.test_root_refusal)."""
     reg_record = _registry_record(dataset)
     root = anchor.resolve(repo, data_dir, root_keys, dataset.reviewers)
-    statuses.trust, statuses.root_source = root.mode, root.source
     root_path = f"{dataset.display_root}/{registry.ROOT_FILE}"
+    if root.from_data and history is not None:
+        reason = anchor.test_root_refusal(history, repo)
+        if reason:
+            root = anchor.Root(frozenset(), "", anchor.NONE, [*root.problems, ("root-test-refused", anchor.test_root_refused(reason), ERROR)])
+    statuses.trust, statuses.root_source = root.mode, root.source
     for code, message, sev in root.problems:
         problems.append(Problem(root_path, 1, "", code, message, sev))
     reg = registry.build(dataset.reviewers, refuse_test_keys=root.mode == anchor.PINNED)
