@@ -106,3 +106,19 @@ def test_without_a_root_nobody_is_due_and_it_says_why(data):
     subprocess.run(["git", "-C", str(data.parent), "config", "--unset-all", "jinqiu.rootKey"], check=True)
     code, out, err = run("renewals", "2011", "--data", data)
     assert code == 0 and out == "" and "核验结果不计任何审批" in err
+
+
+@pytest.mark.parametrize("name", ["乙学生\u200b", "乙\u3000学生", "乙·学生"], ids=["zero-width space", "ideographic space", "middle dot"])
+def test_a_student_who_applied_this_year_under_a_disguised_name_is_not_due_again(data, name):
+    """乙 (funded in 2009, verified; due in 2011 by test_who_is_due_in_2011) has a 2011 application
+    already, filed by another union for the same worker with the student's name disguised: the same
+    child as validate sees it (worker's ID number and canonical name), so no second continuing
+    application is drafted."""
+    again = application(2011, "dl-xg-0001", 9, form="continuing", approved_to=0, education="大专", admission_year=2009,
+                        worker_seq=2, student=name)
+    again["continues"] = "2009-dl-zs-0001-002"
+    write_record(data, again)
+    code, out, err = run("renewals", "2011", "--data", data)
+    assert code == 0, err
+    assert "2009-dl-zs-0001-002" not in out
+    assert "2010-dl-zs-0001-001" in out  # 甲 is still due

@@ -9,9 +9,10 @@ Rules that need other files are in crossrules.py.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from . import ids, rounds
+from . import identity, ids, rounds
 from .unitref import UNIT_LEVEL
 from .values import filled, iso_date, value_at
 from ..records import layout
@@ -51,6 +52,17 @@ def worker_agrees_with_id(record):
     if gender in ("男", "女") and gender != ids.id_gender(number):
         yield "/worker/gender", "gender-mismatch", (
             f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致：第 17 位表示{ids.id_gender(number)}")
+
+
+def student_agrees_with_id(record):
+    """The student's 出生日期, when given with the student's ID number, is the birth date the number carries."""
+    number, born = value_at(record.data, "student", "id_number"), iso_date(value_at(record.data, "student", "birth_date"))
+    if not filled(number) or ids.id_problem(number) or born is None:
+        return
+    carried = ids.id_birth_date(number).isoformat()
+    if born != carried:
+        yield "/student/birth_date", "birth-date-mismatch", (
+            f"“学生出生日期”与学生身份证号码 {ids.mask_id(number)} 上的出生日期不一致，请核对")
 
 
 def money_in_fen(record):
@@ -302,15 +314,61 @@ def reviewers_well_formed(record):
                     yield f"/reviewers/{i}/keys/{j}/valid_until", "key-dates", "“失效日期”早于“生效日期”"
 
 
+# ---- names and ID numbers: one identity per person (jinqiu.check.identity) -------------------
+
+_NAMES = {
+    "application": ("/worker/name", "/student/name"),
+    "graduate": ("/graduate/name", "/family/worker_name"),
+    "report": ("/filled_by",),
+}
+_ID_NUMBERS = {
+    "application": ("/worker/id_number", "/student/id_number"),
+    "graduate": ("/graduate/id_number", "/family/worker_id_number"),
+}
+_ID_WITH_NEWLINE = re.compile(r"[0-9]{17}[0-9X]\n")  # what the schema's pattern (Python's $) lets through
+
+
+def _people_fields(record):
+    """(pointer, value, is a name) of every person's name and ID number in the record."""
+    if record.kind == "reviewers":
+        for i, r in enumerate(record.data.get("reviewers") or []):
+            if isinstance(r, dict):
+                yield f"/reviewers/{i}/name", r.get("name"), True
+                yield f"/reviewers/{i}/id_number", r.get("id_number"), False
+                for j, number in enumerate(r.get("family_id_numbers") or []):
+                    yield f"/reviewers/{i}/family_id_numbers/{j}", number, False
+        return
+    for pointer in _NAMES.get(record.kind, ()):
+        yield pointer, value_at(record.data, *pointer.strip("/").split("/")), True
+    for pointer in _ID_NUMBERS.get(record.kind, ()):
+        yield pointer, value_at(record.data, *pointer.strip("/").split("/")), False
+
+
+def names_plain(record):
+    """A person's name holds no control, format, bidirectional or other invisible character and no
+    space but single ordinary ones, and an ID number no trailing line break (so that no duplicate
+    hides behind one; the comparison looks through them anyway)."""
+    for pointer, value, is_name in _people_fields(record):
+        if not filled(value):
+            continue
+        label = layout.label(record.kind, pointer)
+        if is_name:
+            why = identity.name_problem(value)
+            if why:
+                yield pointer, "name-invisible", f"“{label}”{why}"
+        elif _ID_WITH_NEWLINE.fullmatch(value):
+            yield pointer, "id-number-invisible", f"“{label}”{ids.mask_id(value.strip())} 末尾有换行：应为 18 位，17 位数字加一位数字或大写 X，前后不能有空白"
+
+
 RECORD_RULES = {
     "application": [
-        path_matches_record, id_numbers_valid, worker_agrees_with_id, money_in_fen,
+        path_matches_record, names_plain, id_numbers_valid, worker_agrees_with_id, student_agrees_with_id, money_in_fen,
         form_matches_stage, admission_year_fits_form, documents_attached, single_mother_is_female,
         government_aid_stated, approvals_in_order,
     ],
-    "graduate": [path_matches_record, graduate_ids_valid, graduate_years_fit, service_amounts, employment_dated],
-    "report": [path_matches_record, funds_add_up],
+    "graduate": [path_matches_record, names_plain, graduate_ids_valid, graduate_years_fit, service_amounts, employment_dated],
+    "report": [path_matches_record, names_plain, funds_add_up],
     "campaign": [campaign_dates_in_order, notice_text_safe],
     "units": [units_form_a_tree, area_codes_on_the_city],
-    "reviewers": [reviewers_well_formed],
+    "reviewers": [reviewers_well_formed, names_plain],
 }

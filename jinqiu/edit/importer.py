@@ -24,7 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from ..check import cache, city, ids, rules, schemacheck, unitref
+from ..check import cache, city, identity, ids, rules, schemacheck, unitref
 from . import fmt
 from ..records import dataset, layout
 from ..sheets import cells, columns, tables
@@ -154,8 +154,13 @@ def _copy(tree):
 def match_key(kind: str, data: dict) -> tuple:
     """What identifies a record within one union and year, besides its id."""
     if kind == "graduate":
-        return ((data.get("graduate") or {}).get("id_number"),)
-    return ((data.get("worker") or {}).get("id_number"), (data.get("student") or {}).get("name"))
+        return (_canonical((data.get("graduate") or {}).get("id_number")),)
+    return (_canonical((data.get("worker") or {}).get("id_number")), _canonical((data.get("student") or {}).get("name")))
+
+
+def _canonical(value):
+    """A name or ID number in the one form validate compares (jinqiu.check.identity)."""
+    return identity.canonical(value) if isinstance(value, str) else value
 
 
 def describe_key(kind: str, key: tuple) -> str:

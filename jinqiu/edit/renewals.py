@@ -8,7 +8,8 @@ before YEAR
   claimed approval that does not verify funds nobody),
 - and YEAR is still within the course: admission_year + course_years[education] > YEAR,
   with course_years from the campaign file of YEAR,
-and no application for the same student exists in YEAR yet.
+and no application for the same student exists in YEAR yet (the same student as validate's
+duplicate rule sees it: by canonical ID number, or the worker's ID number and the student's name).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..check import crossrules, identity
 from ..records import dataset
 from ..trust import status
 
@@ -34,10 +36,14 @@ class Renewal:
 
 
 def student_key(data: dict) -> tuple:
+    """Who the student is, in the canonical form validate compares (jinqiu.check.identity): the
+    student's ID number, else the worker's ID number with the student's name."""
     student = data.get("student") or {}
-    if student.get("id_number"):
-        return ("id", student["id_number"])
-    return ("worker", (data.get("worker") or {}).get("id_number"), student.get("name"))
+    if isinstance(student.get("id_number"), str) and identity.canonical(student["id_number"]):
+        return ("id", identity.canonical(student["id_number"]))
+    worker, name = (data.get("worker") or {}).get("id_number"), student.get("name")
+    return ("worker", identity.canonical(worker) if isinstance(worker, str) else worker,
+            identity.canonical(name) if isinstance(name, str) else name)
 
 
 def load_applications(root: Path, display_root: str) -> list:
@@ -70,15 +76,15 @@ def due(applications: list, year: int, campaign: dict, statuses: dict) -> dict:
         if not isinstance(y, int):
             continue
         if y == year:
-            this_year.add(student_key(d))
+            this_year.update(crossrules.child_keys(d))
         elif y < year and d.get("form") in ("new", "continuing") and funded(statuses.get(r.rel)):
             k = student_key(d)
             if k not in latest or latest[k].data["year"] < y:
                 latest[k] = r
     out: dict = {}
     for k, r in latest.items():
-        if k in this_year:
-            continue
+        if this_year & set(crossrules.child_keys(r.data)):
+            continue  # applied for already (the same child as validate's duplicate rule sees it)
         student = r.data.get("student") or {}
         years = course_years.get(student.get("education"))
         admitted = student.get("admission_year")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import html
 import io
 import json
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from ..check import ids
 from ..records import layout
+from . import renderings
 
 # ---------------------------------------------------------------- projection
 
@@ -181,8 +183,10 @@ def _all_strings(value, found) -> None:
 
 # ---------------------------------------------------------------- undoing what hides text
 
-# Characters that show nothing: zero-width ones, soft hyphens, and the bidirectional controls
-ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e\u034f\u061c\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing: zero-width ones, soft hyphens, the bidirectional controls, variation
+# selectors, fillers and tag characters (what jinqiu.check.identity drops from a name too).
+ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e0fff]")
 _U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _X_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 _C_ESCAPE = re.compile(r"\\([tnr/])")  # JSON's and JavaScript's \t \n \r \/
@@ -214,10 +218,8 @@ def _unsurrogate(hexdigits: str) -> str:
     return chr(code) if not 0xD800 <= code <= 0xDFFF else ""
 
 
-# Characters people put between the parts of a number or a name (210202 19680408 0502,
-# 151-4847-1100, 151.4847.1100, 任 芳琴, 任·芳琴), after normalize (full-width forms are half-width
-# and zero-width characters gone by then).
-SEPARATORS = " \t\r\n\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f-\u2010\u2011\u2012\u2013\u2014\u2015\u2212.\u00b7\u2027\u30fb\u2022_/"
+# What people put between the parts of a number or a name, and how digits are written: renderings.
+SEPARATORS = renderings.SEPARATORS
 _SEP_RUN = re.compile("[" + re.escape(SEPARATORS) + "]+")
 _MAX_ARCHIVE_DEPTH = 4
 
@@ -248,10 +250,11 @@ def _expand(raw: bytes, depth: int = 0) -> list[bytes]:
     return [raw]
 
 
-def read_text(path: Path) -> str:
-    """A file's text; an archive's (zip, .xlsx, gzip, bzip2, xz, zlib) is the text of everything in it."""
+def read_text(path: Path, raw: bytes | None = None) -> str:
+    """A file's text (raw: its bytes, when already read); an archive's (zip, .xlsx, gzip, bzip2, xz,
+    zlib) is the text of everything in it."""
     parts = []
-    for raw in _expand(path.read_bytes()):
+    for raw in _expand(path.read_bytes() if raw is None else raw):
         text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8", errors="replace")
         if "\\u" in text and text.lstrip()[:1] in ("{", "["):
             try:
@@ -275,72 +278,97 @@ class Finding:
         return f"{self.path}:{self.line}: error: 公开网站中发现{self.what}"
 
 
-# A number written in groups: digit chunks joined by at most three separators.
-_NUMBER = re.compile(r"[0-9][0-9Xx]*(?:[" + re.escape(SEPARATORS) + r"]{1,3}[0-9][0-9Xx]*)*")
-_CHUNK = re.compile(r"[0-9][0-9Xx]*")
 _LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}[-(（)） ]{1,2}[2-9][0-9]{2,3}[- ]?[0-9]{4}(?![0-9])")
-# How people group an ID number or a mobile (a shape found without the data, so only usual groupings:
-# the numbers of a chart or a script are chunks too, and any 11 of their digits could start with 13)
+# How people group an ID number or a phone (a shape found without the data, so only usual groupings:
+# the numbers of a chart or a script are groups too, and any 11 of their digits could start with 13)
 _ID_GROUPS = {(18,), (6, 8, 4), (6, 12), (6, 4, 4, 4), (17, 1), (6, 8, 3, 1)}
 _MOBILE_GROUPS = {(11,), (3, 4, 4), (3, 8), (7, 4), (4, 4, 3)}
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# A landline: the area code (0 and two or three digits) as a group of its own, then 7 or 8 digits.
+_LANDLINE_GROUPS = {(3, 7), (3, 8), (4, 7), (4, 8), (3, 3, 4), (3, 4, 4), (4, 3, 4), (4, 4, 4)}
+_AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
+# ... or written without a break: 010 and 02x have 8 digits after them, the other area codes 7 or 8.
+_LANDLINE_WHOLE = re.compile(r"0(?:10|2[0-9])[2-9][0-9]{7}|0[3-9][0-9]{2}[2-9][0-9]{6,7}")
+_VALUE_DIGITS = re.compile(r"[0-9]+X?")
 
 
-def _windows(text: str, longest: int = 18):
-    """(offset, digits, chunk lengths) for every run of consecutive digit chunks of a number written
-    in groups, up to `longest` digits: each way a value could be spread over the groups."""
-    for m in _NUMBER.finditer(text):
-        chunks = [(c.start(), c.group(0)) for c in _CHUNK.finditer(m.group(0))]
-        for i, (start, first) in enumerate(chunks):
-            digits, lengths = "", ()
-            for _, chunk in chunks[i:]:
-                digits += chunk
-                lengths += (len(chunk),)
-                if len(digits) > longest:
-                    break
-                yield m.start() + start, digits.upper(), lengths
+class ScanValues(frozenset):
+    """The personal values to look for (scannable), and the Latin spellings of names that are part
+    of the site's fixed text (a name 平芳 is "PingFang", a font): those names are looked for in
+    Chinese characters only."""
+
+    def __new__(cls, values=(), no_latin=(), needles=None):
+        self = super().__new__(cls, values)
+        self.no_latin = frozenset(no_latin)
+        self.needles = needles  # the Needles scannable built for them (not built twice)
+        return self
 
 
 class Needles:
     """The personal values to look for. Numbers (ID numbers, phones) are compared with every run of
-    digit groups of the text (so 151 4847 1100 is 15148471100); names and addresses are found
-    without their separators (任 芳琴 is 任芳琴) by an Aho-Corasick automaton (pyahocorasick), in time
-    linear in the length of the text, whatever the number of values."""
+    digit groups of the text, however its digits are written (renderings: 151 4847 1100, 0411，
+    85894438 and 〇四一一八五八九四四三八 are numbers); names and addresses are found without their
+    separators (任 芳琴 is 任芳琴), and names in Latin letters too (renderings.latin_forms: Wang
+    Xiaoyu), by Aho-Corasick automatons (pyahocorasick), in time linear in the length of the text,
+    whatever the number of values."""
 
     def __init__(self, values):
         import ahocorasick
 
+        no_latin = getattr(values, "no_latin", frozenset())
+        self.skip_words: set[str] = set()  # set aside (scannable): part of the site's fixed text
+        self.skip_latin: set[str] = set(no_latin)
         self.digits: set[str] = set()
         self.words = ahocorasick.Automaton()
+        self.latin = ahocorasick.Automaton()
         self.longest = 0
         for v in values:
             if len(v) < 2:
                 continue
-            if v[0].isdigit():
-                digits = squeeze(v).upper()
-                self.digits.add(digits)
-                self.longest = max(self.longest, len(digits))
+            number = squeeze(renderings.digit_view(v)).upper()
+            if v[0].isdigit() or _VALUE_DIGITS.fullmatch(number):
+                self.digits.add(number)
+                self.longest = max(self.longest, len(number))
             else:
                 word = squeeze(v)
                 if len(word) >= 2:
                     self.words.add_word(word, word)
+                for form in renderings.latin_forms(v):
+                    if form not in no_latin:
+                        self.latin.add_word(form, form)
         self.has_words = len(self.words) > 0
         if self.has_words:
             self.words.make_automaton()
+        self.has_latin = len(self.latin) > 0
+        if self.has_latin:
+            self.latin.make_automaton()
+
+    def set_aside(self, words=(), latin=()) -> None:
+        """Look no more for these names or addresses (squeezed) and Latin spellings."""
+        self.skip_words |= set(words)
+        self.skip_latin |= set(latin)
 
     def words_in(self, text: str) -> set[str]:
         """Every name or address that occurs in text (separators ignored)."""
         if not self.has_words:
             return set()
-        return {w for _, w in self.words.iter(squeeze(text))}
+        return {w for _, w in self.words.iter(squeeze(text)) if w not in self.skip_words}
+
+    def latin_in(self, text: str) -> set[str]:
+        """Every Latin spelling of a name that occurs in text as whole words."""
+        if not self.has_latin:
+            return set()
+        words, joined = renderings.latin_view(text)
+        hits = renderings.LatinHits(words, joined)
+        return {form for end, form in self.latin.iter(joined) if form not in self.skip_latin and hits.whole(end, len(form))}
 
     def find(self, text: str):
         """(offset, value) of the first personal value in text, or None; at one place the longest."""
         if self.digits:
-            for offset, digits, _ in _windows(text, self.longest):
+            for offset, digits, _ in renderings.windows(renderings.number_view(text), self.longest):
                 if digits in self.digits:
                     return offset, digits
-        return self.find_word(text)
+        return self.find_word(text) or self.find_latin(text)
 
     def find_word(self, text: str):
         """(offset, name or address) of the first name or address in text (the longest at one place)."""
@@ -348,6 +376,8 @@ class Needles:
             squeezed = squeeze(text)
             best = None
             for end, word in self.words.iter(squeezed):
+                if word in self.skip_words:
+                    continue
                 start = end - len(word) + 1
                 if best is None or (start, -len(word)) < (best[0], -len(best[1])):
                     best = (start, word)
@@ -356,6 +386,19 @@ class Needles:
             if best is not None:
                 return _unsqueezed_offset(text, best[0]), best[1]
         return None
+
+    def find_latin(self, text: str):
+        """(offset, spelling) of a name written in Latin letters in text, or None."""
+        if self.has_latin and _HAS_LATIN.search(text):
+            words, joined = renderings.latin_view(text)
+            hits = renderings.LatinHits(words, joined)
+            for end, form in self.latin.iter(joined):
+                if form not in self.skip_latin and hits.whole(end, len(form)):
+                    return renderings.latin_offset(text, form), form
+        return None
+
+
+_HAS_LATIN = re.compile("[A-Za-z\u00c0-\u024f]{2}")
 
 
 def _unsqueezed_offset(text: str, offset: int) -> int:
@@ -370,15 +413,20 @@ def _unsqueezed_offset(text: str, offset: int) -> int:
 
 def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
     """(offset, what) for each kind of personal data found in already normalized text: one pass over
-    its numbers (shapes and the data's numbers at once), one over its words."""
+    its numbers, their digits read however written (shapes and the data's numbers at once), one over
+    its words, one over its words in Latin letters."""
     found = []
     id_hit = phone_hit = value_hit = None
     values = needles.digits
-    for offset, digits, lengths in _windows(text, max(18, needles.longest)):
+    digits_text = renderings.number_view(text)
+    for offset, digits, lengths in renderings.windows(digits_text, max(18, needles.longest)):
         n = len(digits)
         if id_hit is None and n == 18 and lengths in _ID_GROUPS and ids.id_problem(digits) is None:
             id_hit = offset
-        elif phone_hit is None and n == 11 and lengths in _MOBILE_GROUPS and _MOBILE.fullmatch(digits):
+        elif phone_hit is None and (n == 11 and lengths in _MOBILE_GROUPS and _MOBILE.fullmatch(digits)
+                                    or lengths in _LANDLINE_GROUPS and _AREA_CODE.fullmatch(digits, 0, lengths[0])
+                                    and digits[lengths[0]] in "23456789"
+                                    or len(lengths) == 1 and n in (11, 12) and _LANDLINE_WHOLE.fullmatch(digits)):
             phone_hit = offset
         if value_hit is None and digits in values:
             value_hit = offset
@@ -386,7 +434,7 @@ def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
             break
     if id_hit is not None:
         found.append((id_hit, "有效的身份证号码"))
-    m = _LANDLINE.search(text)
+    m = _LANDLINE.search(digits_text)
     if phone_hit is not None or m:
         found.append((min(x for x in (phone_hit, m and m.start()) if x is not None), "电话号码"))
     if value_hit is None and needles.has_words:
@@ -394,6 +442,9 @@ def scan_text(text: str, needles: Needles) -> list[tuple[int, str]]:
         value_hit = hit and hit[0]
     if value_hit is not None:
         found.append((value_hit, "数据中的个人信息（姓名、身份证号码、电话或住址）"))
+    hit = needles.find_latin(text)
+    if hit is not None:
+        found.append((hit[0], "数据中的姓名（拼音）"))
     return found
 
 
@@ -405,32 +456,52 @@ def theme_assets() -> Path:
 
 
 def fixed_text(sources) -> str:
-    """The site's own fixed wording: our page templates and static pages and the theme's assets,
-    read from where they are kept (never from the built site, and nothing derived from the data:
+    """The site's own fixed wording: our page templates and static pages, the theme's assets and the
+    spreadsheet writer's theme (its font names), read from where they are kept (never from the built site, and nothing derived from the data:
     a union's name or the campaign's notice is data like any other). A name that occurs in it (a
     child called 余天, inside 剩余天数) cannot be told apart from it, so the scan cannot look for it."""
-    parts = []
+    from openpyxl.writer.theme import theme_xml  # the fonts and colours every .xlsx download carries
+
+    parts = [normalize(theme_xml)]
     for folder in [*sources, theme_assets()]:
         for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
             parts.append(normalize(read_text(path)))
     return "\n".join(parts)
 
 
-def scannable(values, fixed: str) -> tuple[set[str], set[str]]:
-    """(values to look for, names and addresses that are part of the site's fixed text)."""
-    words = [v for v in values if not v[0].isdigit()]
-    inside = Needles(words).words_in(fixed)
-    hidden = {v for v in words if squeeze(v) in inside}
-    return set(values) - hidden, hidden
+def scannable(values, fixed: str) -> tuple[ScanValues, set[str]]:
+    """(values to look for, names and addresses that are part of the site's fixed text, and the Latin
+    spellings of names that are: those names are looked for in Chinese characters only)."""
+    needles = Needles(values)
+    inside = needles.words_in(fixed)
+    hidden = {v for v in values if not v[0].isdigit() and squeeze(v) in inside}
+    latin = needles.latin_in(fixed)
+    needles.set_aside({squeeze(v) for v in hidden}, latin)
+    return ScanValues(set(values) - hidden, no_latin=latin, needles=needles), hidden | latin
+
+
+@lru_cache(maxsize=None)
+def _theme_files() -> frozenset:
+    """(size, SHA-256) of every file of the theme's assets."""
+    return frozenset((p.stat().st_size, hashlib.sha256(p.read_bytes()).digest())
+                     for p in theme_assets().rglob("*") if p.is_file())
 
 
 def scan(site: Path, values) -> list[Finding]:
     """Every file under site, read whole after undoing encodings and unpacking archives: where
-    personal data shows up."""
-    needles = values if isinstance(values, Needles) else Needles(values)
+    personal data shows up. A file byte for byte one of the theme's own (its scripts, style sheets
+    and their source maps, a megabyte of text that no data reaches) is not read."""
+    needles = values if isinstance(values, Needles) else getattr(values, "needles", None) or Needles(values)
+    theme = _theme_files()
+    sizes = {size for size, _ in theme}
     findings = []
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        text = normalize(read_text(path))
+        raw = None
+        if path.stat().st_size in sizes:
+            raw = path.read_bytes()
+            if (len(raw), hashlib.sha256(raw).digest()) in theme:
+                continue
+        text = normalize(read_text(path, raw))
         for offset, what in scan_text(text, needles):
             findings.append(Finding(str(path), text.count("\n", 0, offset) + 1, what))
     return findings
@@ -441,39 +512,63 @@ def scan(site: Path, values) -> list[Finding]:
 
 # 学历 of children of school age: never named on the public site, whatever the form says.
 MINOR_STAGES = {"小学", "初中", "高中", "中职"}
+COLLEGE_STAGES = ("高职", "大专", "本科", "研究生")
 ADULT_AGE = 18
+# Why an approved student is not on the 公示 list, in the order they are tested (each counted once).
+LEFT_OUT_REASONS = {
+    "minor": "未成年（小学、初中、高中和中职阶段，或未满 18 周岁）",
+    "no_consent": "本人未同意公示",
+    "unproven": "没有学生身份证号码或出生日期，无法确认已满 18 周岁",
+}
 
 
-def is_minor(student: dict, on: str) -> bool:
-    """A student is treated as a minor when at school below college level, or when the student's
-    ID number gives an age under 18 on the given day (the first day of the 公示). A college student
-    without an ID number is taken as an adult: the form's 同意公示 says the student is 18 or over."""
-    if student.get("education") not in ("高职", "大专", "本科", "研究生"):
-        return True  # MINOR_STAGES, or a 学历 we do not know: never named
+def adulthood(student: dict, on: str) -> str:
+    """"adult" when the student's ID number or birth date on file gives 18 or over on the given day
+    (the first day of the 公示); "minor" when at school below college level (or at a 学历 we do not
+    know) or under 18 by them; "unproven" when neither is on file: a college student may be 17, so
+    adulthood is never assumed from the school level."""
+    if student.get("education") not in COLLEGE_STAGES:
+        return "minor"
+    born = None
     number = student.get("id_number")
     if isinstance(number, str) and ids.id_problem(number) is None:
         born = ids.id_birth_date(number)
-        day = date.fromisoformat(on)
-        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-        return age < ADULT_AGE
-    return False
+    elif isinstance(student.get("birth_date"), str):
+        try:
+            born = date.fromisoformat(student["birth_date"])
+        except ValueError:
+            born = None
+    if born is None:
+        return "unproven"
+    day = date.fromisoformat(on)
+    age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return "adult" if age >= ADULT_AGE else "minor"
 
 
-def notice_rows(dataset, year: int, statuses: dict, units: dict, on: str) -> tuple[list[dict], int]:
-    """The 公示 list and how many approved applications it leaves out: for each application
-    approved all the way whose student consented (同意公示) and is not a minor (is_minor, on the
-    first day of the 公示), the masked student name, school, stage and amount. Never an ID number,
-    phone, address, birth date or cause of hardship; never a minor's name."""
+def is_minor(student: dict, on: str) -> bool:
+    """Not proven an adult on the day (adulthood): never named."""
+    return adulthood(student, on) != "adult"
+
+
+def notice_rows(dataset, year: int, statuses: dict, units: dict, on: str) -> tuple[list[dict], dict]:
+    """The 公示 list and how many approved applications it leaves out, by reason (LEFT_OUT_REASONS):
+    for each application approved all the way whose student is proven an adult on the first day of
+    the 公示 (adulthood: by the ID number or birth date on file) and consented (同意公示), the masked
+    student name, school, stage and amount. Never an ID number, phone, address, birth date or cause
+    of hardship; never a minor's name, nor the name of a student not proven an adult."""
     from . import statistics as stats
 
-    rows, left_out = [], 0
+    rows, left_out = [], dict.fromkeys(LEFT_OUT_REASONS, 0)
     for rec in dataset.applications:
         d = rec.data
         s = statuses.get(d["id"])
         if d.get("year") != year or s is None or not s.complete:
             continue
-        if d.get("notice_consent") is not True or is_minor(d["student"], on):
-            left_out += 1
+        age = adulthood(d["student"], on)
+        reason = "minor" if age == "minor" else "no_consent" if d.get("notice_consent") is not True \
+            else "unproven" if age == "unproven" else None
+        if reason:
+            left_out[reason] += 1
             continue
         stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
         rows.append({

@@ -91,7 +91,7 @@ class PublicView:
     tables: dict  # unit id -> StatisticsTable
     apps: list  # projected applications, each with "_stage"
     notice_rows: list = field(default_factory=list)
-    notice_left_out: int = 0  # approved applications not on the 公示 list (no consent, or a minor)
+    notice_left_out: dict = field(default_factory=dict)  # reason -> approved applications not on the 公示 list (privacy.LEFT_OUT_REASONS)
     hidden: dict = field(default_factory=dict)  # unit id -> keys not shown in public (jinqiu.publish.disclosure)
     timelines: dict = field(default_factory=dict)  # city or level-2 unit id -> timeline.Timeline
     # trusted time (jinqiu.trust.when): the day the history starts when that is after the campaign
@@ -607,6 +607,11 @@ def environment(place: str = "") -> jinja2.Environment:
     return env
 
 
+def notice_left_out_text(counts: dict) -> str:
+    """How many approved students the 公示 leaves out and why, in words: "本人未同意公示 3 名；…"."""
+    return "；".join(f"{label} {counts[key]} 名" for key, label in privacy.LEFT_OUT_REASONS.items() if counts.get(key))
+
+
 def write_pages(view: PublicView, docs: Path) -> list[str]:
     """Write every page and download into docs (emptied first); returns the files written."""
     if docs.exists():
@@ -644,6 +649,8 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
             over_time=timeline_chart(view, city[0], view.units[city[0]]["name"]) if city else Markup("")),
         "progress.md": env.get_template("progress.md").render(**common, rows=progress_rows(view)),
         "notice.md": env.get_template("notice.md").render(**common, rows=view.notice_rows,
+                                                          left_out=sum(view.notice_left_out.values()),
+                                                          left_out_why=notice_left_out_text(view.notice_left_out),
                                                           open=in_notice_window(view.campaign, view.today)),
         "statistics/index.md": env.get_template("statistics.md").render(
             **common, table=view.tables[city[0]] if city else None, unions=[view.tables[u] for u in level2],

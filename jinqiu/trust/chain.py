@@ -8,7 +8,7 @@ chain; a continuing student's application only on a verified earlier approval.
 from __future__ import annotations
 
 from . import digest, registry, status
-from ..check import rounds
+from ..check import identity, rounds
 from .entries import Context, Entry
 from .signatures import NAMESPACE_PAYMENT
 from .entries import payment_payload
@@ -40,8 +40,9 @@ def check_chain(ctx: Context, record, entries: list[Entry]) -> tuple[list[Entry]
     app_unit = str(data.get("unit") or record.parts.get("unit", ""))
     end = registry.funding_level(app_unit, (data.get("aid") or {}).get("funding_unit"), ctx.units)
     current = ctx.current.get(record.rel) or digest.of(data)
-    people = [(who, str(n)) for who, n in (("职工", (data.get("worker") or {}).get("id_number")),
-                                            ("学生", (data.get("student") or {}).get("id_number"))) if n]
+    people = [(who, identity.canonical(str(n))) for who, n in (("职工", (data.get("worker") or {}).get("id_number")),
+                                                                ("学生", (data.get("student") or {}).get("id_number"))) if n]
+    people = [(who, n) for who, n in people if n]  # compared in canonical form (jinqiu.check.identity)
     decisions = {rounds.ref(e.data): e for e in entries if e.data.get("decision") != rounds.WITHDRAW} \
         if any(e.data.get("decision") == rounds.WITHDRAW for e in entries) else {}
     for e in entries:
@@ -69,7 +70,7 @@ def check_chain(ctx: Context, record, entries: list[Entry]) -> tuple[list[Entry]
                 expected = registry.reviewer_unit_for(level, app_unit, ctx.units)
                 if rv.get("level") == level and rv.get("unit") != expected:
                     e.add("approval-wrong-union", f"第 {level} 级审批应由 {expected} 的审核人做，审核人 {rid} 属于 {rv.get('unit')}")
-                own = {str(rv.get("id_number") or "")} | {str(f) for f in (rv.get("family_id_numbers") or [])}
+                own = {identity.canonical(str(n)) for n in [rv.get("id_number"), *(rv.get("family_id_numbers") or [])] if n}
                 for who, number in people:
                     if number in own:
                         e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请（与{who}的身份证号码相同），须回避")
