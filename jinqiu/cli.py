@@ -20,6 +20,7 @@ COMMANDS = {
     "fmt": "fmt",
     "verify": "verify",
     "approve": "approve",
+    "pay": "pay",
     "codeowners": "codeowners",
     "demo": "demo",
     "units": "units",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from . import identity, ids
+from . import identity, ids, rounds
 from .unitref import UNIT_LEVEL
 from .values import filled, iso_date, value_at
 from ..records import layout
@@ -125,36 +125,35 @@ def single_mother_is_female(record):
 
 
 def approvals_in_order(record):
-    """Approvals go level 1, 2, 3 in order, none after a rejection, dated from the filing date on."""
+    """Approvals run in rounds (jinqiu.check.rounds): each round from level 1 up in order on one content,
+    none after a rejection unless it is withdrawn, withdrawals naming a decision in force; every
+    entry dated from the filing date on and no earlier than the one before it."""
     approvals = record.data.get("approvals")
     if not isinstance(approvals, list):
         return
+    listed = [(i, e) for i, e in enumerate(approvals) if isinstance(e, dict)]
+    walked = rounds.walk([e for _, e in listed])
+    for (i, entry), step in zip(listed, walked.steps):
+        if step.problem:
+            code, message, severity = step.problem
+            if code == "approval-after-reject":
+                yield f"/approvals/{i}", code, message
+            elif code.startswith("withdraw-"):
+                yield f"/approvals/{i}/withdraws", code, message, severity
+            else:
+                yield f"/approvals/{i}/level", "approval-level-order", f"第 {i + 1} 条审批意见：{message}"
     filed = iso_date(record.data.get("filed_on")) or ""
-    previous_date, rejected = filed, False
-    for i, entry in enumerate(approvals):
-        if not isinstance(entry, dict):
-            continue
-        where = f"/approvals/{i}"
-        level = entry.get("level")
-        if rejected:
-            yield where, "approval-after-reject", "上一级已经“不同意”，审批到此结束，不能再有后续审批"
-        elif isinstance(level, int) and level != i + 1:
-            expected = i + 1
-            yield where + "/level", "approval-level-order", (
-                f"第 {i + 1} 条审批意见应为第 {expected} 级（{_LEVELS.get(expected, '')}），现为第 {level} 级：各级须依次审批，不能跳级或重复")
+    previous_date = filed
+    for i, entry in listed:
         date = iso_date(entry.get("date"))
         if date and previous_date and date < previous_date:
-            what = "填表日期" if previous_date == filed else "上一级审批日期"
-            yield where + "/date", "approval-date-order", f"审批日期 {date} 早于{what} {previous_date}"
+            what = "填表日期" if previous_date == filed else "上一条审批的日期"
+            yield f"/approvals/{i}/date", "approval-date-order", f"审批日期 {date} 早于{what} {previous_date}"
         if date:
             previous_date = max(previous_date, date)
-        rejected = rejected or entry.get("decision") == "reject"
     paid = iso_date(value_at(record.data, "aid", "paid_on"))
     if paid and previous_date and paid < previous_date:
         yield "/aid/paid_on", "paid-before-approval", f"“发放日期”{paid} 早于最后一次审批或填表日期 {previous_date}"
-
-
-_LEVELS = {1: "企业工会（街道工会）审查", 2: "区市县、产业工会审核", 3: "市总工会审批"}
 
 
 def path_matches_record(record):

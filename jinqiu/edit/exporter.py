@@ -24,10 +24,7 @@ from ..sheets import cellsafe, columns
 from ..trust import status
 
 SHEET_NAMES = {"application": "申请", "graduate": "毕业生"}
-TEMPLATE_NAMES = {
-    "new": "附件1 当年考入大学学生", "continuing": "附件2 大学在读学生",
-    "local": "自行资助学生", "graduate": "阳光就业 毕业生",
-}
+TEMPLATE_NAMES = columns.TEMPLATE_NAMES
 
 
 def chain_end(units: dict | None, funding_unit) -> int:
@@ -77,11 +74,11 @@ def verified_statuses(root: Path, display_root: str, loaded: list | None = None)
 
 
 def status_label(data: dict, st) -> str:
-    """The verified status, and how many of the entries the file holds did not verify."""
+    """The verified status, and how many decisions of the file's latest round did not verify."""
     st = st or status.Status(status.FILED)
     label = st.label
-    claimed = len([e for e in data.get("approvals") or [] if isinstance(e, dict)])
-    unproved = claimed - len(st.proofs)
+    claimed = status.from_claims(data, 3)  # the latest round as written: how many decisions it claims
+    unproved = (claimed.level if claimed.state != status.FILED else 0) - len(st.proofs)
     if st.state == status.STALE or unproved <= 0:  # a stale chain says so itself
         return label
     return label + f"（另有 {unproved} 条审批未通过核验，不计入）"
@@ -108,7 +105,7 @@ def _value(column: columns.Column, data: dict, units, st=None):
 def table(kind: str, records: list, units, statuses: dict | None = None) -> tuple[list, list]:
     """(columns, rows of cell values) for records of one kind; 审批状态 from statuses ({rel: Status},
     verified_statuses), 已填报 for a record verify has no status for."""
-    cols = columns.columns(kind) + ([columns.STATUS] if kind == "application" else [])
+    cols = columns.columns(kind) + ([columns.PAID, columns.STATUS] if kind == "application" else [])
     statuses = statuses or {}
     return cols, [[_value(c, r.data, units, statuses.get(r.rel)) for c in cols] for r in records]
 

@@ -4,7 +4,8 @@ The notice funds a student admitted to university every year until the course en
 继续资助). A student is due a continuing application in YEAR when their latest application
 before YEAR
 - is a new-student (附件1) or continuing (附件2) application,
-- was approved up to its funding union (or paid), as the record's approvals claim,
+- was approved up to its funding union (or paid), as verify proves it (its verified status: a
+  claimed approval that does not verify funds nobody),
 - and YEAR is still within the course: admission_year + course_years[education] > YEAR,
   with course_years from the campaign file of YEAR,
 and no application for the same student exists in YEAR yet (the same student as validate's
@@ -16,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import exporter
 from ..check import crossrules, identity
 from ..records import dataset
 from ..trust import status
@@ -58,15 +58,15 @@ def load_applications(root: Path, display_root: str) -> list:
     return out
 
 
-def funded(data: dict, units: dict | None) -> bool:
-    """Approved all the way to the funding union, or paid (as the approvals claim)."""
-    aid = data.get("aid") or {}
-    s = status.from_claims(data, exporter.chain_end(units, aid.get("funding_unit")))
-    return s.complete or s.state == status.PAID
+def funded(st) -> bool:
+    """Approved all the way to the funding union, or paid, as verify proved it (st: the record's
+    verified Status, None when verify has none)."""
+    return st is not None and st.verified and (st.complete or st.state == status.PAID)
 
 
-def due(applications: list, year: int, campaign: dict, units: dict | None) -> dict:
-    """{unit: [Renewal]} for YEAR, each list sorted by the previous application's id."""
+def due(applications: list, year: int, campaign: dict, statuses: dict) -> dict:
+    """{unit: [Renewal]} for YEAR, each list sorted by the previous application's id. statuses:
+    verify's, by record rel."""
     course_years = campaign.get("course_years") or {}
     latest: dict = {}
     this_year = set()
@@ -77,7 +77,7 @@ def due(applications: list, year: int, campaign: dict, units: dict | None) -> di
             continue
         if y == year:
             this_year.update(crossrules.child_keys(d))
-        elif y < year and d.get("form") in ("new", "continuing") and funded(d, units):
+        elif y < year and d.get("form") in ("new", "continuing") and funded(statuses.get(r.rel)):
             k = student_key(d)
             if k not in latest or latest[k].data["year"] < y:
                 latest[k] = r

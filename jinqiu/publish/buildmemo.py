@@ -40,7 +40,7 @@ from ..trust import anchor, gitlog
 from ..records.dataset import discover
 
 KIND = "build"
-FORMAT = "build-2"
+FORMAT = "build-3"  # 3: statuses carry rounds and trusted days
 ROOT = Path(__file__).resolve().parents[2]
 
 

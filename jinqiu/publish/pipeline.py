@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..check import cache, validate
 from . import asof, buildmemo, privacy, site, statistics, timeline
-from ..trust import forge, verify
+from ..trust import forge, verify, when
 from ..problems import ERROR, Problem, has_errors
 
 
@@ -26,7 +26,7 @@ class BuildError(Exception):
 
 # ---------------------------------------------------------------- statuses
 
-# Statuses come from verify: only approvals it proved count (jinqiu.trust.status.derive_one); the site
+# Statuses come from verify: only approvals it proved count (jinqiu.trust.status.derive, read as rounds); the site
 # says "经签名核验" only when verify had a root of trust in force (verify.Statuses.verified).
 
 
@@ -233,14 +233,25 @@ def _build(opts: Options) -> Result:
     except ValueError as exc:
         raise BuildError(str(exc)) from None
     campaign = dataset.campaigns[year]
-    over_time = timeline.build(everything, year, verified_sts, history_of(everything), site.timeline_groups(dataset.units),
+    history = history_of(everything)
+    days = statistics.campaign_days(everything, year, verified_sts)
+    starts, typed_only = when.starts_after(days, campaign), when.typed_only(days, campaign)
+    try:
+        checker = forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError:
+        checker = None  # statuses() above has said so already
+    clock = when.Clock(history, getattr(checker, "merged_at", None))
+    report_days = {r.data["unit"]: clock.first_day(r.rel) for r in dataset.reports if r.data.get("year") == year}
+    over_time = timeline.build(everything, year, verified_sts, history, site.timeline_groups(dataset.units),
                                campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
-                               min(opts.as_of or opts.today, opts.today, site.timeline_end(campaign)))
+                               min(opts.as_of or opts.today, opts.today,
+                                   max([site.timeline_end(campaign)] + timeline.last_days(everything, year, verified_sts))))
     result.timings["timeline"] = time.perf_counter() - t
     t = time.perf_counter()
     version = data_version(opts.data, opts.commit, opts.as_of)
     view = site.public_view(dataset, year, sts, tables, opts.today, version, verified_sts.verified and verified_sts.trust,
-                            len(result.left_out), repo_url=config["extra"].get("repository"))
+                            len(result.left_out), repo_url=config["extra"].get("repository"), history_starts=starts,
+                            typed_only=typed_only, report_days=report_days)
     view.timelines = over_time
     work = result.private_dir / "site-build"
     try:
@@ -258,9 +269,7 @@ def _build(opts: Options) -> Result:
     if opts.forms:
         from . import forms
 
-        proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
-                  for rid, st in sts.items() for level, proof, commit in st.proofs}
-        rendered = forms.render(dataset, year, sts, tables, proofs)  # holds this year's applications only
+        rendered = forms.render(dataset, year, sts, tables)  # holds this year's applications only
     del dataset, everything
     result.timings["scan"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -16,7 +16,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import anchor, chain, forge, gitlog, registry, signatures, status, versions
+from . import anchor, chain, forge, gitlog, registry, signatures, status, versions, when
 from .entries import Context, Entry, approvals_line, entry_payload, payload_of, payment_payload, record_digest
 from .signatures import NAMESPACE_ENTRY, NAMESPACE_PAYMENT, SignatureMemo
 from .. import parallel
@@ -27,7 +27,7 @@ from ..problems import ERROR, WARNING, Problem
 __all__ = ["NAMESPACE_ENTRY", "NAMESPACE_PAYMENT", "Statuses", "entry_payload", "payment_payload", "run"]
 
 
-CACHE_VERSION = "verify-4"
+CACHE_VERSION = "verify-5"  # 5: rounds, withdrawals, trusted days
 
 
 VERIFY_CACHE = "verify"
@@ -55,7 +55,9 @@ def _result_to_json(result) -> dict:
 
     def row(st):
         return [st.state, st.level, st.complete, st.verified,
-                [[level, texts.setdefault(proof, len(texts)), texts.setdefault(commit, len(texts))] for level, proof, commit in st.proofs]]
+                [[p.level, texts.setdefault(p.proof, len(texts)), texts.setdefault(p.commit, len(texts)), p.index,
+                  texts.setdefault(p.day, len(texts))] for p in st.proofs],
+                st.round, texts.setdefault(st.filed_day, len(texts)), texts.setdefault(st.paid_day, len(texts))]
 
     rows = {rel: row(st) for rel, st in statuses.items()}
     return {"statuses": rows, "texts": list(texts),
@@ -74,12 +76,16 @@ def _result_from_json(doc):
             return None
         make = status.Status
 
+        proof = status.Proof
+
         def from_row(row):
-            state, level, complete, verified, proofs = row
-            if type(state) is not str or type(level) is not int or type(complete) is not bool or type(verified) is not bool:
+            state, level, complete, verified, proofs, rnd, filed, paid = row
+            if (type(state) is not str or type(level) is not int or type(complete) is not bool or type(verified) is not bool
+                    or type(rnd) is not int):
                 raise ValueError("not a status row")
             return make(state, level, complete, verified,
-                        tuple((lv, texts[p], texts[c]) for lv, p, c in proofs) if proofs else ())
+                        tuple(proof(lv, texts[p], texts[c], i, texts[d]) for lv, p, c, i, d in proofs) if proofs else (),
+                        rnd, texts[filed], texts[paid])
 
         statuses = Statuses({rel: from_row(row) for rel, row in doc["statuses"].items()})
         statuses.trust, statuses.verified, statuses.root_source = doc["trust"]
@@ -201,19 +207,24 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
         ctx.walk, ctx.registry_commits = walk, walk.changes
         per_record = versions.locate(ctx, data_dir, apps)
         _prefetch_signatures(ctx, apps, per_record)
-        for r in apps:
-            statuses[r.rel] = _prove(ctx, dataset, r, per_record[r.rel], problems)
         if history is not None and root.mode == anchor.PINNED:  # under a TEST root anyone can sign anything
-            problems += versions.removed(ctx, data_dir, dataset)
+            problems += versions.removed(ctx, data_dir, dataset)  # what was removed without authority stays in force
+            wanted = {e.commit for kept in ctx.kept.values() for e in kept} | {k[1] for k in ctx.kept_payout.values()}
+            ctx.commits.update(history.commits(c for c in wanted if c and c not in ctx.commits))
+        for r in dataset.applications:
+            if r.rel in per_record or r.rel in ctx.kept or r.rel in ctx.kept_payout:
+                statuses[r.rel] = _prove(ctx, dataset, r, per_record.get(r.rel, []), problems)
+            elif ctx.clock is not None:
+                statuses[r.rel] = status.Status(status.FILED, verified=True, filed_day=ctx.clock.first_day(r.rel))
         problems += chain.check_continuing(ctx, dataset, statuses)
     finally:
         ctx.signers.gpg.close()
     if memo is not None:
         memo.save(ctx.signers.ssh)
     statuses.verified = root.mode != anchor.NONE and walk.ok
-    if not statuses.verified:  # nothing counts: every status is the unverified "filed"
-        for rel in statuses:
-            statuses[rel] = status.Status(status.FILED)
+    if not statuses.verified:  # nothing counts: every status is the unverified "filed" (the day filed is the graph's)
+        for rel, st in statuses.items():
+            statuses[rel] = status.Status(status.FILED, filed_day=st.filed_day)
     return statuses, sorted(set(problems))
 
 
@@ -254,7 +265,8 @@ def _context(dataset, reg, history, root, forge_checker, memo) -> Context:
     current = dict(zip((r.rel for r in records), parallel.fork_map(record_digest, records) or map(record_digest, records)))
     signers = signatures.Signers(reg, memo.load() if memo is not None else None)
     return Context(dataset, reg, history, signers, root.mode != anchor.NONE, dataset.units,
-                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
+                   {d: rel for rel, d in current.items()}, forge_checker, current=current,
+                   clock=when.Clock(history, getattr(forge_checker, "merged_at", None)))
 
 
 def _walk_trust_data(ctx: Context, data_dir, dataset, root, reg_record, problems) -> anchor.Walk:
@@ -286,9 +298,12 @@ def _prefetch_signatures(ctx: Context, apps, per_record) -> None:
 
 
 def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> status.Status:
-    """One application: each entry's signature or forge review, then the chain; the status its
-    verified entries (and a verified payout) give. Problems are appended with the entry's line."""
+    """One application: each entry's signature or forge review, then the rounds; the status its
+    verified entries (and a verified payout) give, with the day each counted fact entered the
+    branch. Entries removed without authority (ctx.kept) are proved and counted like the others.
+    Problems are appended with the entry's line."""
     strict, history = ctx.strict, ctx.history
+    entries = entries + ctx.kept.get(r.rel, [])
     by_commit: dict[str, set] = {}
     for e in entries:
         by_commit.setdefault(e.commit, set()).add(str(e.data.get("reviewer")))
@@ -300,23 +315,29 @@ def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> st
             signatures.check_forge(ctx, r, e)
         else:
             signatures.check_signature(ctx, r, e, by_commit.get(e.commit, set()))
-    chain.check_chain(ctx, r, entries)
+    ordered, walked = chain.check_chain(ctx, r, entries)
     for e in entries:
         if any(sev == ERROR for _, _, sev in e.problems):
             e.verified = False
-        pointer = f"/approvals/{e.index}"
-        line = dataset.line(r, pointer) if e.problems else 0
+        e.day = ctx.clock.day(e.commit) if ctx.clock is not None else ""
+        pointer = f"/approvals/{e.index}" if e.removed_by is None else "/approvals"
+        line = (dataset.line(r, pointer) if e.removed_by is None else approvals_line(dataset, r)) if e.problems else 0
         for code, message, sev in e.problems:
             problems.append(Problem(r.path, line, pointer, code, message, sev))
     end = registry.funding_level(str(r.data.get("unit")), (r.data.get("aid") or {}).get("funding_unit"), ctx.units)
-    st = status.derive_one(r.data, entries, end)
-    if (r.data.get("aid") or {}).get("paid_on"):
-        paid, found = chain.check_payment(ctx, r, st)
+    current = ctx.current.get(r.rel) or record_digest(r)
+    filed_day = ctx.clock.first_day(r.rel) if ctx.clock is not None else ""
+    st = status.derive(ordered, walked, current, end, filed_day=filed_day)
+    kept = ctx.kept_payout.get(r.rel)
+    if (r.data.get("aid") or {}).get("paid_on") or kept:
+        paid, found = chain.check_payment(ctx, r, st, kept)
         if found:  # the line is looked up only for a problem: it parses the file again
-            line = dataset.line(r, "/aid/paid_on")
+            line = dataset.line(r, "/aid/paid_on") if not kept else approvals_line(dataset, r)
             problems += [Problem(r.path, line, "/aid/paid_on", code, message, sev) for code, message, sev in found]
         if paid:
-            st = status.derive_one(r.data, entries, end, paid=True)
+            commit = kept[1] if kept else ctx.payment_commits.get(r.rel)
+            st = status.derive(ordered, walked, current, end, paid=True, filed_day=filed_day,
+                               paid_day=ctx.clock.day(commit) if ctx.clock is not None else "")
     return st
 
 
