@@ -15,19 +15,23 @@ from ..records import layout
 _TYPE_ZH = {"string": "文字", "integer": "整数", "number": "数字", "boolean": "true 或 false", "object": "一组字段", "array": "列表"}
 
 
+def _schema(kind: str, stored: bool) -> dict:
+    return layout.stored_schema(kind) if stored else layout.schema(kind)
+
+
 @lru_cache(maxsize=None)
-def _fast(kind: str):
+def _fast(kind: str, stored: bool = False):
     """A compiled validator: fast, but only says yes or no."""
     # fastjsonschema rewrites the $refs of the schema it is given: give it a copy
-    return fastjsonschema.compile(copy.deepcopy(layout.schema(kind)), use_formats=True)
+    return fastjsonschema.compile(copy.deepcopy(_schema(kind, stored)), use_formats=True)
 
 
 @lru_cache(maxsize=None)
-def _detailed(kind: str):
+def _detailed(kind: str, stored: bool = False):
     import jsonschema  # 0.5 s to import: only when a record is wrong and must be explained
 
     cls = jsonschema.Draft202012Validator
-    return cls(layout.schema(kind), format_checker=cls.FORMAT_CHECKER)
+    return cls(_schema(kind, stored), format_checker=cls.FORMAT_CHECKER)
 
 
 def _show(kind: str, pointer: str, value) -> str:
@@ -48,11 +52,14 @@ def _pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _message(kind: str, err) -> tuple[str, str, str]:
+def _message(kind: str, err, stored: bool = False) -> tuple[str, str, str]:
     """(pointer, code, message) for one jsonschema error."""
     pointer = _pointer(err.absolute_path)
     name = layout.label(kind, pointer)
     v = err.validator
+    if stored and err.schema.get("x-sealed"):
+        return pointer, "sealed-clear", (f"本记录已加密保存，“{name}”是个人信息，此栏只能是 ENC[jq1,…] 加密值，"
+                                         f"不得明文填写；请用 jinqiu new、导入或编辑命令写入，它们会替你加密")
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else "?"
         sub = f"{pointer}/{missing}"
@@ -94,16 +101,17 @@ def _message(kind: str, err) -> tuple[str, str, str]:
 
 def check(kind: str, data) -> list[tuple[str, str, str]]:
     """Every schema violation of one record as (pointer, code, message); [] when it is valid."""
+    stored = layout.schema_for(kind, data) is not layout.schema(kind)
     try:
-        _fast(kind)(data)
+        _fast(kind, stored)(data)
         return []
     except fastjsonschema.JsonSchemaException:
         pass
     errors = []
-    for err in _detailed(kind).iter_errors(data):
+    for err in _detailed(kind, stored).iter_errors(data):
         # if/then errors are reported by the subschema's own error; drop the wrappers
         errors.extend(_flatten(err))
-    return sorted({_message(kind, e) for e in errors})
+    return sorted({_message(kind, e, stored) for e in errors})
 
 
 def _flatten(err):

@@ -144,7 +144,7 @@ def with_comments(text: str, attached: list) -> str:
 
 def _typed(raw: bytes, kind: str, path: str):
     tree, _ = yamlstrict.load(raw, path)
-    data, _ = yamlstrict.coerce(tree, layout.schema(kind), path, lambda p: 1)
+    data, _ = yamlstrict.coerce(tree, layout.schema_for(kind, tree), path, lambda p: 1)
     return data
 
 

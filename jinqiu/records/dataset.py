@@ -312,7 +312,7 @@ def read_one(root: Path, display_root: str, rel: str):
             pointer = pointer.rsplit("/", 1)[0]
         return lines.get(pointer, 1)
 
-    data, problems = yamlstrict.coerce(tree, layout.schema(kind), path, line_of)
+    data, problems = yamlstrict.coerce(tree, layout.schema_for(kind, tree), path, line_of)
     # name the field by its label on the form, not by its place in the file
     problems = [replace(p, message=p.message.replace(f"字段 {p.pointer or '/'}：", f"“{layout.label(kind, p.pointer)}”", 1))
                 for p in problems]

@@ -13,6 +13,7 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 KINDS = {
     "units": ("units.schema.json", re.compile(r"^units\.yaml$")),
     "reviewers": ("reviewers.schema.json", re.compile(r"^reviewers\.yaml$")),
+    "sealing": ("sealing.schema.json", re.compile(r"^sealing\.yaml$")),
     "campaign": ("campaign.schema.json", re.compile(r"^campaigns/(?P<year>[0-9]{4})\.yaml$")),
     "application": (
         "application.schema.json",
@@ -26,7 +27,7 @@ KINDS = {
 }
 
 EXPECTED_LAYOUT = (
-    "units.yaml, reviewers.yaml, campaigns/<年度>.yaml, applications/<年度>/<工会编号>/<编号>.yaml, "
+    "units.yaml, reviewers.yaml, sealing.yaml, campaigns/<年度>.yaml, applications/<年度>/<工会编号>/<编号>.yaml, "
     "graduates/<年度>/<工会编号>/<编号>.yaml, reports/<年度>/<工会编号>.yaml"
 )
 
@@ -44,6 +45,21 @@ def classify(relpath: str):
 def schema(kind: str) -> dict:
     """The JSON Schema of a kind of record, read once."""
     return json.loads((SCHEMA_DIR / KINDS[kind][0]).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def stored_schema(kind: str) -> dict:
+    """The schema of a sealed record of this kind as stored: each personal leaf an ENC[jq1,…] envelope."""
+    from . import sealed
+
+    return sealed.stored_schema(schema(kind))
+
+
+def schema_for(kind: str, tree) -> dict:
+    """The schema a stored record follows: the sealed form when it carries a `sealed:` block."""
+    if kind in ("application", "graduate") and isinstance(tree, dict) and isinstance(tree.get("sealed"), dict):
+        return stored_schema(kind)
+    return schema(kind)
 
 
 def application_path(year: int, unit: str, record_id: str) -> str:

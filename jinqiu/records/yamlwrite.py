@@ -131,7 +131,7 @@ def _yaml_dump(value, fast: bool = True) -> str:
 
 def dump(record: dict, kind: str, *, fast: bool = True) -> str:
     """The canonical YAML text of a record of the given kind (fast=False: PyYAML's Python emitter only)."""
-    root = layout.schema(kind)
+    root = layout.schema_for(kind, record)
     value = ordered(record, root, root)
     if fast:
         try:

@@ -44,7 +44,7 @@ from . import gitlog, registry, testkeys
 from ..problems import ERROR, WARNING, Problem
 
 ROOT_FILE = registry.ROOT_FILE
-TRUST_FILES = ("reviewers.yaml", "units.yaml", ROOT_FILE)
+TRUST_FILES = ("reviewers.yaml", "units.yaml", "sealing.yaml", ROOT_FILE)
 TRUST_DIR = "campaigns/"
 TRUST_SPEC = [*TRUST_FILES, TRUST_DIR]
 ENV_ROOT = "JINQIU_ROOT_KEY"
@@ -52,7 +52,7 @@ ROOT_CONFIG = "jinqiu.rootKey"  # git config: the root pinned in a clone
 
 PINNED, TEST, NONE = "pinned", "test", "none"
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITEA_ACTIONS", "FORGEJO_ACTIONS")
-TRUST_LABELS = {"reviewers.yaml": "审核人登记", "units.yaml": "工会名录", ROOT_FILE: "信任根文件"}
+TRUST_LABELS = {"reviewers.yaml": "审核人登记", "units.yaml": "工会名录", "sealing.yaml": "加密设置", ROOT_FILE: "信任根文件"}
 _FINGERPRINT = re.compile(r"^(SHA256:[A-Za-z0-9+/]{43}|[0-9A-Fa-f]{40})$")
 
 

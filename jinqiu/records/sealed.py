@@ -1,0 +1,304 @@
+"""Personal values sealed at rest: the jq1 envelope.
+
+A sealed record keeps every field the keyless tools need in clear and replaces each personal leaf
+(the fields its schema marks `x-personal`, and the free-text `note`) by `ENC[jq1,<base64>]`: AES-256-GCM
+under the record's own data key, nonce ‖ ciphertext ‖ tag, with the associated data
+`jq1|<record id>|<JSON pointer>`, so a value swapped inside a file or moved from another record fails
+to open. The record's `sealed:` block says to whom the data key is wrapped (`to`: the public age
+recipient of its union-year group), carries the wrapped key (`key`: an age file, base64), a sealed
+32-byte salt and `commit = sha256(salt ‖ canonical(values))`, the commitment the key-free approval
+digest covers.
+
+Invariants:
+- sealing needs only the public recipient (a clerk can file what they cannot read back);
+- an unchanged value keeps its ciphertext, and an unchanged record keeps its salt and wrapped key
+  (re-importing the same sheet changes nothing);
+- opening checks the commitment: a forged `commit` is an error naming the file.
+
+The data key wrapping uses pyrage (age X25519); the values use `cryptography`'s AESGCM.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import os
+import re
+from decimal import Decimal
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+VERSION = "jq1"
+SEALED_KEY = "sealed"
+SEALED_PLACEHOLDER = "$sealed"
+ENC_PATTERN = r"^ENC\[jq1,[A-Za-z0-9+/]+={0,2}\]$"
+_ENC = re.compile(ENC_PATTERN)
+SEALABLE_KINDS = ("application", "graduate")
+FREE_TEXT = ("/note",)  # clear-schema fields that are not x-personal but can carry personal data
+
+
+class SealError(Exception):
+    """A sealed value or record that cannot be opened or checked; the message is Chinese."""
+
+
+def is_enc(value) -> bool:
+    """Whether a stored value is a jq1 envelope."""
+    return isinstance(value, str) and _ENC.match(value) is not None
+
+
+def is_sealed(data) -> bool:
+    """Whether a record (stored form) carries a `sealed:` block."""
+    return isinstance(data, dict) and isinstance(data.get(SEALED_KEY), dict)
+
+
+def _resolve(node: dict, root: dict) -> dict:
+    ref = node.get("$ref")
+    if ref and ref.startswith("#/$defs/"):
+        return root["$defs"][ref[len("#/$defs/"):]]
+    return node
+
+
+def personal_pointers(schema: dict) -> tuple[str, ...]:
+    """The JSON pointers of every sealed leaf of a record kind: `x-personal` properties and free text."""
+    out: list[str] = []
+
+    def walk(node: dict, prefix: str) -> None:
+        node = _resolve(node, schema)
+        for name, sub in (node.get("properties") or {}).items():
+            ptr = f"{prefix}/{name}"
+            resolved = _resolve(sub, schema)
+            if resolved.get("x-personal") or ptr in FREE_TEXT:
+                out.append(ptr)
+            elif resolved.get("type") == "object" or "properties" in resolved:
+                walk(resolved, ptr)
+
+    walk(schema, "")
+    return tuple(out)
+
+
+SEALED_BLOCK_SCHEMA = {
+    "title": "加密信息",
+    "description": "个人信息加密后的密钥与承诺值，由 jinqiu 写入，请勿手改。",
+    "type": "object",
+    "required": ["to", "key", "salt", "commit"],
+    "additionalProperties": False,
+    "properties": {
+        "to": {"title": "加密对象", "description": "本工会本年度的公开加密钥（age1…）。", "type": "string",
+               "pattern": "^age1[0-9a-z]{58}$"},
+        "key": {"title": "数据密钥", "description": "加密给本工会本年度的数据密钥（age 格式，base64）。", "type": "string",
+                "pattern": "^[A-Za-z0-9+/]+={0,2}$"},
+        "salt": {"title": "承诺盐值", "description": "加密的随机盐值。", "type": "string", "pattern": ENC_PATTERN},
+        "commit": {"title": "承诺值", "description": "sha256（盐值 ‖ 全部个人信息）。", "type": "string",
+                   "pattern": "^sha256:[0-9a-f]{64}$"},
+    },
+}
+
+
+def stored_schema(schema: dict) -> dict:
+    """The schema of the stored (sealed) form: every sealed leaf an envelope, plus the `sealed` block."""
+    out = copy.deepcopy(schema)
+    for ptr in personal_pointers(schema):
+        parts = ptr.strip("/").split("/")
+        node = out
+        for part in parts[:-1]:
+            node = _resolve(node, out)["properties"][part]
+            node = _resolve(node, out)
+        node = _resolve(node, out)
+        old = node["properties"][parts[-1]]
+        node["properties"][parts[-1]] = {
+            "title": old.get("title", parts[-1]),
+            "description": f"加密保存：{old.get('description', '')}".rstrip("："),
+            "type": "string", "pattern": ENC_PATTERN, "x-personal": True, "x-sealed": True,
+        }
+    out.setdefault("properties", {})[SEALED_KEY] = SEALED_BLOCK_SCHEMA
+    return out
+
+
+# ---- values --------------------------------------------------------------------------------------
+
+def _value_bytes(value) -> bytes:
+    """A clear value as bytes that give it back exactly (a Decimal keeps its written text)."""
+    if isinstance(value, Decimal):
+        return json.dumps({"$decimal": str(value)}, ensure_ascii=False).encode("utf-8")
+    return json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _value_of(raw: bytes):
+    value = json.loads(raw.decode("utf-8"))
+    if isinstance(value, dict) and set(value) == {"$decimal"}:
+        return Decimal(value["$decimal"])
+    return value
+
+
+def aad(record_id: str, pointer: str) -> bytes:
+    """The associated data that binds a ciphertext to its record and field."""
+    return f"{VERSION}|{record_id}|{pointer}".encode("utf-8")
+
+
+def seal_value(data_key: bytes, record_id: str, pointer: str, value) -> str:
+    """`ENC[jq1,...]` of one clear value under the record's data key."""
+    nonce = os.urandom(12)
+    ct = AESGCM(data_key).encrypt(nonce, _value_bytes(value), aad(record_id, pointer))
+    return f"ENC[{VERSION},{base64.b64encode(nonce + ct).decode('ascii')}]"
+
+
+def open_value(data_key: bytes, record_id: str, pointer: str, text: str):
+    """The clear value of one envelope; SealError when it is not this record's and field's."""
+    if not is_enc(text):
+        raise SealError(f"“{pointer}”不是 ENC[jq1,…] 加密值")
+    blob = base64.b64decode(text[len("ENC[jq1,"):-1])
+    try:
+        return _value_of(AESGCM(data_key).decrypt(blob[:12], blob[12:], aad(record_id, pointer)))
+    except (InvalidTag, ValueError) as exc:
+        raise SealError(f"“{pointer}”的加密值无法解开：它不属于本记录的这一栏（被调换或从别的记录移来），或已被改动") from exc
+
+
+def _get(data: dict, pointer: str):
+    node = data
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _set(data: dict, pointer: str, value) -> None:
+    parts = pointer.strip("/").split("/")
+    node = data
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
+
+
+_MISSING = object()
+
+
+def commitment(salt: bytes, values: dict) -> str:
+    """`sha256:` of the salt followed by the canonical clear values (pointer -> value)."""
+    body = json.dumps({p: json.loads(_value_bytes(v)) for p, v in values.items()}, sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return "sha256:" + hashlib.sha256(salt + body).hexdigest()
+
+
+# ---- records -------------------------------------------------------------------------------------
+
+def wrap_key(data_key: bytes, recipient: str) -> str:
+    """The data key as an age file (base64) for a public recipient: needs no private key."""
+    import pyrage
+
+    try:
+        r = pyrage.x25519.Recipient.from_str(recipient)
+    except Exception as exc:  # pyrage raises its own RecipientError
+        raise SealError(f"加密对象 {recipient!r} 不是 age 公钥（age1…）") from exc
+    return base64.b64encode(pyrage.encrypt(data_key, [r])).decode("ascii")
+
+
+def unwrap_key(wrapped: str, identities) -> bytes:
+    """The data key from its age file with any of the identities; SealError when none opens it."""
+    import pyrage
+
+    try:
+        return pyrage.decrypt(base64.b64decode(wrapped), list(identities))
+    except Exception as exc:
+        raise SealError("没有能解开本记录数据密钥的密钥（不在本工会的审批链上，或该年度已销毁）") from exc
+
+
+def values_of(clear: dict, pointers) -> dict:
+    """{pointer: value} of every sealed leaf present in a clear record."""
+    out = {}
+    for ptr in pointers:
+        v = _get(clear, ptr)
+        if v is not _MISSING:
+            out[ptr] = v
+    return out
+
+
+def seal(clear: dict, pointers, recipient: str, previous: dict | None = None, previous_key: bytes | None = None) -> dict:
+    """The stored form of a clear record, sealed to `recipient`. With `previous` (the stored form the
+    file holds now) and `previous_key` (its data key, from `open_with_key`), every unchanged value keeps
+    its ciphertext, and when nothing changed the salt and wrapped key are kept too: sealing twice
+    changes nothing."""
+    record_id = str(clear.get("id", ""))
+    values = values_of(clear, pointers)
+    out = copy.deepcopy(clear)
+    old_values: dict = {}
+    reuse = (previous is not None and previous_key is not None and is_sealed(previous)
+             and previous[SEALED_KEY].get("to") == recipient and str(previous.get("id")) == record_id)
+    if reuse:
+        data_key = previous_key
+        for ptr in pointers:
+            v = _get(previous, ptr)
+            if v is not _MISSING:
+                old_values[ptr] = open_value(data_key, record_id, ptr, v)
+    else:
+        data_key = AESGCM.generate_key(bit_length=256)
+    for ptr, v in values.items():
+        if ptr in old_values and _value_bytes(old_values[ptr]) == _value_bytes(v):
+            _set(out, ptr, _get(previous, ptr))
+        else:
+            _set(out, ptr, seal_value(data_key, record_id, ptr, v))
+    if reuse and old_values.keys() == values.keys() and all(
+            _value_bytes(old_values[p]) == _value_bytes(values[p]) for p in values):
+        out[SEALED_KEY] = dict(previous[SEALED_KEY])
+        return out
+    salt = os.urandom(32)
+    out[SEALED_KEY] = {
+        "to": recipient,
+        "key": previous[SEALED_KEY]["key"] if reuse else wrap_key(data_key, recipient),
+        "salt": seal_value(data_key, record_id, "/sealed/salt", base64.b64encode(salt).decode("ascii")),
+        "commit": commitment(salt, values),
+    }
+    return out
+
+
+def open_record(stored: dict, pointers, identities) -> dict:
+    """The clear form of a sealed record (without its `sealed` block), after checking the commitment;
+    SealError names what is wrong."""
+    clear, _ = open_with_key(stored, pointers, identities)
+    return clear
+
+
+def open_with_key(stored: dict, pointers, identities) -> tuple[dict, bytes]:
+    """(clear record, data key) of a sealed record; the commitment is checked."""
+    if not is_sealed(stored):
+        raise SealError("记录没有 sealed 加密信息")
+    block = stored[SEALED_KEY]
+    data_key = unwrap_key(str(block.get("key", "")), identities)
+    record_id = str(stored.get("id", ""))
+    clear = {k: copy.deepcopy(v) for k, v in stored.items() if k != SEALED_KEY}
+    for ptr in pointers:
+        v = _get(stored, ptr)
+        if v is _MISSING:
+            continue
+        _set(clear, ptr, open_value(data_key, record_id, ptr, v))
+    salt = base64.b64decode(open_value(data_key, record_id, "/sealed/salt", block.get("salt", "")))
+    if commitment(salt, values_of(clear, pointers)) != block.get("commit"):
+        raise SealError("承诺值（sealed.commit）与解密出的个人信息不符：承诺值被伪造或改动过，审批签的不是这些内容")
+    return clear, data_key
+
+
+def reseal_for(stored: dict, pointers, identities, recipient: str) -> dict:
+    """The same record with its data key wrapped to another recipient (re-keying): values, salt and
+    commitment unchanged, so the approval digest is unchanged."""
+    _, data_key = open_with_key(stored, pointers, identities)
+    out = copy.deepcopy(stored)
+    out[SEALED_KEY] = dict(out[SEALED_KEY], to=recipient, key=wrap_key(data_key, recipient))
+    return out
+
+
+def rotate_data_key(stored: dict, pointers, identities) -> dict:
+    """The same record under a fresh data key: every ciphertext new, the salt and commitment kept."""
+    clear, data_key = open_with_key(stored, pointers, identities)
+    block = stored[SEALED_KEY]
+    record_id = str(stored.get("id", ""))
+    salt_text = open_value(data_key, record_id, "/sealed/salt", block["salt"])
+    new_key = AESGCM.generate_key(bit_length=256)
+    out = copy.deepcopy(stored)
+    for ptr, v in values_of(clear, pointers).items():
+        _set(out, ptr, seal_value(new_key, record_id, ptr, v))
+    out[SEALED_KEY] = {"to": block["to"], "key": wrap_key(new_key, block["to"]),
+                       "salt": seal_value(new_key, record_id, "/sealed/salt", salt_text), "commit": block["commit"]}
+    return out
