@@ -15,6 +15,9 @@ from .unitref import UNIT_LEVEL
 from .values import filled, iso_date, value_at
 
 
+_HIDDEN = "$sealed"  # jinqiu.records.sealed.HIDDEN: a keyless view of a sealed record
+
+
 def _ancestors(units: dict, unit_id: str) -> list[str]:
     """unit_id and every union above it, nearest first."""
     chain, seen = [], set()
@@ -281,7 +284,8 @@ def continuing_is_linked(data):
             else:
                 if not isinstance(year, int) or not isinstance(previous.data.get("year"), int) or previous.data["year"] >= year:
                     yield record, "/continues", "continues-not-earlier", f"“上年资助记录”{link} 不是更早年度的记录"
-                if not set(_child_keys(record)) & set(_child_keys(previous)):
+                if (not (record.data.get(_HIDDEN) or previous.data.get(_HIDDEN))  # sealed: the keyed tier's to say
+                        and not set(_child_keys(record)) & set(_child_keys(previous))):
                     yield record, "/continues", "continues-other-child", f"“上年资助记录”{link} 资助的不是同一名学生（职工身份证号码和学生姓名不符）"
                 # whether the earlier record was approved is verify's to say (continues-not-approved):
                 # only a verified approval counts, never what the file claims

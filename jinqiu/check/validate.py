@@ -8,7 +8,14 @@ from pathlib import Path
 
 from . import cache, crossrules, rules, schemacheck
 from ..records import dataset as ds
+from ..records import sealed
 from ..problems import ERROR, Problem
+
+# The keyed tier (issue 21): a callable stored record -> clear record (raising sealed.SealError), set
+# by `validate --keyed` on the city's runner before loading (forked workers inherit it). Without it, a
+# sealed record's rules read a view without its sealed values, and the rules that need them wait for
+# the keyed run (sealed.HIDDEN marks such a view).
+OPEN = None
 
 
 BULK_FOLDERS = ("applications/", "graduates/")  # the many files; everything else is small
@@ -25,6 +32,9 @@ def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | No
     for pointer, code, message in schemacheck.check(record.kind, record.data):
         if not (code == "schema-type" and pointer in mistyped):
             problems.append(Problem(record.path, line_of(pointer), pointer, code, message))
+    stored = record
+    record, opened = rules_view(record)
+    problems.extend(opened)
     for rule in rules.RECORD_RULES.get(record.kind, ()):
         for pointer, code, message, *severity in rule(record):
             problems.append(Problem(record.path, line_of(pointer), pointer, code, message, *(severity or [ERROR])))
@@ -33,7 +43,34 @@ def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | No
         for rule in crossrules.LOCAL_RULES:
             for _, pointer, code, message, *severity in rule(one):
                 problems.append(Problem(record.path, line_of(pointer), pointer, code, message, *(severity or [ERROR])))
-    return record, problems
+    return stored, problems
+
+
+def rules_view(record: ds.Record) -> tuple[ds.Record, list[Problem]]:
+    """The record the rules read: itself when in clear; a sealed one opened (keyed tier) or without
+    its sealed values (keyless); with the problem when it cannot be opened."""
+    if record.data is None or record.kind not in sealed.SEALABLE_KINDS or not sealed.is_sealed(record.data):
+        return record, []
+    if OPEN is not None:
+        try:
+            return ds.replace(record, data=OPEN(record.data)), []
+        except sealed.SealError as exc:
+            return ds.replace(record, data=sealed.hidden(record.data)), [
+                Problem(record.path, 1, "/sealed", "sealed-unopenable", f"加密的个人信息无法核对：{exc}")]
+    return ds.replace(record, data=sealed.hidden(record.data)), []
+
+
+def _rules_dataset(data: ds.Dataset) -> ds.Dataset:
+    """The dataset the rules between files read (sealed records as rules_view gives them)."""
+    if not any(r.data is not None and r.kind in sealed.SEALABLE_KINDS and sealed.is_sealed(r.data) for r in data.records):
+        return data
+    view = ds.Dataset(root=data.root, display_root=data.display_root)
+    view.records = [rules_view(r)[0] for r in data.records]
+    view._lines = data._lines
+    view.__dict__.update(units=data.units, reviewers=data.reviewers, campaigns=data.campaigns)
+    if getattr(data, "local_checked", False):
+        view.local_checked = True
+    return view
 
 
 def _view(data: ds.Dataset, records: list) -> ds.Dataset:
@@ -68,6 +105,7 @@ def load(root: Path, display_root: str | None = None, *, rels: list[str] | None 
 def cross_check(data: ds.Dataset) -> list[Problem]:
     """Every problem of a loaded dataset: each file's own and those between files, sorted."""
     problems = list(data.problems)
+    data = _rules_dataset(data)
     small = _view(data, [r for r in data.records if r.kind not in BULK_KINDS]) if getattr(data, "local_checked", False) else data
     for rules_, over in ((crossrules.LOCAL_RULES, small), (crossrules.COLLISION_RULES, data)):
         for rule in rules_:

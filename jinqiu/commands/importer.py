@@ -18,6 +18,27 @@ def add_arguments(p) -> None:
     p.add_argument("--year", type=int, metavar="年度", help="活动年度（不写时取“年度”一栏，或填表日期的年份）")
     p.add_argument("--dry-run", action="store_true", help="只检查并报告，不写任何文件")
     add_data_argument(p)
+    from .keys import add_key_arguments
+
+    add_key_arguments(p)  # optional: only to match and change records already sealed
+
+
+def writer_sealer(args, root: Path):
+    """The Sealer for a writer: the public keys always; a key only when one is given."""
+    import os
+
+    from ..edit import sealing
+    from ..records import sealed
+    from .keys import ENV_IDENTITY, ENV_KEYS, opener
+
+    try:
+        sealer = sealing.Sealer(root)
+    except sealed.ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if sealer.cfg is not None and (getattr(args, "identity", None) or os.environ.get(ENV_IDENTITY)) \
+            and (getattr(args, "keys", None) or os.environ.get(ENV_KEYS)):
+        sealer.opener = opener(args, root, "")
+    return sealer
 
 
 def run(args, out, err) -> int:
@@ -27,7 +48,8 @@ def run(args, out, err) -> int:
         raise UserError(f"文件 {args.file} 不存在")
     units = load_units(root, args.data)
     args.unit = resolve_unit(units, args.unit)
-    opts = importer.Options(unit=args.unit, form=args.form, year=args.year, units=units, dry_run=args.dry_run)
+    opts = importer.Options(unit=args.unit, form=args.form, year=args.year, units=units, dry_run=args.dry_run,
+                            sealer=writer_sealer(args, root))
     outcome = importer.run(path, args.file, root, args.data, opts)
     for note in outcome.notes:
         out.write(note.text() + "\n")

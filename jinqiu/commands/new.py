@@ -54,5 +54,15 @@ def run(args, out, err, today: date | None = None) -> int:
     out.write(f"{args.data.rstrip('/')}/{rel}\n")
     if note:
         err.write(note + "\n")
+    from ..records import sealed
+
+    try:
+        cfg = sealed.load_config(root)
+    except sealed.ConfigError:
+        cfg = None
+    if cfg is not None and kind in sealed.SEALABLE_KINDS and cfg.year_sealed(args.year):
+        err.write(f"已新建；{args.year} 年度的个人信息加密保存：请填写每一栏，运行 python3 build.py seal {args.data.rstrip('/')}/{rel} "
+                  "加密（不需要私钥），再提交（git add、git commit，然后开合并请求）；明文不要提交\n")
+        return 0
     err.write("已新建；请填写每一栏后提交（git add、git commit，然后开合并请求）\n")
     return 0

@@ -8,6 +8,7 @@ from ..check import ids, unitref
 from ..edit import exporter, fmt, importer, renewals
 from ..records import dataset, layout
 from ..problems import UserError
+from ..records import sealed
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
 
 HELP = "列出往年资助、仍在学制内的在读学生（按工会），--write 为他们写出在读生继续资助申请供填报人补全"
@@ -19,6 +20,9 @@ def add_arguments(p) -> None:
     p.add_argument("--write", action="store_true", help="写出继续资助申请文件（已写过的不会重复写）")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="写出文件的填表日期（默认：活动年度内为今天，否则为该年度活动开始的日子）")
     add_data_argument(p)
+    from .keys import add_key_arguments
+
+    add_key_arguments(p)  # to read last year's sealed records (writing needs only the public keys)
 
 
 def run(args, out, err, today: date | None = None) -> int:
@@ -35,7 +39,10 @@ def run(args, out, err, today: date | None = None) -> int:
     if not getattr(statuses, "verified", False):
         err.write("注意：核验结果不计任何审批（没有固定信任根、数据不在 git 仓库中，或信任数据不是管理员签名的版本，"
                   "见 docs/trust.md），所以没有经核验资助过的学生可以继续资助。\n")
-    due = renewals.due(renewals.load_applications(root, args.data), args.year, campaign, statuses)
+    from .importer import writer_sealer
+
+    sealer = writer_sealer(args, root)
+    due = renewals.due([sealer.read(r) for r in renewals.load_applications(root, args.data)], args.year, campaign, statuses)
     if args.unit:
         keep = unitref.descendants(units, args.unit) if units is not None else {args.unit}
         due = {u: items for u, items in due.items() if u in keep}
@@ -49,11 +56,18 @@ def run(args, out, err, today: date | None = None) -> int:
             s = d.get("student") or {}
             line = (f"  {d['id']}  {ids.mask_name(s.get('name', ''))}  {s.get('school', '')}  {s.get('education', '')}"
                     f"  {s.get('admission_year', '')} 级，学业至 {r.course_end} 年")
-            if args.write:
+            if args.write and r.previous.rel in sealer.locked:
+                line += "  （上年记录加密保存，你的密钥打不开它，未写出；请由本工会审批链上持有密钥的人运行）"
+            elif args.write:
                 record_id = existing.new_id("application", args.year, unit)
                 data = renewals.continuing_application(r, year=args.year, record_id=record_id,
                                                        filed_on=filed_on, campaign=campaign)
                 rel = layout.application_path(args.year, unit, record_id)
+                if sealer.applies("application", args.year):
+                    try:
+                        data = sealer.store("application", data, rel)
+                    except sealed.SealError as exc:
+                        raise UserError(str(exc)) from None
                 text = fmt.render(data, "application", renewals.HEADER_COMMENT + "\n" + fmt.yamlwrite.dump(data, "application"))
                 try:
                     dataset.write_text(root, rel, text)  # never through a link

@@ -16,6 +16,11 @@ def add_arguments(p) -> None:
     p.add_argument("--format", choices=("text", "json", "github"), default="text", help="输出格式（默认 text）")
     p.add_argument("--no-cache", action="store_true", help="不使用缓存，全部重新校验")
     p.add_argument("--unit", metavar="工会", help="只报告此工会（编号或名称）及其下属工会的文件中的问题")
+    p.add_argument("--keyed", action="store_true",
+                   help="同时核对加密保存的个人信息（身份证号码、电话、收入、重复资助等），须有密钥：只在市总工会的构建机上运行")
+    from .keys import add_key_arguments
+
+    add_key_arguments(p)
     p.add_argument("--changed-since", metavar="提交",
                    help="合并请求用：只检查相对该提交（与当前提交的共同祖先）改动的文件和可能与之冲突的文件，"
                         "报告改动文件中的全部问题和其他文件中的错误（前提是该提交已通过全部校验）")
@@ -23,6 +28,22 @@ def add_arguments(p) -> None:
 
 def run(args, out, err) -> int:
     root = data_dir(args)
+    if args.keyed:
+        from .keys import opener, pointers_of
+
+        from ..records import sealed
+
+        o = opener(args, root, "validate --keyed ")
+        cfg = sealed.load_config(root)
+        shredded = set(cfg.shredded if cfg else [])
+
+        def open_(stored):
+            if stored.get("year") in shredded:
+                return sealed.hidden(stored)  # shredded: nobody can check it any more, and nothing to report
+            return o.open(stored, pointers_of(stored))
+
+        validate.OPEN = open_
+        args.no_cache = True  # the keyed tier's results are never cached, nor taken from the keyless cache
     scope = _scope(root, args, err) if getattr(args, "changed_since", None) else None
     if scope is not None:
         (problems, files), cached = validate.scoped(root, args.data, scope), False
@@ -37,6 +58,8 @@ def run(args, out, err) -> int:
                   f"连同可能与之相关的 {len(scope.related)} 个文件以及工会名单、审核人登记和活动文件，共校验 {files} 个文件。\n")
     else:
         err.write(f"共校验 {files} 个文件{'（内容未变，结果取自缓存）' if cached else ''}。\n")
+    if not args.keyed:
+        _say_keyless(root, err)
     if elsewhere:
         err.write(f"其他工会的文件和公共文件另有 {summary(elsewhere)}，未列出（去掉 --unit 可看全部）。\n")
     return 1 if has_errors(problems) else 0
@@ -70,3 +93,16 @@ def _of_unit(root: Path, display_root: str, unit: str, problems: list) -> tuple[
         parts = match.groupdict() if match else {}
         (mine if parts.get("unit") in keep else others).append(p)
     return mine, others
+
+
+def _say_keyless(root: Path, err) -> None:
+    """In a sealed repository, say that the checks of the sealed values were not made here."""
+    from ..records import sealed
+
+    try:
+        cfg = sealed.load_config(root)
+    except sealed.ConfigError:
+        return
+    if cfg is not None:
+        err.write(f"本市自 {cfg.since} 年度起加密保存个人信息：以上是不需要密钥的检查；身份证号码、电话、收入和重复资助"
+                  "由市总工会构建机上的 validate --keyed 核对。\n")

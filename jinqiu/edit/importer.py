@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..check import cache, city, identity, ids, rules, schemacheck, unitref
 from . import fmt
-from ..records import dataset, layout
+from ..records import dataset, layout, sealed
 from ..sheets import cells, columns, tables
 from ..problems import ERROR, WARNING
 from ..check.unitref import descendants
@@ -66,6 +66,7 @@ class Options:
     year: int | None = None
     units: dict | None = None  # id -> unit dict, when the data has units.yaml
     dry_run: bool = False
+    sealer: object | None = None  # edit.sealing.Sealer: records of sealed years are written sealed
 
 
 
@@ -78,9 +79,10 @@ class Options:
 class Existing:
     """The records already in the data directory, read one union-year directory at a time."""
 
-    def __init__(self, root: Path, display_root: str):
+    def __init__(self, root: Path, display_root: str, sealer=None):
         self.root = root
         self.display_root = display_root
+        self.sealer = sealer
         self._dirs: dict = {}
         self._index: dict = {}  # (kind, year, unit) -> {id or key: record}
         self._next: dict = {}
@@ -95,7 +97,7 @@ class Existing:
                 rels = [f"{top}/{year}/{unit}/{p.name}" for p in sorted(d.glob("*.yaml"))]
                 for record, _ in cache.check_all(self.root, self.display_root, rels, _read_record):
                     if record.data is not None:
-                        found.append(record)
+                        found.append(self.sealer.read(record) if self.sealer is not None else record)
             self._dirs[key] = found
             index = self._index[key] = {}
             for r in found:
@@ -474,6 +476,10 @@ class SheetImport:
             target = f"{'applications' if kind == 'application' else 'graduates'}/{year}/{unit}/{record_id}.yaml"
             if (self.existing.root / target).exists():
                 return self.refuse(rownum, f"编号 {record_id} 的文件 {target} 无法读取，请先运行 validate 修正")
+        sealer = self.opts.sealer
+        if old is not None and sealer is not None and old.rel in sealer.locked:
+            return self.refuse(rownum, f"已有的记录 {old.path} 是加密保存的，你的密钥打不开它（或没有给出密钥）：无法核对或更改；"
+                                       "请由本工会审批链上持有密钥的人导入（--identity、--keys）")
         if old is not None:
             data = _copy(old.data)
             if kind == "application" and form and data.get("form") != form:
@@ -532,7 +538,13 @@ class SheetImport:
         if decided:
             self.note(rownum, WARNING, stale_message(shown, old.data, data))
         old_bytes = dataset.read_bytes(self.existing.root, rel) if old is not None else None
-        text = fmt.render(data, kind, old_bytes)
+        stored = data
+        if sealer is not None:
+            try:
+                stored = sealer.store(kind, data, rel)
+            except sealed.SealError as exc:
+                return self.refuse(rownum, str(exc))
+        text = fmt.render(stored, kind, old_bytes)
         self.writes.append((rel, text, old is None))
         if old is not None:
             old.data = data
@@ -603,7 +615,7 @@ class SheetImport:
 def run(path: Path, file_label: str, root: Path, display_root: str, opts: Options) -> Outcome:
     """Import one file into the data directory; every note is collected, nothing is raised for data."""
     outcome = Outcome()
-    existing = Existing(root, display_root)
+    existing = Existing(root, display_root, opts.sealer)
     try:
         tabs = tables.read(path)
     except tables.TableError as exc:

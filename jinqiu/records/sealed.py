@@ -26,7 +26,9 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -114,6 +116,24 @@ def stored_schema(schema: dict) -> dict:
             "type": "string", "pattern": ENC_PATTERN, "x-personal": True, "x-sealed": True,
         }
     out.setdefault("properties", {})[SEALED_KEY] = SEALED_BLOCK_SCHEMA
+    return out
+
+
+HIDDEN = "$sealed"  # the mark on a keyless view of a sealed record
+
+
+def hidden(stored: dict) -> dict:
+    """A sealed record without its sealed values and `sealed` block, marked HIDDEN: what the keyless
+    rules read (a rule that needs a sealed value finds it absent and leaves it to the keyed tier)."""
+    def strip(v):
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if not is_enc(x) and k != SEALED_KEY}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+
+    out = strip(stored)
+    out[HIDDEN] = True
     return out
 
 
@@ -302,3 +322,61 @@ def rotate_data_key(stored: dict, pointers, identities) -> dict:
     out[SEALED_KEY] = {"to": block["to"], "key": wrap_key(new_key, block["to"]),
                        "salt": seal_value(new_key, record_id, "/sealed/salt", salt_text), "commit": block["commit"]}
     return out
+
+
+# ---- the city's choice: data/sealing.yaml -----------------------------------------------------------
+
+@dataclass
+class Sealing:
+    """data/sealing.yaml as read: from which year records are sealed, and to whom."""
+
+    since: int
+    build: str
+    escrow: str
+    members: list
+    groups: dict  # year -> unit -> recipient, or a list of them (the current one last)
+    shredded: list = field(default_factory=list)
+    retain_years: int | None = None
+
+    def retain_until(self, year) -> str | None:
+        """The last day a year's personal values are kept (None: no period set)."""
+        return None if self.retain_years is None else f"{int(year) + int(self.retain_years)}-12-31"
+
+    def year_sealed(self, year) -> bool:
+        try:
+            return int(year) >= self.since
+        except (TypeError, ValueError):
+            return False
+
+    def recipients(self, year, unit: str) -> list:
+        """Every group recipient registered for (year, unit), the current one last."""
+        got = (self.groups.get(str(year)) or {}).get(unit)
+        return [] if got is None else [got] if isinstance(got, str) else list(got)
+
+    def recipient(self, year, unit: str):
+        """The public group recipient R(Y,U) a writer seals to (None: none registered)."""
+        found = self.recipients(year, unit)
+        return found[-1] if found else None
+
+
+class ConfigError(Exception):
+    """data/sealing.yaml cannot be read; the message is Chinese and names the file."""
+
+
+def load_config(data_dir) -> Sealing | None:
+    """The sealing set-up of a data tree, or None when the city keeps its records in clear."""
+    from . import yamlstrict
+
+    path = Path(data_dir) / "sealing.yaml"
+    if not path.is_file():
+        return None
+    try:
+        tree, _ = yamlstrict.load(path.read_bytes(), str(path))
+        return Sealing(int(tree["since"]), str(tree["build"]), str(tree["escrow"]), list(tree.get("members") or []),
+                       {str(y): dict(g or {}) for y, g in (tree.get("groups") or {}).items()},
+                       [int(y) for y in tree.get("shredded") or []],
+                       int(tree["retain_years"]) if tree.get("retain_years") not in (None, "") else None)
+    except yamlstrict.YamlError as exc:
+        raise ConfigError(exc.problem().text()) from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{path}:1: error: 加密设置不完整（{exc}）：须有 since、build、escrow、members、groups") from exc

@@ -21,10 +21,10 @@ import datetime as dt
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..records import sealed, yamlstrict
+from ..records import sealed
+from ..records.sealed import Sealing, load_config as load  # noqa: F401  (the set-up, read by records)
 from . import sshsig
 
 NAMESPACE_KEYRING = "jinqiu-keyring@jinqiu.invalid"
@@ -33,44 +33,6 @@ _KEYRING_NAME = re.compile(r"^(?P<unit>[a-z0-9-]+)\.(?P<gen>[0-9]+)\.age$")
 
 class KeyError_(Exception):
     """A key set-up problem; the message is Chinese and names what to do."""
-
-
-@dataclass
-class Sealing:
-    """data/sealing.yaml as read."""
-
-    since: int
-    build: str
-    escrow: str
-    members: list[dict]
-    groups: dict[str, dict[str, str]]
-    shredded: list[int] = field(default_factory=list)
-
-    def year_sealed(self, year) -> bool:
-        try:
-            return int(year) >= self.since
-        except (TypeError, ValueError):
-            return False
-
-    def recipient(self, year, unit: str) -> str | None:
-        """The public group recipient R(Y,U) a writer seals to (None: none registered)."""
-        return (self.groups.get(str(year)) or {}).get(unit)
-
-
-def load(data_dir: Path) -> Sealing | None:
-    """The sealing set-up of a data tree, or None when the city keeps it in clear."""
-    path = Path(data_dir) / "sealing.yaml"
-    if not path.is_file():
-        return None
-    tree, _ = yamlstrict.load(path.read_bytes(), str(path))
-    if not isinstance(tree, dict):
-        raise KeyError_(f"{path}: 加密设置应为一组字段")
-    try:
-        return Sealing(int(tree["since"]), str(tree["build"]), str(tree["escrow"]), list(tree.get("members") or []),
-                       {str(y): dict(g or {}) for y, g in (tree.get("groups") or {}).items()},
-                       [int(y) for y in tree.get("shredded") or []])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise KeyError_(f"{path}: 加密设置不完整（{exc}）：须有 since、build、escrow、members、groups") from exc
 
 
 def chain_units(unit: str, units: dict[str, dict]) -> list[str]:
@@ -214,11 +176,15 @@ class Opener:
 
     def open(self, stored: dict, pointers) -> dict:
         """The clear form of a sealed record; sealed.SealError when this person cannot open it."""
+        return self.open_with_key(stored, pointers)[0]
+
+    def open_with_key(self, stored: dict, pointers) -> tuple[dict, bytes]:
+        """(clear form, data key) of a sealed record; sealed.SealError when this person cannot open it."""
         ids = self.groups(stored.get("year"), str(stored.get("unit", "")))
         if not ids:
             raise sealed.SealError(f"没有 {stored.get('year')} 年度工会 {stored.get('unit')} 的密钥环可以用你的钥匙打开"
                                    "（你不在它的审批链上，已被吊销，或该年度已销毁）")
-        return sealed.open_record(stored, pointers, ids)
+        return sealed.open_with_key(stored, pointers, ids)
 
 
 def admin_fingerprints(reviewers: dict[str, dict]) -> dict[str, str]:

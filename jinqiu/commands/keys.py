@@ -1,0 +1,170 @@
+"""`build.py keys`: personal data sealed at rest: a person's own key, a year's union keys, re-keying.
+
+  keys init --out FILE            make one's own age key (the private key stays on this machine)
+  keys new-year YEAR              a group key for every grassroots union of a year, its keyring
+                                  wrapped to each union's chain and signed by the administrator, and
+                                  the public keys written into sealing.yaml (commit it signed)
+  keys sync YEAR [--rotate 工会]  re-wrap a year's keyrings to the chains as they stand today (after
+                                  adding or revoking a member); --rotate starts a new generation
+
+The keyed commands take the person's identity from --identity or JINQIU_IDENTITY and the key
+directory (a repository of its own, never the data repository) from --keys or JINQIU_KEYS.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..problems import UserError
+from ..records import layout, sealed
+from .common import add_data_argument, data_dir
+
+HELP = "个人信息加密保存的密钥：生成本人密钥、为一个年度的各工会生成密钥环、成员变动后重新加密密钥环"
+ENV_IDENTITY = "JINQIU_IDENTITY"
+ENV_KEYS = "JINQIU_KEYS"
+
+
+def add_key_arguments(p) -> None:
+    p.add_argument("--identity", metavar="文件", help=f"本人的 age 私钥文件（默认取环境变量 {ENV_IDENTITY}）")
+    p.add_argument("--keys", metavar="目录", help=f"密钥环目录（单独的密钥仓库，默认取环境变量 {ENV_KEYS}）")
+
+
+def pointers_of(stored: dict) -> tuple:
+    kind = "graduate" if "graduate" in stored else "application"
+    return sealed.personal_pointers(layout.schema(kind))
+
+
+def opener(args, root: Path, reason: str):
+    """An Opener for the keyed tier; without an identity or a key directory, fail closed (UserError)."""
+    from ..trust import keyring
+    from ..records import dataset as ds
+
+    identity = getattr(args, "identity", None) or os.environ.get(ENV_IDENTITY)
+    keys_dir = getattr(args, "keys", None) or os.environ.get(ENV_KEYS)
+    if not identity or not keys_dir:
+        missing = "、".join(w for w, v in (("本人私钥（--identity 或 JINQIU_IDENTITY）", identity),
+                                           ("密钥环目录（--keys 或 JINQIU_KEYS）", keys_dir)) if not v)
+        raise UserError(f"{reason}需要看到加密的个人信息，只能在持有密钥的机器上运行（市总工会的构建机或审核人本人的电脑）；"
+                        f"缺少{missing}。没有密钥时不做这些检查，也不会当作通过")
+    if not Path(keys_dir).is_dir():
+        raise UserError(f"密钥环目录 {keys_dir} 不存在")
+    try:
+        idents = keyring.read_identities(Path(identity))
+    except keyring.KeyError_ as exc:
+        raise UserError(str(exc)) from None
+    reviewers = {}
+    try:
+        for r in (ds.read_one(root, str(root), "reviewers.yaml")[0].data or {}).get("reviewers", []):
+            if isinstance(r, dict) and isinstance(r.get("id"), str):
+                reviewers[r["id"]] = r
+    except OSError:
+        pass
+    return keyring.Opener(Path(keys_dir), idents, keyring.admin_fingerprints(reviewers))
+
+
+def add_arguments(p) -> None:
+    sub = p.add_subparsers(dest="keys_command", metavar="操作", required=True)
+    init = sub.add_parser("init", help="生成本人的加密密钥（私钥只存在本机），打印公钥交给市总工会登记",
+                          description="生成本人的加密密钥（age X25519）。私钥写入 --out 指定的文件（权限 600），"
+                                      "绝不放进数据仓库；把打印出的公钥 age1… 交给市总工会管理员登记。")
+    init.add_argument("--out", required=True, metavar="文件", help="私钥文件（已存在时不覆盖）")
+    for name, desc in (("new-year", "为一个年度的每个基层工会生成密钥，把密钥环加密给各自的审批链并由管理员签名，公开加密钥写入 sealing.yaml"),
+                       ("sync", "按今天的登记重新加密一个年度的密钥环（增加或吊销成员之后）；--rotate 为一个工会换新一代密钥")):
+        s = sub.add_parser(name, help=desc, description=desc)
+        add_data_argument(s)
+        s.add_argument("year", type=int, metavar="年度")
+        s.add_argument("--keys", required=True, metavar="目录", help="密钥环目录（单独的密钥仓库）")
+        s.add_argument("--admin-key", required=True, metavar="文件", help="管理员签名用的 SSH 私钥文件")
+        s.add_argument("--today", metavar="日期", help="今天的日期 YYYY-MM-DD（默认今天）")
+        if name == "sync":
+            s.add_argument("--identity", required=True, metavar="文件", help="能打开现有密钥环的私钥（托管密钥或构建密钥）")
+            s.add_argument("--rotate", action="append", default=[], metavar="工会", help="为此工会生成新一代密钥（可重复）")
+
+
+def run(args, out, err) -> int:
+    from ..trust import keyring
+
+    if args.keys_command == "init":
+        path = Path(args.out)
+        if path.exists():
+            raise UserError(f"{args.out} 已存在，不覆盖；换一个文件名，或先确认旧密钥不再需要")
+        secret, public = keyring.new_group()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(f"# jinqiu 个人加密私钥：只存在本机，不要发给任何人，不要放进数据仓库\n# public key: {public}\n{secret}\n")
+        out.write(f"{public}\n")
+        err.write(f"私钥已写入 {args.out}（权限 600）。把上面一行公钥交给市总工会管理员登记到 sealing.yaml。\n")
+        return 0
+    root = data_dir(args)
+    try:
+        cfg = sealed.load_config(root)
+    except sealed.ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if cfg is None:
+        raise UserError(f"数据目录 {args.data} 中没有加密设置 sealing.yaml：本市的记录以明文保存")
+    today = args.today or keyring.today()
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", today):
+        raise UserError(f"--today {today} 应写作 YYYY-MM-DD")
+    units = _units(root)
+    grassroots = sorted(u for u, v in units.items() if v.get("kind") in ("enterprise", "street"))
+    signer = keyring.ssh_signer(Path(args.admin_key))
+    keys_dir = Path(args.keys)
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    groups = dict(cfg.groups.get(str(args.year)) or {})
+    if args.keys_command == "new-year":
+        if groups:
+            raise UserError(f"sealing.yaml 中已有 {args.year} 年度的公开加密钥；成员变动请用 keys sync")
+        for unit in grassroots:
+            secret, public = keyring.new_group()
+            keyring.write_keyring(keys_dir, args.year, unit, 1, secret, [r for _, r in keyring.chain(cfg, unit, units, today)], signer)
+            groups[unit] = public
+        _write_groups(root, args.year, groups)
+        err.write(f"已为 {args.year} 年度 {len(grassroots)} 个基层工会生成密钥环（{keys_dir}），公开加密钥写入 sealing.yaml；"
+                  "请由管理员签名提交 sealing.yaml，并提交、推送密钥仓库。\n")
+        return 0
+    # sync: open each union's latest keyring with the escrow/build identity, re-wrap to today's chain
+    import pyrage
+
+    idents = keyring.read_identities(Path(args.identity))
+    rotated = set(args.rotate)
+    unknown = rotated - set(grassroots)
+    if unknown:
+        raise UserError(f"--rotate：没有基层工会 {'、'.join(sorted(unknown))}")
+    for unit in grassroots:
+        gen = keyring.next_gen(keys_dir, args.year, unit) - 1
+        recipients = [r for _, r in keyring.chain(cfg, unit, units, today)]
+        if unit in rotated or gen == 0:
+            secret, public = keyring.new_group()
+            keyring.write_keyring(keys_dir, args.year, unit, gen + 1, secret, recipients, signer)
+            old = cfg.recipients(args.year, unit)
+            groups[unit] = [*old, public] if old else public
+            continue
+        blob = keyring.keyring_path(keys_dir, args.year, unit, gen).read_bytes()
+        try:
+            secret = pyrage.decrypt(blob, idents).decode("ascii").strip()
+        except Exception:
+            raise UserError(f"{args.identity} 打不开 {args.year}/{unit}.{gen} 的密钥环；须用托管密钥或构建密钥") from None
+        keyring.write_keyring(keys_dir, args.year, unit, gen, secret, recipients, signer)
+    _write_groups(root, args.year, groups)
+    err.write(f"已按 {today} 的登记重新加密 {args.year} 年度 {len(grassroots)} 个工会的密钥环"
+              f"{'，并为 ' + '、'.join(sorted(rotated)) + ' 换了新一代密钥（已写入 sealing.yaml，请签名提交）' if rotated else ''}。\n")
+    return 0
+
+
+def _units(root: Path) -> dict:
+    from ..records import dataset as ds
+
+    rec = ds.read_one(root, str(root), "units.yaml")[0]
+    return {u["id"]: u for u in (rec.data or {}).get("units", []) if isinstance(u, dict) and "id" in u}
+
+
+def _write_groups(root: Path, year: int, groups: dict) -> None:
+    """Put one year's group recipients into sealing.yaml (canonical text; other years kept)."""
+    from ..records import dataset as ds, yamlwrite
+
+    rec = ds.read_one(root, str(root), "sealing.yaml")[0]
+    data = dict(rec.data)
+    data["groups"] = {**(data.get("groups") or {}), str(year): dict(sorted(groups.items()))}
+    ds.write_text(root, "sealing.yaml", yamlwrite.dump(data, "sealing"))
