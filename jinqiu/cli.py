@@ -27,6 +27,7 @@ COMMANDS = {
     "todo": "todo",
     "history": "history",
     "seal": "seal",
+    "show": "show",
     "check-sealed": "checksealed",
     "keys": "keys",
     "shred": "shred",

@@ -16,6 +16,7 @@ from .values import filled, iso_date, value_at
 
 
 _HIDDEN = "$sealed"  # jinqiu.records.sealed.HIDDEN: a keyless view of a sealed record
+_OPENED = "$opened"  # jinqiu.records.sealed.OPENED: a sealed record opened by the keyed tier
 
 
 def _ancestors(units: dict, unit_id: str) -> list[str]:
@@ -323,7 +324,28 @@ def no_duplicate_graduate(data):
 
 # Rules that look at one application or graduate record at a time, with the small files (units,
 # reviewers, campaigns) beside it: validate runs them in the workers that read each file.
+def sealed_approval_not_self(data):
+    """No reviewer approved a sealed application of their own or their family's (the keyed tier: verify reads
+    the sealed form and cannot compare the ID numbers)."""
+    for record in data.applications:
+        if not record.data.get(_OPENED):
+            continue
+        people = [(who, identity.canonical(str(n))) for who, n in (
+            ("职工", value_at(record.data, "worker", "id_number")), ("学生", value_at(record.data, "student", "id_number"))) if filled(n)]
+        for i, entry in enumerate(record.data.get("approvals") or []):
+            rv = data.reviewers.get(str(entry.get("reviewer"))) if isinstance(entry, dict) else None
+            if not rv:
+                continue
+            own = {identity.canonical(str(n)) for n in [rv.get("id_number"), *(rv.get("family_id_numbers") or [])] if n}
+            for who, number in people:
+                if number and number in own:
+                    yield record, f"/approvals/{i}", "approval-self", (
+                        f"审核人 {entry.get('reviewer')} 审批的是本人或家属的申请（与{who}的身份证号码相同），须回避")
+                    break
+
+
 LOCAL_RULES = [
+    sealed_approval_not_self,
     phones_valid,
     filing_units_exist,
     funding_unit_in_chain,

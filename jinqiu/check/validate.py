@@ -53,7 +53,7 @@ def rules_view(record: ds.Record) -> tuple[ds.Record, list[Problem]]:
         return record, []
     if OPEN is not None:
         try:
-            return ds.replace(record, data=OPEN(record.data)), []
+            return ds.replace(record, data={**OPEN(record.data), sealed.OPENED: True}), []
         except sealed.SealError as exc:
             return ds.replace(record, data=sealed.hidden(record.data)), [
                 Problem(record.path, 1, "/sealed", "sealed-unopenable", f"加密的个人信息无法核对：{exc}")]

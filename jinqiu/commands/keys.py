@@ -92,7 +92,7 @@ def run(args, out, err) -> int:
             raise UserError(f"{args.out} 已存在，不覆盖；换一个文件名，或先确认旧密钥不再需要")
         secret, public = keyring.new_group()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(f"# jinqiu 个人加密私钥：只存在本机，不要发给任何人，不要放进数据仓库\n# public key: {public}\n{secret}\n")
         out.write(f"{public}\n")
         err.write(f"私钥已写入 {args.out}（权限 600）。把上面一行公钥交给市总工会管理员登记到 sealing.yaml。\n")

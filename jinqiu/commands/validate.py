@@ -27,6 +27,13 @@ def add_arguments(p) -> None:
 
 
 def run(args, out, err) -> int:
+    try:
+        return _run(args, out, err)
+    finally:
+        validate.OPEN = None  # the keyed tier is this run's only
+
+
+def _run(args, out, err) -> int:
     root = data_dir(args)
     if args.keyed:
         from .keys import opener, pointers_of

@@ -640,6 +640,10 @@ def run(path: Path, file_label: str, root: Path, display_root: str, opts: Option
     if not headed and not any(s.no_header for s in imports):
         outcome.notes.append(Note(file_label, ERROR, "文件里没有可导入的数据（所有工作表都是空的）"))
         outcome.refused += 1
+    if opts.sealer is not None and opts.sealer.locked:
+        outcome.notes.append(Note(file_label, WARNING,
+            f"本工会已有 {len(opts.sealer.locked)} 份加密保存的记录，你没有能打开它们的密钥：各行只作为新记录导入，"
+            "未能与它们核对是否重复；重复资助由市总工会的 validate --keyed 发现"))
     for s in imports:
         for rel, text, created in s.writes:
             if not opts.dry_run:

@@ -120,6 +120,7 @@ def stored_schema(schema: dict) -> dict:
 
 
 HIDDEN = "$sealed"  # the mark on a keyless view of a sealed record
+OPENED = "$opened"  # the mark on a sealed record opened by the keyed tier (jinqiu.check.validate)
 
 
 def hidden(stored: dict) -> dict:

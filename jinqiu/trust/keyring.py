@@ -109,7 +109,7 @@ def read_identities(path: Path) -> list:
     import pyrage
 
     try:
-        text = Path(path).read_text(encoding="ascii")
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyError_(f"无法读取密钥文件 {path}：{exc}") from exc
     out = []
