@@ -25,6 +25,11 @@ def add_arguments(p) -> None:
     p.add_argument("--no-pdf", action="store_true", help="只生成 HTML 表格，不生成 PDF")
     p.add_argument("--no-cache", action="store_true", help="不使用缓存：全部重新校验、核验、生成，每份表格都重新打印")
     p.add_argument("--site-url", metavar="URL", help="网站的发布地址（覆盖 mkdocs.yml 的 site_url；发布在子路径下时必须设置）")
+    p.add_argument("--keyed", action="store_true",
+                   help="加密保存个人信息的仓库：在持有市总工会密钥的构建机上解密，核对个人信息、生成公示名单和打印表格，并按数据本身的个人信息扫描网站")
+    from .keys import add_key_arguments
+
+    add_key_arguments(p)
     p.add_argument("--repo-url", metavar="URL", help="仓库的网页地址，网站上告诉公众到哪里核验（覆盖 mkdocs.yml 的 extra.repository）")
 
 
@@ -48,7 +53,42 @@ def _url(text: str | None, what: str) -> str | None:
 
 
 def run(args, out, err) -> int:
+    from ..check import validate
+
+    try:
+        return _run(args, out, err)
+    finally:
+        validate.OPEN = None  # the keyed tier is this run's only
+
+
+def _keyed(args, root: Path, err) -> bool:
+    """Set up the keyed tier for --keyed (failing closed without a key); say what a keyless build of a
+    sealed repository leaves out. Returns whether the printed forms can be made."""
+    from ..check import validate
+    from ..records import sealed
+
+    try:
+        cfg = sealed.load_config(root)
+    except sealed.ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if args.keyed:
+        from .keys import keyed_open
+
+        validate.OPEN = keyed_open(args, root, "build --keyed ")
+        args.no_cache = True  # keyed results are never cached, nor taken from a keyless run's cache
+        return True
+    if cfg is not None:
+        err.write(f"本市自 {cfg.since} 年度起加密保存个人信息；这是不用密钥的构建：个人信息的核对、公示名单中的姓名、打印表格"
+                  "和按数据本身个人信息的网站扫描，只在持有市总工会密钥的构建机上用 build --keyed 完成，这里没有做。\n")
+        return False
+    return True
+
+
+def _run(args, out, err) -> int:
     root = data_dir(args)
+    forms_ok = _keyed(args, root, err)
+    if not forms_ok:
+        args.no_forms = True
     today = _iso(args.today, "--today") if args.today else date.today().isoformat()
     opts = pipeline.Options(data=root, out=Path(args.out), today=today, allow_invalid=args.allow_invalid,
                            pdf=not args.no_pdf, forms=not args.no_forms, year=args.year,

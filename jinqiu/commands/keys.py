@@ -64,6 +64,24 @@ def opener(args, root: Path, reason: str):
     return keyring.Opener(Path(keys_dir), idents, keyring.admin_fingerprints(reviewers))
 
 
+def keyed_open(args, root: Path, reason: str):
+    """The keyed tier's open(stored) -> clear for validate.OPEN (fails closed without a key): a
+    record of a shredded year gives its keyless view (nobody can check it any more, and that is no error)."""
+    o = opener(args, root, reason)
+    try:
+        cfg = sealed.load_config(root)
+    except sealed.ConfigError as exc:
+        raise UserError(str(exc)) from None
+    shredded = set(cfg.shredded if cfg else [])
+
+    def open_(stored):
+        if stored.get("year") in shredded:
+            return sealed.hidden(stored)
+        return o.open(stored, pointers_of(stored))
+
+    return open_
+
+
 def add_arguments(p) -> None:
     sub = p.add_subparsers(dest="keys_command", metavar="操作", required=True)
     init = sub.add_parser("init", help="生成本人的加密密钥（私钥只存在本机），打印公钥交给市总工会登记",

@@ -36,20 +36,9 @@ def run(args, out, err) -> int:
 def _run(args, out, err) -> int:
     root = data_dir(args)
     if args.keyed:
-        from .keys import opener, pointers_of
+        from .keys import keyed_open
 
-        from ..records import sealed
-
-        o = opener(args, root, "validate --keyed ")
-        cfg = sealed.load_config(root)
-        shredded = set(cfg.shredded if cfg else [])
-
-        def open_(stored):
-            if stored.get("year") in shredded:
-                return sealed.hidden(stored)  # shredded: nobody can check it any more, and nothing to report
-            return o.open(stored, pointers_of(stored))
-
-        validate.OPEN = open_
+        validate.OPEN = keyed_open(args, root, "validate --keyed ")
         args.no_cache = True  # the keyed tier's results are never cached, nor taken from the keyless cache
     scope = _scope(root, args, err) if getattr(args, "changed_since", None) else None
     if scope is not None:

@@ -219,6 +219,9 @@ def _build(opts: Options) -> Result:
     result.statuses = sts
     result.problems = sorted(set(result.problems) | set(verify_problems))
     result.timings["verify"] = time.perf_counter() - t
+    if validate.OPEN is not None:  # the keyed build (issue 21): the pages, the scan and the forms read the opened records
+        dataset, everything = validate.readable(dataset), (validate.readable(everything) if everything is not dataset else None)
+        everything = everything or dataset
     t = time.perf_counter()
     tables = statistics.compute_all(dataset, year, sts)
     result.timings["stats"] = time.perf_counter() - t

@@ -115,7 +115,15 @@ def stored_schema(schema: dict) -> dict:
             "description": f"加密保存：{old.get('description', '')}".rstrip("："),
             "type": "string", "pattern": ENC_PATTERN, "x-personal": True, "x-sealed": True,
         }
-    out.setdefault("properties", {})[SEALED_KEY] = SEALED_BLOCK_SCHEMA
+    props = out.setdefault("properties", {})
+    # the block goes before the approvals, which stay the last block of the file (approvals are appended)
+    ordered = {}
+    for k, v in props.items():
+        if k == "approvals":
+            ordered[SEALED_KEY] = SEALED_BLOCK_SCHEMA
+        ordered[k] = v
+    ordered.setdefault(SEALED_KEY, SEALED_BLOCK_SCHEMA)
+    out["properties"] = ordered
     return out
 
 

@@ -159,8 +159,8 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
         (lab.data).mkdir(parents=True, exist_ok=True)
     (lab.data / "reviewers.yaml").write_text("".join(out), encoding="utf-8")
     shutil.copy(data_dir / "units.yaml", lab.data / "units.yaml")
-    for rel in sorted(_files(data_dir)):  # the campaign files are trust data too: in the signed commit
-        if rel.startswith("campaigns/"):
+    for rel in sorted(_files(data_dir)):  # the campaign files (and a sealing set-up) are trust data too: in the signed commit
+        if rel.startswith("campaigns/") or rel == "sealing.yaml":
             lab.write(rel, (data_dir / rel).read_text(encoding="utf-8"))
     lab.write("root-of-trust.txt", f"# TEST root of trust made by `build.py demo` - not for real use\n{lab.fingerprint(root)}  # {root}\n")
     lab.pin_root(root)
@@ -174,7 +174,7 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
     keep = {r.rel for r in apps}
     texts, pending, payouts = {}, [], []
     for rel in sorted(_files(data_dir)):
-        if rel in ("reviewers.yaml", "units.yaml", "root-of-trust.txt") or rel.startswith("campaigns/"):
+        if rel in ("reviewers.yaml", "units.yaml", "root-of-trust.txt", "sealing.yaml") or rel.startswith("campaigns/"):
             continue
         if rel.startswith("applications/") and rel not in keep:
             continue

@@ -1,0 +1,89 @@
+"""The sample sealed with TEST keys builds with and without the city key (issue 21, invariants 6 and 9):
+a real demo repository replayed with real ssh-keygen signatures, real keyrings, real mkdocs builds."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jinqiu import cli
+from jinqiu.sample import demo
+from jinqiu.sample import sealed as sealed_sample
+
+TODAY = "2011-09-03"  # inside the 2011 公示 window: the notice names its students
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main([str(a) for a in argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def repos(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sealed-sample")
+    subprocess.run([sys.executable, "-m", "jinqiu.sample", str(base / "data"), "--applications", "20"], check=True,
+                   capture_output=True, cwd=Path(__file__).resolve().parents[1])
+    clear = demo.build_sample(base / "data", base / "clear")
+    sealed = sealed_sample.sealed_sample(base / "data", base / "sealed")
+    return {"base": base, "clear": clear, "sealed": sealed}
+
+
+def docs(out: Path) -> dict:
+    root = out / "private" / "site-build" / "docs"
+    return {p.relative_to(root).as_posix(): re.sub(r"数据版本 <code>[0-9a-f]+</code>", "", p.read_text(encoding="utf-8"))
+            for p in sorted(root.rglob("*.md"))}
+
+
+def build(data: Path, out: Path, *more):
+    return run("build", "--data", data, "--out", out, "--no-pdf", "--today", TODAY, "--no-cache", *more)
+
+
+def test_the_sealed_sample_holds_no_personal_value_and_verifies_like_the_clear_one(repos):
+    data = repos["sealed"]["lab"].data
+    assert run("check-sealed", "--data", data)[0] == 0
+    text = "".join(p.read_text(encoding="utf-8") for p in (data / "applications").rglob("*.yaml"))
+    clear_text = "".join(p.read_text(encoding="utf-8") for p in (repos["clear"].data / "applications").rglob("*.yaml"))
+    for number in set(re.findall(r'id_number: "([0-9X]{18})"', clear_text)):
+        assert number not in text
+    from jinqiu.trust import verify
+
+    def labels(lab):
+        statuses, problems = verify.run(None, lab.data, display_root="data", use_cache=False)
+        assert not [p for p in problems if p.severity == "error"], [p.text() for p in problems]
+        return sorted(s.label for s in statuses.values())
+
+    assert labels(repos["sealed"]["lab"]) == labels(repos["clear"])
+
+
+def test_keyed_build_makes_the_same_site_and_forms_keyless_build_names_nobody(repos, tmp_path):
+    clear_out, keyless_out, keyed_out = tmp_path / "clear", tmp_path / "keyless", tmp_path / "keyed"
+    code, out, err = build(repos["clear"].data, clear_out)
+    assert code == 0, out + err
+    s = repos["sealed"]
+    code, out, err = build(s["lab"].data, keyed_out, "--keyed")
+    assert code == 2 and "密钥" in err  # fails closed without the key
+    code, out, err = build(s["lab"].data, keyed_out, "--keyed", "--identity", s["identities"] / "build", "--keys", s["keys"])
+    assert code == 0, out + err
+    code, out, err = build(s["lab"].data, keyless_out)
+    assert code == 0, out + err
+    assert "build --keyed" in err and "没有做" in err
+    clear, keyed, keyless = docs(clear_out), docs(keyed_out), docs(keyless_out)
+    assert keyed == clear  # nothing changes for a reader of the site
+    names = re.findall(r'<th scope="row" class="jq-words">([^<]*&#42;[^<]*)</th>', clear["notice.md"])
+    assert names
+    assert not re.findall(r'<th scope="row" class="jq-words">([^<]*&#42;[^<]*)</th>', keyless["notice.md"])
+    assert {k: v for k, v in keyless.items() if k != "notice.md"} == {k: v for k, v in clear.items() if k != "notice.md"}
+    # the printed forms hold the personal data: made by the keyed build only, the same as the clear one's
+    assert not (keyless_out / "private" / "forms").exists() or not list((keyless_out / "private" / "forms").glob("*.html"))
+
+    def forms(out):
+        return {p.name: re.sub(r'<div class="proof">.*</div>', "", p.read_text(encoding="utf-8"))
+                for p in sorted((out / "private" / "forms").glob("*.html"))}
+
+    assert forms(keyed_out) == forms(clear_out) and forms(clear_out)
