@@ -51,8 +51,9 @@ def city(tmp_path, monkeypatch):
     ids = tmp_path / "identities"
     ids.mkdir()
     public = {}
+    monkeypatch.setenv("JINQIU_PASSPHRASE", "clerk-passphrase-1")  # as typed at the terminal
     for who in [*PEOPLE, "build", "escrow"]:
-        code, out, err = run("keys", "init", "--out", ids / who)
+        code, out, err = run("keys", "init", "--out", ids / who, *([] if who == "clerk" else ["--no-passphrase"]))
         assert code == 0, err
         public[who] = out.strip()
         assert public[who].startswith("age1") and (ids / who).stat().st_mode & 0o777 == 0o600
@@ -185,7 +186,8 @@ def _groups(city, who, stored):
     from jinqiu.trust import keyring
 
     reviewers = validate.load(city["data"], "data").reviewers
-    o = keyring.Opener(city["keys"], keyring.read_identities(city["ids"] / who), keyring.admin_fingerprints(reviewers))
+    o = keyring.Opener(city["keys"], keyring.read_identities(city["ids"] / who, lambda: "clerk-passphrase-1"),
+                       keyring.admin_fingerprints(reviewers))
     return o.groups(stored["year"], stored["unit"])
 
 
@@ -315,3 +317,19 @@ def test_seal_writes_a_clear_file_sealed_with_the_public_key_only(city):
     assert code == 0, err
     assert "王建国" in out and "sealed:" not in out
     assert "王建国" in clear_text
+
+
+def test_a_personal_key_is_kept_under_a_passphrase(city, tmp_path, monkeypatch):
+    raw = (city["ids"] / "clerk").read_bytes()
+    assert raw.startswith(b"age-encryption.org/v1") and b"AGE-SECRET-KEY" not in raw
+    assert b"AGE-SECRET-KEY" in (city["ids"] / "build").read_bytes()  # the build machine's, on its protected disk
+    import_sheet(city, tmp_path, sheet_rows(1))
+    rel = sorted(stored_files(city["data"]))[0]
+    code, out, err = keyed(city, "clerk", "show", "--data", city["data"], city["data"] / rel)
+    assert code == 0, err
+    monkeypatch.setenv("JINQIU_PASSPHRASE", "wrong-passphrase")
+    code, out, err = keyed(city, "clerk", "show", "--data", city["data"], city["data"] / rel)
+    assert code == 2 and "口令不对" in err
+    monkeypatch.delenv("JINQIU_PASSPHRASE")
+    code, out, err = keyed(city, "clerk", "show", "--data", city["data"], city["data"] / rel)
+    assert code == 2 and "口令" in err

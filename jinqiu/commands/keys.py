@@ -31,6 +31,20 @@ def add_key_arguments(p) -> None:
     p.add_argument("--keys", metavar="目录", help=f"密钥环目录（单独的密钥仓库，默认取环境变量 {ENV_KEYS}）")
 
 
+def ask_passphrase() -> str:
+    """The passphrase of one's key file: JINQIU_PASSPHRASE (a build machine), else asked at the terminal."""
+    from ..trust.keyring import PASSPHRASE_ENV
+
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    import getpass
+    import sys
+
+    if not sys.stdin.isatty():
+        raise UserError(f"密钥文件有口令保护，但这里无法输入口令：请在终端运行，或设置环境变量 {PASSPHRASE_ENV}")
+    return getpass.getpass("密钥口令：")
+
+
 def pointers_of(stored: dict) -> tuple:
     kind = "graduate" if "graduate" in stored else "application"
     return sealed.personal_pointers(layout.schema(kind))
@@ -51,7 +65,7 @@ def opener(args, root: Path, reason: str):
     if not Path(keys_dir).is_dir():
         raise UserError(f"密钥环目录 {keys_dir} 不存在")
     try:
-        idents = keyring.read_identities(Path(identity))
+        idents = keyring.read_identities(Path(identity), ask_passphrase)
     except keyring.KeyError_ as exc:
         raise UserError(str(exc)) from None
     reviewers = {}
@@ -88,6 +102,8 @@ def add_arguments(p) -> None:
                           description="生成本人的加密密钥（age X25519）。私钥写入 --out 指定的文件（权限 600），"
                                       "绝不放进数据仓库；把打印出的公钥 age1… 交给市总工会管理员登记。")
     init.add_argument("--out", required=True, metavar="文件", help="私钥文件（已存在时不覆盖）")
+    init.add_argument("--no-passphrase", action="store_true",
+                      help="不设口令（只用于放在受保护磁盘上的构建机密钥；个人的密钥一定要设口令）")
     for name, desc in (("new-year", "为一个年度的每个基层工会生成密钥，把密钥环加密给各自的审批链并由管理员签名，公开加密钥写入 sealing.yaml"),
                        ("sync", "按今天的登记重新加密一个年度的密钥环（增加或吊销成员之后）；--rotate 为一个工会换新一代密钥")):
         s = sub.add_parser(name, help=desc, description=desc)
@@ -109,11 +125,23 @@ def run(args, out, err) -> int:
         if path.exists():
             raise UserError(f"{args.out} 已存在，不覆盖；换一个文件名，或先确认旧密钥不再需要")
         secret, public = keyring.new_group()
+        text = f"# jinqiu 个人加密私钥：只存在本机，不要发给任何人，不要放进数据仓库\n# public key: {public}\n{secret}\n"
+        blob = text.encode("utf-8")
+        if not args.no_passphrase:
+            import pyrage
+
+            first = ask_passphrase()
+            if len(first) < 8:
+                raise UserError("口令至少 8 个字符")
+            if not os.environ.get(keyring.PASSPHRASE_ENV) and ask_passphrase() != first:
+                raise UserError("两次输入的口令不一样，未生成密钥")
+            blob = pyrage.passphrase.encrypt(blob, first)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(f"# jinqiu 个人加密私钥：只存在本机，不要发给任何人，不要放进数据仓库\n# public key: {public}\n{secret}\n")
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
         out.write(f"{public}\n")
-        err.write(f"私钥已写入 {args.out}（权限 600）。把上面一行公钥交给市总工会管理员登记到 sealing.yaml。\n")
+        err.write(f"私钥已写入 {args.out}（权限 600{'' if args.no_passphrase else '，有口令保护'}）。"
+                  "把上面一行公钥交给市总工会管理员登记到 sealing.yaml。\n")
         return 0
     root = data_dir(args)
     try:
@@ -145,7 +173,7 @@ def run(args, out, err) -> int:
     # sync: open each union's latest keyring with the escrow/build identity, re-wrap to today's chain
     import pyrage
 
-    idents = keyring.read_identities(Path(args.identity))
+    idents = keyring.read_identities(Path(args.identity), ask_passphrase)
     rotated = set(args.rotate)
     unknown = rotated - set(grassroots)
     if unknown:

@@ -104,14 +104,29 @@ def ssh_signer(private_key_file: Path):
     return sign
 
 
-def read_identities(path: Path) -> list:
-    """The age identities in a file (one `AGE-SECRET-KEY-1…` a line; # comments)."""
+PASSPHRASE_ENV = "JINQIU_PASSPHRASE"
+
+
+def read_identities(path: Path, passphrase=None) -> list:
+    """The age identities in a file (one `AGE-SECRET-KEY-1…` a line; # comments); a file protected by
+    a passphrase (age scrypt, as `keys init` writes it) is opened with passphrase() -> str."""
     import pyrage
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyError_(f"无法读取密钥文件 {path}：{exc}") from exc
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise KeyError_(f"无法读取密钥文件 {path}：{exc.strerror}") from exc
+    if raw.startswith(b"age-encryption.org/v1\n-> scrypt "):
+        if passphrase is None:
+            raise KeyError_(f"密钥文件 {path} 有口令保护：请在终端输入口令，或在构建机上设置环境变量 {PASSPHRASE_ENV}")
+        try:
+            raw = pyrage.passphrase.decrypt(raw, passphrase())
+        except Exception as exc:
+            raise KeyError_(f"口令不对，打不开密钥文件 {path}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KeyError_(f"密钥文件 {path} 不是 age 私钥文件") from exc
     out = []
     for line in text.splitlines():
         line = line.strip()
