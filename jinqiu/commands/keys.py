@@ -104,6 +104,11 @@ def add_arguments(p) -> None:
     init.add_argument("--out", required=True, metavar="文件", help="私钥文件（已存在时不覆盖）")
     init.add_argument("--no-passphrase", action="store_true",
                       help="不设口令（只用于放在受保护磁盘上的构建机密钥；个人的密钥一定要设口令）")
+    rv = sub.add_parser("revoke", help="吊销一位成员的加密公钥（此日起生成的密钥环不再包含此人；之后用 keys sync --rotate 换新一代密钥）",
+                        description="在 sealing.yaml 中给成员的加密公钥写上吊销日期。随后运行 keys sync 年度 --rotate 工会，再由管理员签名提交。")
+    add_data_argument(rv)
+    rv.add_argument("member", metavar="成员编号")
+    rv.add_argument("--on", required=True, metavar="日期", help="吊销日期 YYYY-MM-DD（丢失或离职当天）")
     for name, desc in (("new-year", "为一个年度的每个基层工会生成密钥，把密钥环加密给各自的审批链并由管理员签名，公开加密钥写入 sealing.yaml"),
                        ("sync", "按今天的登记重新加密一个年度的密钥环（增加或吊销成员之后）；--rotate 为一个工会换新一代密钥")):
         s = sub.add_parser(name, help=desc, description=desc)
@@ -150,6 +155,8 @@ def run(args, out, err) -> int:
         raise UserError(str(exc)) from None
     if cfg is None:
         raise UserError(f"数据目录 {args.data} 中没有加密设置 sealing.yaml：本市的记录以明文保存")
+    if args.keys_command == "revoke":
+        return _revoke(root, args, err)
     today = args.today or keyring.today()
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", today):
         raise UserError(f"--today {today} 应写作 YYYY-MM-DD")
@@ -196,6 +203,26 @@ def run(args, out, err) -> int:
     _write_groups(root, args.year, groups)
     err.write(f"已按 {today} 的登记重新加密 {args.year} 年度 {len(grassroots)} 个工会的密钥环"
               f"{'，并为 ' + '、'.join(sorted(rotated)) + ' 换了新一代密钥（已写入 sealing.yaml，请签名提交）' if rotated else ''}。\n")
+    return 0
+
+
+def _revoke(root: Path, args, err) -> int:
+    from ..records import dataset as ds, yamlwrite
+
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", args.on):
+        raise UserError(f"--on {args.on} 应写作 YYYY-MM-DD")
+    rec = ds.read_one(root, str(root), "sealing.yaml")[0]
+    data = dict(rec.data)
+    found = [m for m in data.get("members") or [] if isinstance(m, dict) and m.get("id") == args.member]
+    if not found:
+        raise UserError(f"sealing.yaml 中没有成员 {args.member}")
+    for m in found:
+        if not m.get("revoked_on") or str(m["revoked_on"]) > args.on:
+            m["revoked_on"] = args.on
+    ds.write_text(root, "sealing.yaml", yamlwrite.dump(data, "sealing"))
+    units = sorted({str(m.get("unit")) for m in found})
+    err.write(f"已在 sealing.yaml 中吊销 {args.member} 的加密公钥（{args.on} 起）。接着为 {'、'.join(units)} 及其下属基层工会"
+              "运行 keys sync 年度 --rotate 工会 换新一代密钥，再由管理员签名提交 sealing.yaml。\n")
     return 0
 
 

@@ -37,22 +37,14 @@ def _identity(folder: Path, who: str) -> str:
     return next(line.split(": ", 1)[1] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("# public key: "))
 
 
-def sealed_sample(data_dir: Path, out_dir: Path, since: int | None = None, limit: int | None = None, log=None) -> dict:
-    """Seal a copy of a clear data tree with TEST keys and replay it as a signed demo repository;
-    returns {"lab", "keys", "identities", "since"}."""
-    out_dir = Path(out_dir)
-    tree = out_dir / "sealed-data"
-    ids_dir = out_dir / "identities"
-    keys_dir = out_dir / "keyring"
-    for d in (ids_dir, keys_dir):
-        d.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(data_dir, tree)
+def seal_tree(tree: Path, ids_dir: Path, keys_dir: Path, signer, since: int | None = None) -> sealed.Sealing:
+    """Seal a clear data tree in place with TEST identities made in ids_dir (build, escrow, one per
+    reviewer), keyrings written into keys_dir and signed by signer; returns the set-up written."""
     src = validate.load(tree, str(tree))
     years = sorted(src.campaigns)
     since = since or years[0]
-    reviewers = src.reviewers
-    admin = next((rid for rid, r in reviewers.items() if r.get("admin") is True and r.get("level") == 3), None)
-    units = src.units
+    reviewers, units = src.reviewers, src.units
+    ids_dir.mkdir(parents=True, exist_ok=True)
     build, escrow = _identity(ids_dir, "build"), _identity(ids_dir, "escrow")
     members = [{"id": rid, "unit": r.get("unit"), "recipient": _identity(ids_dir, rid), "valid_from": "2000-01-01"}
                for rid, r in sorted(reviewers.items())]
@@ -74,16 +66,30 @@ def sealed_sample(data_dir: Path, out_dir: Path, since: int | None = None, limit
         recipient = cfg.recipient(record.data["year"], record.data["unit"])
         stored = sealed.seal(record.data, sealed.personal_pointers(layout.schema(record.kind)), recipient)
         ds.write_text(tree, record.rel, fmt.render(stored, record.kind, ds.read_bytes(tree, record.rel)))
+    for (year, unit), secret in secrets.items():
+        keyring.write_keyring(keys_dir, year, unit, 1, secret, [r for _, r in keyring.chain(cfg, unit, units, f"{year}-01-01")], signer)
+    return cfg
+
+
+def sealed_sample(data_dir: Path, out_dir: Path, since: int | None = None, limit: int | None = None, log=None) -> dict:
+    """Seal a copy of a clear data tree with TEST keys and replay it as a signed demo repository;
+    returns {"lab", "keys", "identities", "since"}."""
+    out_dir = Path(out_dir)
+    tree = out_dir / "sealed-data"
+    ids_dir = out_dir / "identities"
+    keys_dir = out_dir / "keyring"
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(data_dir, tree)
+    reviewers = validate.load(tree, str(tree)).reviewers
+    admin = next((rid for rid, r in reviewers.items() if r.get("admin") is True and r.get("level") == 3), None)
     # the administrator's TEST ssh key, made before the replay registers it, signs the keyrings
     lab = demo.Lab(out_dir)
     lab.key(admin)
-    signer = keyring.ssh_signer(lab.keys / admin)
-    for (year, unit), secret in secrets.items():
-        keyring.write_keyring(keys_dir, year, unit, 1, secret, [r for _, r in keyring.chain(cfg, unit, units, f"{year}-01-01")], signer)
+    cfg = seal_tree(tree, ids_dir, keys_dir, keyring.ssh_signer(lab.keys / admin), since)
     subprocess.run(["git", "init", "-q", "-b", "main", str(keys_dir)], check=True, capture_output=True)
     subprocess.run(["git", "-C", str(keys_dir), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(keys_dir), "-c", "user.name=Jinqiu Demo", "-c", "user.email=demo@jinqiu.invalid",
                     "-c", "commit.gpgsign=false", "commit", "-q", "-m", "示例数据的密钥环（TEST KEYS）"], check=True)
     lab = demo.build_sample(tree, out_dir, limit=limit, log=log)
     shutil.rmtree(tree)
-    return {"lab": lab, "keys": keys_dir, "identities": ids_dir, "since": since}
+    return {"lab": lab, "keys": keys_dir, "identities": ids_dir, "since": cfg.since}
