@@ -46,7 +46,7 @@ def pack_size(folder: Path, work: Path) -> int:
     shutil.copytree(folder, repo / "applications")
     env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-gpg-sign", "-m", "x"], ["gc", "-q", "--aggressive"]):
-        p = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env)
+        p = subprocess.run(["git", "-c", "gc.auto=0", "-C", str(repo), *args], capture_output=True, text=True, env=env)
         if p.returncode != 0:
             raise RuntimeError(f"git {args[0]}: {p.stderr}")
     size = sum(p.stat().st_size for p in (repo / ".git" / "objects" / "pack").glob("*.pack"))
@@ -102,10 +102,11 @@ def main(argv=None) -> int:
         v1, v2 = digests(clear), digests(tree)
         mb = 1024 * 1024
         files = f"{tree_size(clear / 'applications') / mb:.1f}/{tree_size(tree / 'applications') / mb:.1f}"
+        print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {t_clear:>8.1f} {t_keyless:>9.1f} {t_keyed:>8.1f} {t_scan:>7.1f} "
+              f"{v1:>6.2f} {v2:>6.2f} {files:>22}", end="", flush=True)
         packs = "-" if args.no_pack else \
             f"{pack_size(clear / 'applications', work) / mb:.1f}/{pack_size(tree / 'applications', work) / mb:.1f}"
-        print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {t_clear:>8.1f} {t_keyless:>9.1f} {t_keyed:>8.1f} {t_scan:>7.1f} "
-              f"{v1:>6.2f} {v2:>6.2f} {files:>22} {packs:>21}", flush=True)
+        print(f" {packs:>21}", flush=True)
         if not args.keep:
             shutil.rmtree(work)
     return 0

@@ -87,3 +87,20 @@ def test_keyed_build_makes_the_same_site_and_forms_keyless_build_names_nobody(re
                 for p in sorted((out / "private" / "forms").glob("*.html"))}
 
     assert forms(keyed_out) == forms(clear_out) and forms(clear_out)
+
+
+def test_renewals_need_last_years_key_and_write_sealed_drafts(repos):
+    s = repos["sealed"]
+    data = s["lab"].data
+    code, out, err = run("renewals", "2011", "--data", data, "--write")
+    assert code == 2 and "密钥" in err
+    before = set((data / "applications" / "2011").rglob("*.yaml"))
+    code, out, err = run("renewals", "2011", "--data", data, "--write", "--identity", s["identities"] / "build", "--keys", s["keys"])
+    assert code == 0, out + err
+    new = set((data / "applications" / "2011").rglob("*.yaml")) - before
+    try:
+        assert new and all("ENC[jq1," in p.read_text(encoding="utf-8") for p in new)
+        assert run("check-sealed", "--data", data)[0] == 0
+    finally:
+        for p in new:
+            p.unlink()

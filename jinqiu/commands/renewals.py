@@ -42,9 +42,15 @@ def run(args, out, err, today: date | None = None) -> int:
     from .importer import writer_sealer
 
     sealer = writer_sealer(args, root)
-    due = renewals.due([sealer.read(r) for r in renewals.load_applications(root, args.data)], args.year, campaign, statuses)
-    if args.unit:
-        keep = unitref.descendants(units, args.unit) if units is not None else {args.unit}
+    previous = [sealer.read(r) for r in renewals.load_applications(root, args.data)]
+    keep = (unitref.descendants(units, args.unit) if units is not None else {args.unit}) if args.unit else None
+    locked = [rel for rel in sealer.locked if keep is None or rel.split("/")[2] in keep]
+    if locked:
+        raise UserError(f"有 {len(locked)} 份往年申请加密保存，你没有能打开它们的密钥（--identity、--keys）："
+                        "看不到学生是谁，无法列出或写出续助申请；请由审批链上持有密钥的人运行（或用 --unit 只看你能打开的工会）")
+    previous = [r for r in previous if r.rel not in sealer.locked]
+    due = renewals.due(previous, args.year, campaign, statuses)
+    if keep is not None:
         due = {u: items for u, items in due.items() if u in keep}
     existing = importer.Existing(root, args.data)
     total = 0
@@ -56,9 +62,7 @@ def run(args, out, err, today: date | None = None) -> int:
             s = d.get("student") or {}
             line = (f"  {d['id']}  {ids.mask_name(s.get('name', ''))}  {s.get('school', '')}  {s.get('education', '')}"
                     f"  {s.get('admission_year', '')} 级，学业至 {r.course_end} 年")
-            if args.write and r.previous.rel in sealer.locked:
-                line += "  （上年记录加密保存，你的密钥打不开它，未写出；请由本工会审批链上持有密钥的人运行）"
-            elif args.write:
+            if args.write:
                 record_id = existing.new_id("application", args.year, unit)
                 data = renewals.continuing_application(r, year=args.year, record_id=record_id,
                                                        filed_on=filed_on, campaign=campaign)
