@@ -104,3 +104,27 @@ def test_renewals_need_last_years_key_and_write_sealed_drafts(repos):
     finally:
         for p in new:
             p.unlink()
+
+
+def test_after_shredding_a_year_the_site_and_statistics_are_unchanged(repos, tmp_path):
+    """Invariant 7: the administrator's act makes 2009 unreadable for everyone; its approvals, payouts
+    and statistics stay verifiable and the site (附件3 included) does not change. (Runs last: it shreds.)"""
+    s = repos["sealed"]
+    data = s["lab"].data
+    keyed_args = ("--keyed", "--identity", s["identities"] / "build", "--keys", s["keys"])
+    code, out, err = build(data, tmp_path / "before", *keyed_args)
+    assert code == 0, out + err
+    from jinqiu.trust import verify
+
+    before_status = {k: (v.state, v.level, v.verified) for k, v in verify.run(None, data, display_root="data", use_cache=False)[0].items()}
+    code, out, err = run("shred", "2009", "--data", data, "--keys", s["keys"], "--today", "2030-01-01")
+    assert code == 0, err
+    s["lab"].commit("2009 年度个人信息保存期满，销毁密钥", key="r-dl-01", date="2011-09-02")
+    rel = next(p for p in (data / "applications" / "2009").rglob("*.yaml"))
+    code, out, err = run("show", "--data", data, rel, "--identity", s["identities"] / "build", "--keys", s["keys"])
+    assert code == 1 and "销毁" in err
+    after_status = {k: (v.state, v.level, v.verified) for k, v in verify.run(None, data, display_root="data", use_cache=False)[0].items()}
+    assert after_status == before_status
+    code, out, err = build(data, tmp_path / "after", *keyed_args)
+    assert code == 0, out + err
+    assert docs(tmp_path / "after") == docs(tmp_path / "before")

@@ -22,7 +22,11 @@ BULK_FOLDERS = ("applications/", "graduates/")  # the many files; everything els
 BULK_KINDS = ("application", "graduate")
 
 
-def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | None = None) -> tuple[ds.Record, list[Problem]]:
+_VIEW = "$view"  # load(): a keyed worker hands the opened record back inside the stored one (taken out at once)
+
+
+def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | None = None,
+               keep_view: bool = False) -> tuple[ds.Record, list[Problem]]:
     """Read one file and check everything about it that needs no other file; with context (the
     small files: units, reviewers, campaigns), an application's or graduate's LOCAL_RULES too."""
     record, problems, line_of = ds.read_one(root, display_root, rel)
@@ -35,6 +39,8 @@ def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | No
     stored = record
     record, opened = rules_view(record)
     problems.extend(opened)
+    if keep_view and record is not stored and record.data.get(sealed.OPENED):
+        stored.data[_VIEW] = record.data  # opened once, in the worker: load() keeps it beside the record
     for rule in rules.RECORD_RULES.get(record.kind, ()):
         for pointer, code, message, *severity in rule(record):
             problems.append(Problem(record.path, line_of(pointer), pointer, code, message, *(severity or [ERROR])))
@@ -46,11 +52,13 @@ def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | No
     return stored, problems
 
 
-def rules_view(record: ds.Record) -> tuple[ds.Record, list[Problem]]:
+def rules_view(record: ds.Record, views: dict | None = None) -> tuple[ds.Record, list[Problem]]:
     """The record the rules read: itself when in clear; a sealed one opened (keyed tier) or without
     its sealed values (keyless); with the problem when it cannot be opened."""
     if record.data is None or record.kind not in sealed.SEALABLE_KINDS or not sealed.is_sealed(record.data):
         return record, []
+    if views and record.rel in views:
+        return ds.replace(record, data=views[record.rel]), []
     if OPEN is not None:
         try:
             return ds.replace(record, data={**OPEN(record.data), sealed.OPENED: True}), []
@@ -68,10 +76,12 @@ def readable(data: ds.Dataset) -> ds.Dataset:
                                for r in data.records):
         return data
     view = ds.Dataset(root=data.root, display_root=data.display_root)
+    views = getattr(data, "views", None) or {}
     for r in data.records:
         if r.data is not None and r.kind in sealed.SEALABLE_KINDS and sealed.is_sealed(r.data):
             try:
-                r = ds.replace(r, data=OPEN(r.data))
+                opened = views.get(r.rel) or OPEN(r.data)
+                r = ds.replace(r, data={k: v for k, v in opened.items() if k != sealed.OPENED})
             except sealed.SealError:
                 pass  # validate has said so (sealed-unopenable); the envelope stays
         view.records.append(r)
@@ -85,7 +95,8 @@ def _rules_dataset(data: ds.Dataset) -> ds.Dataset:
     if not any(r.data is not None and r.kind in sealed.SEALABLE_KINDS and sealed.is_sealed(r.data) for r in data.records):
         return data
     view = ds.Dataset(root=data.root, display_root=data.display_root)
-    view.records = [rules_view(r)[0] for r in data.records]
+    views = getattr(data, "views", None)
+    view.records = [rules_view(r, views)[0] for r in data.records]
     view._lines = data._lines
     view.__dict__.update(units=data.units, reviewers=data.reviewers, campaigns=data.campaigns)
     if getattr(data, "local_checked", False):
@@ -113,11 +124,16 @@ def load(root: Path, display_root: str | None = None, *, rels: list[str] | None 
     context.records = [record for record, _ in found.values()]
     context.units, context.reviewers, context.campaigns  # worked out once, before the workers fork  # noqa: B018
     bulk = [rel for rel in rels if rel.startswith(BULK_FOLDERS)]
-    found.update(zip(bulk, cache.check_all(root, display_root, bulk, functools.partial(check_file, context=context), jobs)))
+    found.update(zip(bulk, cache.check_all(root, display_root, bulk,
+                                           functools.partial(check_file, context=context, keep_view=OPEN is not None), jobs)))
+    views = {}
     for rel in rels:
         record, problems = found.pop(rel)
+        if isinstance(record.data, dict) and _VIEW in record.data:
+            views[rel] = record.data.pop(_VIEW)
         data.records.append(record)
         data.problems.extend(problems)
+    data.views = views  # rel -> the opened record (keyed tier), read by rules_view
     data.local_checked = True
     return data
 
