@@ -174,13 +174,15 @@ def seal_value(data_key: bytes, record_id: str, pointer: str, value) -> str:
     return f"ENC[{VERSION},{base64.b64encode(nonce + ct).decode('ascii')}]"
 
 
-def open_value(data_key: bytes, record_id: str, pointer: str, text: str):
-    """The clear value of one envelope; SealError when it is not this record's and field's."""
+def open_value(data_key, record_id: str, pointer: str, text: str):
+    """The clear value of one envelope (data_key: the key, or an AESGCM made of it); SealError when it
+    is not this record's and field's."""
     if not is_enc(text):
         raise SealError(f"“{pointer}”不是 ENC[jq1,…] 加密值")
-    blob = base64.b64decode(text[len("ENC[jq1,"):-1])
+    blob = base64.b64decode(text[8:-1])
     try:
-        return _value_of(AESGCM(data_key).decrypt(blob[:12], blob[12:], aad(record_id, pointer)))
+        aead = data_key if isinstance(data_key, AESGCM) else AESGCM(data_key)
+        return _value_of(aead.decrypt(blob[:12], blob[12:], aad(record_id, pointer)))
     except (InvalidTag, ValueError) as exc:
         raise SealError(f"“{pointer}”的加密值无法解开：它不属于本记录的这一栏（被调换或从别的记录移来），或已被改动") from exc
 
@@ -205,9 +207,18 @@ def _set(data: dict, pointer: str, value) -> None:
 _MISSING = object()
 
 
+def _json_value(value):
+    """A clear value as the JSON the commitment covers (a Decimal as its written text, marked)."""
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
 def commitment(salt: bytes, values: dict) -> str:
     """`sha256:` of the salt followed by the canonical clear values (pointer -> value)."""
-    body = json.dumps({p: json.loads(_value_bytes(v)) for p, v in values.items()}, sort_keys=True,
+    body = json.dumps({p: _json_value(v) for p, v in values.items()}, sort_keys=True,
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return "sha256:" + hashlib.sha256(salt + body).hexdigest()
 
@@ -296,14 +307,17 @@ def open_with_key(stored: dict, pointers, identities) -> tuple[dict, bytes]:
         raise SealError("记录没有 sealed 加密信息")
     block = stored[SEALED_KEY]
     data_key = unwrap_key(str(block.get("key", "")), identities)
+    aead = AESGCM(data_key)
     record_id = str(stored.get("id", ""))
-    clear = {k: copy.deepcopy(v) for k, v in stored.items() if k != SEALED_KEY}
+    # a copy of the record: the mappings that hold sealed values are copied, the rest is shared read-only
+    holders = {ptr.strip("/").split("/")[0] for ptr in pointers if ptr.count("/") > 1}
+    clear = {k: (dict(v) if k in holders and isinstance(v, dict) else v) for k, v in stored.items() if k != SEALED_KEY}
     for ptr in pointers:
         v = _get(stored, ptr)
         if v is _MISSING:
             continue
-        _set(clear, ptr, open_value(data_key, record_id, ptr, v))
-    salt = base64.b64decode(open_value(data_key, record_id, "/sealed/salt", block.get("salt", "")))
+        _set(clear, ptr, open_value(aead, record_id, ptr, v))
+    salt = base64.b64decode(open_value(aead, record_id, "/sealed/salt", block.get("salt", "")))
     if commitment(salt, values_of(clear, pointers)) != block.get("commit"):
         raise SealError("承诺值（sealed.commit）与解密出的个人信息不符：承诺值被伪造或改动过，审批签的不是这些内容")
     return clear, data_key
