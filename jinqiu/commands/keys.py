@@ -46,8 +46,7 @@ def ask_passphrase() -> str:
 
 
 def pointers_of(stored: dict) -> tuple:
-    kind = "graduate" if "graduate" in stored else "application"
-    return sealed.personal_pointers(layout.schema(kind))
+    return layout.sealed_pointers("graduate" if "graduate" in stored else "application")
 
 
 def opener(args, root: Path, reason: str):

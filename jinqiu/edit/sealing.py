@@ -28,7 +28,7 @@ class Sealer:
 
     @staticmethod
     def pointers(kind: str) -> tuple:
-        return sealed.personal_pointers(layout.schema(kind))
+        return layout.sealed_pointers(kind)
 
     def read(self, record: dataset.Record) -> dataset.Record:
         """The record as a writer sees it: opened when sealed and this person holds a key; else its

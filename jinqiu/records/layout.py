@@ -55,6 +55,14 @@ def stored_schema(kind: str) -> dict:
     return sealed.stored_schema(schema(kind))
 
 
+@lru_cache(maxsize=None)
+def sealed_pointers(kind: str) -> tuple:
+    """The JSON pointers a sealed record of this kind holds as envelopes (read once)."""
+    from . import sealed
+
+    return sealed.personal_pointers(schema(kind))
+
+
 def schema_for(kind: str, tree) -> dict:
     """The schema a stored record follows: the sealed form when it carries a `sealed:` block."""
     if kind in ("application", "graduate") and isinstance(tree, dict) and isinstance(tree.get("sealed"), dict):
