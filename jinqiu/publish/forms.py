@@ -171,8 +171,10 @@ def _tree(units: dict) -> tuple[list[str], dict[str, list[str]]]:
     return order, children
 
 
-def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None = None) -> Forms:
-    """Every union's own forms as HTML pages: its 附件3 page, then one page per application it filed."""
+def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None = None, load=None) -> Forms:
+    """Every union's own forms as HTML pages: its 附件3 page, then one page per application it filed.
+    load(record) -> the record's whole data, when the dataset holds only part of each (read when the
+    union's pages are rendered)."""
     proofs = proofs or {}
     env = environment()
     page_app = env.get_template("application.html")
@@ -182,7 +184,7 @@ def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None
     by_unit: dict[str, list] = {}
     for rec in dataset.applications:
         if rec.data.get("year") == year:
-            by_unit.setdefault(rec.data["unit"], []).append(rec.data)
+            by_unit.setdefault(rec.data["unit"], []).append(rec if load is not None else rec.data)
     as_of = dataset.campaigns[year]["statistics_as_of"]
     order, children = _tree(units)
 
@@ -192,7 +194,8 @@ def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None
             report = reports.get(uid, {})
             pages.append(page_stats.render(t=tables[uid], year=year, as_of=_cn_date(as_of),
                                            filled_by=report.get("filled_by", ""), phone=report.get("phone", "")))
-        for record in sorted(by_unit.get(uid, []), key=lambda r: r["id"]):
+        found = by_unit.get(uid, [])
+        for record in sorted(found if load is None else (load(rec) for rec in found), key=lambda r: r["id"]):
             pages.append(page_app.render(**application_context(record, units, reviewers, statuses[record["id"]], proofs)))
         return pages
 

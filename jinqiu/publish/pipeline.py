@@ -3,6 +3,7 @@ then prove the site holds no personal data. Each stage is a function; this modul
 
 from __future__ import annotations
 
+import functools
 import gc
 import io
 import logging
@@ -82,6 +83,7 @@ class Result:
     forms: list = field(default_factory=list)
     unscannable: set = field(default_factory=set)  # names that are part of the site's own text
     statuses: dict = field(default_factory=dict)  # application id -> Status
+    records: tuple = ()  # (how the records were had: "incremental" or "cold: why", how many files were read)
     printed: object = None  # printing.Report: bundles, pages, printed and reused forms
 
     @property
@@ -160,13 +162,29 @@ def build(opts: Options) -> Result:
         buildmemo.forget(opts)
     inputs = time.perf_counter() - t0
     try:
-        result = _build(opts)
+        records = _records_store(opts, forge_on)
+        result = _build_records(opts, *records) if records else _build(opts)
     finally:
         gc.unfreeze()  # what the build froze is the collector's again (a long-lived caller, such as the tests)
     result.timings["inputs"] = inputs
     if key is not None and result.site_dir is not None and not result.findings:
         buildmemo.remember(opts, key, _summary(result))
     return result
+
+
+def _records_store(opts: Options, forge_on: bool):
+    """(the repository, the store) when this build can use the records kept between builds: with
+    the cache, in a git repository with a commit, without --as-of, --allow-invalid or a forge token
+    (a review can be dismissed at any time); else None (the build reads everything: _build)."""
+    from ..trust import gitlog
+
+    if not opts.cache or opts.as_of or opts.commit or opts.allow_invalid or forge_on:
+        return None
+    repo = gitlog.toplevel(Path(opts.data))
+    if repo is None or gitlog.head(repo) is None:
+        return None
+    store = cache.Store(Path(opts.data))
+    return (repo, store) if store.usable else None
 
 
 def _summary(result: Result) -> dict:
@@ -219,6 +237,82 @@ def _build(opts: Options) -> Result:
     result.statuses = sts
     result.problems = sorted(set(result.problems) | set(verify_problems))
     result.timings["verify"] = time.perf_counter() - t
+    campaign = dataset.campaigns[year]
+    first, last = (campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
+                   min(opts.as_of or opts.today, opts.today, site.timeline_end(campaign)))
+    parts = {"dataset": dataset,
+             "over_time": functools.partial(_over_time, everything, year, verified_sts, site.timeline_groups(dataset.units),
+                                            first, last),
+             "personal": functools.partial(privacy.personal_values, everything),  # before the --as-of cut: every value
+             "load": None}
+    del dataset, everything  # _publish lets them go before mkdocs and jieba load
+    return _publish(opts, result, parts, year, sts, verified_sts)
+
+
+def _over_time(everything, year, verified_sts, groups, first, last):
+    return timeline.build(everything, year, verified_sts, history_of(everything), groups, first, last)
+
+
+def _build_records(opts: Options, repo: Path, store) -> Result:
+    """The build from the records kept between builds (jinqiu.publish.incremental): what _build
+    writes, reading only what changed since the last build (or every file once, none at a time whole)."""
+    from ..records import dataset as ds
+    from . import incremental
+
+    result = Result()
+    t0 = time.perf_counter()
+
+    def year_of(small):
+        try:
+            return pick_year(small, opts.year)
+        except BuildError:
+            return None
+
+    records = incremental.load(opts.data, str(opts.data), year_of, store=store, repo=repo)
+    result.problems = records.problems
+    result.timings["load"] = time.perf_counter() - t0
+    result.records = (records.how, len(records.fresh))
+    if has_errors(records.problems):
+        return result
+    t = time.perf_counter()
+    incremental.remember(store, records)
+    result.timings["remember"] = time.perf_counter() - t
+    year = pick_year(records.small, opts.year)
+    by_rel = records.statuses
+    ids = {rel: ds.from_json(e.link)["id"] for rel, e in records.entries.items() if e.kind == "application" and e.link is not None}
+    sts = verify.Statuses({ids[rel]: by_rel[rel] for rel in records.rels if rel in ids and rel in by_rel})
+    sts.verified, sts.trust = by_rel.verified, by_rel.trust
+    refuse_links((site.SITE_SRC, site.SITE_THEME, site.TEMPLATES))
+    result.statuses = sts
+    result.problems = sorted(set(result.problems) | set(records.verify_problems))
+    dataset = records.dataset()
+    campaign = dataset.campaigns[year]
+    first, last = (campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
+                   min(opts.today, site.timeline_end(campaign)))
+    parts = {"dataset": dataset,
+             "over_time": functools.partial(_counted, records.events(), site.timeline_groups(dataset.units), first, last),
+             "personal": records.personal_values,
+             "load": functools.partial(_whole, Path(opts.data), str(opts.data))}  # a form needs the whole record
+    del dataset, records  # _publish lets them go before mkdocs and jieba load
+    return _publish(opts, result, parts, year, sts, sts)
+
+
+def _counted(events, groups, first, last):
+    return timeline.count(events, groups, first, last)
+
+
+def _whole(root: Path, shown: str, record) -> dict:
+    from ..records import dataset as ds
+
+    return ds.read_one(root, shown, record.rel)[0].data
+
+
+def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verified_sts) -> Result:
+    """Statistics, the site, the privacy scan and the forms, from the records (parts["dataset"]) and
+    their statuses; parts["over_time"]() and parts["personal"]() give the chart and the values to
+    scan for, parts["load"] a form's whole record when the dataset holds only part of it. parts is
+    emptied as each is used, so that the records are let go before mkdocs and jieba load."""
+    dataset = parts.pop("dataset")
     t = time.perf_counter()
     tables = statistics.compute_all(dataset, year, sts)
     result.timings["stats"] = time.perf_counter() - t
@@ -232,16 +326,13 @@ def _build(opts: Options) -> Result:
         config = site.site_config(opts.site_url, opts.repo_url)
     except ValueError as exc:
         raise BuildError(str(exc)) from None
-    campaign = dataset.campaigns[year]
-    over_time = timeline.build(everything, year, verified_sts, history_of(everything), site.timeline_groups(dataset.units),
-                               campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
-                               min(opts.as_of or opts.today, opts.today, site.timeline_end(campaign)))
+    over = parts.pop("over_time")()
     result.timings["timeline"] = time.perf_counter() - t
     t = time.perf_counter()
     version = data_version(opts.data, opts.commit, opts.as_of)
     view = site.public_view(dataset, year, sts, tables, opts.today, version, verified_sts.verified and verified_sts.trust,
                             len(result.left_out), repo_url=config["extra"].get("repository"))
-    view.timelines = over_time
+    view.timelines = over
     work = result.private_dir / "site-build"
     try:
         site.write_pages(view, work / "docs")
@@ -252,7 +343,7 @@ def _build(opts: Options) -> Result:
     # What the later stages need of the records, taken now, so that the records themselves (most
     # of the build's memory at 100,000 applications) are let go before mkdocs and jieba load.
     t = time.perf_counter()
-    personal = privacy.personal_values(everything)  # before the --as-of cut: every value
+    personal = parts.pop("personal")()
     words = search_words(dataset.units)
     rendered = None
     if opts.forms:
@@ -260,8 +351,8 @@ def _build(opts: Options) -> Result:
 
         proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
                   for rid, st in sts.items() for level, proof, commit in st.proofs}
-        rendered = forms.render(dataset, year, sts, tables, proofs)  # holds this year's applications only
-    del dataset, everything
+        rendered = forms.render(dataset, year, sts, tables, proofs, load=parts.pop("load"))  # this year's applications only
+    del dataset, view
     result.timings["scan"] = time.perf_counter() - t
     t = time.perf_counter()
     run_mkdocs(work / "mkdocs.yml", result.site_dir, words)

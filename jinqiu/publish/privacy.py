@@ -85,13 +85,49 @@ def personal_values(dataset) -> set[str]:
     for rec in dataset.records:
         if rec.data is None or rec.kind not in layout.KINDS:
             continue
-        plan = _plan(rec.kind)
-        if plan is None:
-            root = _schema(rec.kind)
-            _collect(rec.data, root, root, found, False)
-        else:
-            _gather(rec.data, plan, found)
+        found |= record_personal_values(rec.kind, rec.data)
+    return found
+
+
+def record_personal_values(kind: str, data: dict) -> set[str]:
+    """personal_values of one record (the values of a tree are those of its records together)."""
+    found: set[str] = set()
+    plan = _plan(kind)
+    if plan is None:
+        root = _schema(kind)
+        _collect(data, root, root, found, False)
+    else:
+        _gather(data, plan, found)
     return {normalize(v) for v in found if len(v) >= 2}
+
+
+def public_spec(kind: str):
+    """What project keeps of a record of this kind, as a jinqiu.records.dataset.restrict spec: the
+    fields marked `x-public` and the objects that lead to them (project of a record restricted to
+    it is project of the record)."""
+    root = _schema(kind)
+    return _public_spec(root, root, ()) or {}
+
+
+def _public_spec(node: dict, root: dict, seen: tuple):
+    ref = node.get("$ref")
+    if ref in seen:
+        return True  # a recursive schema (none of ours): keep the whole value
+    seen = seen + (ref,) if ref else seen
+    node = _resolve(node, root)
+    if node.get("x-public"):
+        return True
+    if isinstance(node.get("items"), dict):
+        item = _public_spec(node["items"], root, seen)
+        return [item] if item else None
+    spec = {}
+    for key, sub in node.get("properties", {}).items():
+        if _resolve(sub, root).get("x-personal"):
+            continue
+        kept = _public_spec(sub, root, seen)
+        if kept:
+            spec[key] = kept
+    return spec or None
 
 
 def _collect(value, node, root, found, personal):
@@ -464,24 +500,33 @@ def notice_rows(dataset, year: int, statuses: dict, units: dict, on: str) -> tup
     approved all the way whose student consented (同意公示) and is not a minor (is_minor, on the
     first day of the 公示), the masked student name, school, stage and amount. Never an ID number,
     phone, address, birth date or cause of hardship; never a minor's name."""
-    from . import statistics as stats
-
     rows, left_out = [], 0
     for rec in dataset.applications:
         d = rec.data
         s = statuses.get(d["id"])
         if d.get("year") != year or s is None or not s.complete:
             continue
-        if d.get("notice_consent") is not True or is_minor(d["student"], on):
+        row = d[NOTICE_KEY] if NOTICE_KEY in d else notice_row(d, on)
+        if row is None:
             left_out += 1
             continue
-        stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
-        rows.append({
-            "name": ids.mask_name(d["student"]["name"]),
-            "school": d["student"]["school"],
-            "stage": stage,
-            "amount": d["aid"]["amount"],
-            "unit": units.get(d["unit"], {}).get("name", d["unit"]),
-        })
+        rows.append(dict(row, unit=units.get(row["unit"], {}).get("name", row["unit"])))
     rows.sort(key=lambda r: (r["unit"], r["school"], r["name"]))
     return rows, left_out
+
+
+# A record kept without its personal fields (the build's per-record results, jinqiu.publish.incremental)
+# carries its notice_row under this key, worked out while the whole record was at hand.
+NOTICE_KEY = "_notice_row"
+
+
+def notice_row(d: dict, on: str) -> dict | None:
+    """What the 公示 list shows of one application approved all the way (its union by id), or None
+    when it is left out: no consent, or a minor (is_minor, on the first day of the 公示)."""
+    from . import statistics as stats
+
+    if d.get("notice_consent") is not True or is_minor(d["student"], on):
+        return None
+    stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
+    return {"name": ids.mask_name(d["student"]["name"]), "school": d["student"]["school"], "stage": stage,
+            "amount": d["aid"]["amount"], "unit": d["unit"]}

@@ -78,35 +78,50 @@ def _day_range(first: str, last: str) -> list[str]:
 
 def events(dataset, year: int, statuses: dict, history: gitlog.History) -> list[tuple[str, dict]]:
     """(application's unit, {series key: the day it counts from}) for each committed application."""
-    into = entered(history)
-    day_memo: dict[str, str] = {}
+    apps = [r for r in dataset.applications if r.data.get("year") == year]
+    found = Events(history).of([(r.rel, r.data, statuses.get(r.data["id"])) for r in apps])
+    return [ev for ev in found if ev is not None]
 
-    def day_of(commit: str) -> str | None:
-        first = into.get(commit)
+
+class Events:
+    """The days each application's facts count from (see the module's docstring), one record at a
+    time or many: a record's events depend on its own data, its verified status and the history of
+    its own file (and on the graph, for the day each commit entered the branch)."""
+
+    def __init__(self, history: gitlog.History):
+        self.history = history
+        self.into = entered(history)
+        self.day_memo: dict[str, str] = {}
+
+    def day_of(self, commit: str) -> str | None:
+        first = self.into.get(commit)
         if first is None:
             return None
-        if first not in day_memo:
-            day_memo[first] = registry.day_of(history.effective_time(first))
-        return day_memo[first]
+        if first not in self.day_memo:
+            self.day_memo[first] = registry.day_of(self.history.effective_time(first))
+        return self.day_memo[first]
 
-    out, paid_blobs = [], {}
-    apps = [r for r in dataset.applications if r.data.get("year") == year]
-    for rec in apps:
-        s = statuses.get(rec.data["id"])
-        if s is not None and s.state == st.PAID:
-            for commit, blob in history.changes.get(rec.rel, []):
-                if blob:
-                    paid_blobs[blob] = None
-    texts = history.read(sorted(paid_blobs)) if paid_blobs else {}
-    for rec in apps:
-        d = rec.data
-        versions = history.changes.get(rec.rel, [])
-        s = statuses.get(d["id"])
+    def of(self, apps) -> list:
+        """For each (rel, data, status or None): (unit, {series key: day}), or None when the
+        application is not committed (or has no status)."""
+        history = self.history
+        paid_blobs = {}
+        for rel, d, s in apps:
+            if s is not None and s.state == st.PAID:
+                for commit, blob in history.changes.get(rel, []):
+                    if blob:
+                        paid_blobs[blob] = None
+        texts = history.read(sorted(paid_blobs)) if paid_blobs else {}
+        return [self._one(rel, d, s, texts) for rel, d, s in apps]
+
+    def _one(self, rel, d, s, texts):
+        day_of = self.day_of
+        versions = self.history.changes.get(rel, [])
         if not versions or s is None:
-            continue
+            return None
         first_day = day_of(versions[0][0])
         if first_day is None:
-            continue
+            return None
         ev = {"filed": max(first_day, str(d.get("filed_on") or ""))}
         entries = [e for e in d.get("approvals") or [] if isinstance(e, dict)]
         reached, ok = ev["filed"], True
@@ -129,8 +144,7 @@ def events(dataset, year: int, statuses: dict, history: gitlog.History) -> list[
                 if paid_day:
                     ev["paid"] = max(reached, paid_day, str((d.get("aid") or {}).get("paid_on") or ""))
         ev.pop("level3", None)  # the third level is the city's: its approvals are 审批完成
-        out.append((d["unit"], ev))
-    return out
+        return d["unit"], ev
 
 
 def build(dataset, year: int, statuses: dict, history: gitlog.History | None, groups: dict,
@@ -139,10 +153,17 @@ def build(dataset, year: int, statuses: dict, history: gitlog.History | None, gr
     city's id and its district or industry union's id). first, last: the days shown."""
     if history is None or last < first:
         return {}
+    return count(events(dataset, year, statuses, history), groups, first, last)
+
+
+def count(found, groups: dict, first: str, last: str) -> dict[str, Timeline]:
+    """group id -> Timeline from the events of every application (events)."""
+    if last < first:
+        return {}
     days = _day_range(first, last)
     index = {day: i for i, day in enumerate(days)}
     per: dict[str, dict[str, Counter]] = {}
-    for unit, ev in events(dataset, year, statuses, history):
+    for unit, ev in found:
         for g in groups.get(unit, ()):
             series = per.setdefault(g, {k: Counter() for k, _ in SERIES})
             for key, day in ev.items():

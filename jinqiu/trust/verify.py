@@ -180,41 +180,118 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     commit or entry says who made it (signatures), and the chain rules say whether it counts (chain);
     signed entries may not vanish, a continuing student rests on a verified earlier record. Nothing
     counts unless a root is in force and the trust data at HEAD is an authorised version."""
-    statuses, problems = Statuses(), []
-    root, reg, reg_record = _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems)
-    apps = [r for r in dataset.applications if r.data.get("approvals") or (r.data.get("aid") or {}).get("paid_on")]
+    session = open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=paths, memo=memo)
+    statuses, problems = session.statuses, session.problems
     for r in dataset.applications:
         statuses[r.rel] = status.Status(status.FILED, verified=True)
-    if repo is None:
+    apps = [r for r in dataset.applications if needs_proof(r.data)]
+    if session.ctx is None:
         for r in apps:
             problems.append(Problem(r.path, approvals_line(dataset, r), "/approvals", "approval-no-git",
                                     "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
         return statuses, sorted(problems)
+    try:
+        current = digests_of(dataset.applications)
+        session.ctx.digests = {d: rel for rel, d in current.items()}
+        found, proved = prove(session, dataset, apps, current)
+        statuses.update(found)
+        problems += proved
+        problems += finish(session, dataset, statuses)
+    finally:
+        session.close()
+    return statuses, sorted(set(problems))
+
+
+def needs_proof(data: dict) -> bool:
+    """Has the record anything verify proves: an approval entry, or a payout?"""
+    return bool(data.get("approvals") or (data.get("aid") or {}).get("paid_on"))
+
+
+def digests_of(records) -> dict[str, str]:
+    """{rel: the record's approval digest as it is now}, computed on every core when there are many."""
+    records = list(records)
+    return dict(zip((r.rel for r in records), parallel.fork_map(record_digest, records) or map(record_digest, records)))
+
+
+class Session:
+    """What one verify run opens once: the root of trust and the registry it lets us read, the
+    history, the signature checker and the walk of the trust data (Context). Records are then proved
+    in batches (prove: the same results whatever the batches), and the checks over every record run
+    last (finish). ctx is None outside git."""
+
+    def __init__(self, repo, data_dir, root, reg, reg_record, statuses, problems, memo):
+        self.repo, self.data_dir, self.root, self.reg, self.reg_record = repo, Path(data_dir), root, reg, reg_record
+        self.statuses, self.problems, self.memo = statuses, problems, memo
+        self.ctx: Context | None = None
+        self.walk = anchor.Walk(ok=root.mode != anchor.NONE, admin_history=False)
+
+    @property
+    def checks_removals(self) -> bool:
+        """Are removed signed entries looked for? (With a pinned root and a history; under a TEST
+        root anyone can sign anything.)"""
+        return self.ctx is not None and self.ctx.history is not None and self.root.mode == anchor.PINNED
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self.ctx.signers.gpg.close()
+            if self.memo is not None:
+                self.memo.save(self.ctx.signers.ssh)
+        self.statuses.verified = self.root.mode != anchor.NONE and self.walk.ok
+        if not self.statuses.verified:  # nothing counts: every status is the unverified "filed"
+            for rel in self.statuses:
+                self.statuses[rel] = status.Status(status.FILED)
+
+
+def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=None) -> Session:
+    """The root of trust, the registry (from dataset.reviewers), the history (of paths only, when
+    given) and the walk of the trust data; their problems are in session.problems. dataset needs to
+    hold only the small files (units, reviewers, campaigns)."""
+    statuses, problems = Statuses(), []
+    root, reg, reg_record = _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems)
+    session = Session(repo, data_dir, root, reg, reg_record, statuses, problems, memo)
+    if repo is None:
+        return session
     history = gitlog.load(repo, _prefix(repo, data_dir), paths)
-    ctx = _context(dataset, reg, history, root, forge_checker, memo)
-    walk = anchor.Walk(ok=root.mode != anchor.NONE, admin_history=False)
+    signers = signatures.Signers(reg, memo.load() if memo is not None else None)
+    ctx = Context(dataset, reg, history, signers, root.mode != anchor.NONE, dataset.units, {}, forge_checker, current={})
     try:
         if history is not None and root.mode == anchor.PINNED:
-            walk = _walk_trust_data(ctx, data_dir, dataset, root, reg_record, problems)
+            session.walk = _walk_trust_data(ctx, data_dir, dataset, root, reg_record, problems)
         elif history is None and root.mode == anchor.PINNED:
-            walk.ok = False
-        ctx.walk, ctx.registry_commits = walk, walk.changes
-        per_record = versions.locate(ctx, data_dir, apps)
-        _prefetch_signatures(ctx, apps, per_record)
-        for r in apps:
-            statuses[r.rel] = _prove(ctx, dataset, r, per_record[r.rel], problems)
-        if history is not None and root.mode == anchor.PINNED:  # under a TEST root anyone can sign anything
-            problems += versions.removed(ctx, data_dir, dataset)
-        problems += chain.check_continuing(ctx, dataset, statuses)
-    finally:
-        ctx.signers.gpg.close()
-    if memo is not None:
-        memo.save(ctx.signers.ssh)
-    statuses.verified = root.mode != anchor.NONE and walk.ok
-    if not statuses.verified:  # nothing counts: every status is the unverified "filed"
-        for rel in statuses:
-            statuses[rel] = status.Status(status.FILED)
-    return statuses, sorted(set(problems))
+            session.walk.ok = False
+    except BaseException:
+        signers.gpg.close()
+        raise
+    ctx.walk, ctx.registry_commits = session.walk, session.walk.changes
+    session.ctx = ctx
+    return session
+
+
+def prove(session: Session, dataset, apps, current: dict[str, str]) -> tuple[dict, list]:
+    """({rel: Status}, [Problem]) of these applications (each needs_proof), whose current digests
+    are given; session.ctx.digests must map the current digest of every record of the tree (an
+    approval copied from another record is told by it). dataset: any Dataset over the same data
+    directory (its line() finds the line of a problem)."""
+    ctx = session.ctx
+    ctx.current.update(current)
+    per_record = versions.locate(ctx, session.data_dir, apps)
+    _prefetch_signatures(ctx, apps, per_record)
+    found, problems = {}, []
+    for r in apps:
+        found[r.rel] = _prove(ctx, dataset, r, per_record[r.rel], problems)
+    return found, problems
+
+
+def finish(session: Session, dataset, statuses, removal_rels=None) -> list:
+    """The checks over every record, once every record is proved: signed entries removed (of the
+    files in the history, or of removal_rels only), and a continuing record resting on a verified
+    earlier one (statuses are changed in place). dataset: the applications (their year, form, id
+    and continues suffice)."""
+    problems = []
+    if session.checks_removals:
+        problems += versions.removed(session.ctx, session.data_dir, dataset, rels=removal_rels)
+    problems += chain.check_continuing(session.ctx, dataset, statuses)
+    return problems
 
 
 def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems):
@@ -240,16 +317,6 @@ def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems):
                                 "信任根是示例数据的测试密钥（TEST KEYS）：私钥任何人都能由公开的种子算出，核验结果只作演示，"
                                 "不证明任何真实的审批；信任数据的修改记录和审批的删除记录不核验", WARNING))
     return root, reg, reg_record
-
-
-def _context(dataset, reg, history, root, forge_checker, memo) -> Context:
-    """What the checks of one run share: the registry, the history, the signature checker (with
-    what earlier runs checked), and each record's current digest (computed once, on every core)."""
-    records = list(dataset.applications)
-    current = dict(zip((r.rel for r in records), parallel.fork_map(record_digest, records) or map(record_digest, records)))
-    signers = signatures.Signers(reg, memo.load() if memo is not None else None)
-    return Context(dataset, reg, history, signers, root.mode != anchor.NONE, dataset.units,
-                   {d: rel for rel, d in current.items()}, forge_checker, current=current)
 
 
 def _walk_trust_data(ctx: Context, data_dir, dataset, root, reg_record, problems) -> anchor.Walk:

@@ -110,19 +110,44 @@ def _parsed_version(ctx: Context, blob: str, rel: str):
         return None
 
 
-def removed(ctx: Context, data_dir: Path, dataset) -> list[Problem]:
+def _removable(rel: str, versions) -> bool:
+    return rel.startswith("applications/") and len(versions) >= 2
+
+
+def _gone(ctx: Context, versions, now_raw: bytes) -> set[str]:
+    """The identity keys of the entries and payouts some version of a file held that it holds no more."""
+    paid = payment_key(now_raw)
+    now = set(split_approvals(now_raw)[1]) | ({"payout:" + paid} if paid else set())
+    return set().union(*(_version_keys(ctx, b) for _, b in versions)) - now
+
+
+def nothing_removed(ctx: Context, rel: str, now_raw: bytes) -> bool:
+    """True when removed() has nothing to say of this file, known from what locate read of its
+    versions without reading anything more; False when removed() must look (something is gone, or a
+    version was not seen)."""
+    versions = ctx.history.changes.get(rel, []) if ctx.history is not None else []
+    if not _removable(rel, versions):
+        return True
+    if any(b and not (b in ctx.keys_of and b in ctx.paid_of) for _, b in versions):
+        return False
+    return not _gone(ctx, versions, now_raw)
+
+
+def removed(ctx: Context, data_dir: Path, dataset, rels=None) -> list[Problem]:
     """Entries are append-only: an approval entry (or payout) that was signed by its own reviewer
     and later disappears is an error unless each commit that removed it is signed by an
-    administrator or by that reviewer (withdrawing it)."""
+    administrator or by that reviewer (withdrawing it). rels: only these files (the others known to
+    have nothing removed, see nothing_removed)."""
     h = ctx.history
     out: list[Problem] = []
-    unknown = sorted({b for rel, versions in h.changes.items() if rel.startswith("applications/") and len(versions) >= 2
+    changes = h.changes if rels is None else {rel: h.changes[rel] for rel in rels if rel in h.changes}
+    unknown = sorted({b for rel, versions in changes.items() if _removable(rel, versions)
                       for _, b in versions if b and not (b in ctx.keys_of and b in ctx.paid_of)})
     for start in range(0, len(unknown), LOCATE_BATCH):  # what locate did not see (deleted files, say), in batches
         for b, raw in h.read(unknown[start:start + LOCATE_BATCH]).items():
             ctx.keys_of[b], ctx.paid_of[b] = split_approvals(raw)[1], payment_key(raw)
-    for rel, versions in h.changes.items():
-        if not rel.startswith("applications/") or len(versions) < 2:
+    for rel, versions in changes.items():
+        if not _removable(rel, versions):
             continue
         path = data_dir / rel
         now_raw = path.read_bytes() if path.is_file() else b""

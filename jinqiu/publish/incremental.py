@@ -1,0 +1,631 @@
+"""The build's records, kept between builds: each data file's results keyed by its content, so that a
+build after a change recomputes what the change can affect and takes the rest from the last build.
+
+What is kept of each application or graduate file (an `Entry`), and what the build needs of it:
+its own problems (the file's checks and the rules that need only the file and the small files), the
+problems the rules between records gave it, its verified status and verify's problems with it, the
+fields the site-wide stages read (statistics, the site's public projection, the 公示 row, the days
+of the campaign over time: `FACTS`, kept for the year built), its personal values (what the privacy
+scan looks for), its approval digest, and keyed hashes of the values other records can join it by
+(prscope.join_values, the digests its approvals carry, its own digest). Nothing else: no whole record.
+
+The invariant: a build with the kept entries writes what a build from scratch (--no-cache) writes,
+byte for byte (tests/test_incremental.py applies random changes and compares the two every time).
+
+Why that holds. The kept entries were made by the last build that got past validate (its commit,
+the base, is kept with them in the HMAC-bound store in the git directory: jinqiu.check.cache.Store,
+never in a work tree), for the content each file had at the base (a file read with other content
+than the base's is marked and read again next time). The change is what git says differs between
+the base and the work tree, what a commit since the base touched, and every file git does not track
+(prscope.changed); the base must be on HEAD's first-parent line. A file's own results depend on its
+content and the small files (units, reviewers, campaigns) with the root of trust and the code: any
+change to those, or to the history of the trust data, makes a build from scratch. Its status and
+verify's problems depend on its content, the history of its file and the trust data, and on other
+records only through the values `hashes` holds (a copied approval's digest, a continued record's id
+and status); the rules between records join records on the values prscope.join_values gives. So the
+records that can be affected by a change are the changed ones and, transitively, every record
+sharing one of those values with one of them (their old versions included): the scope. The scope is
+read and checked afresh, its rules between records run over it, and verify proves it reading the
+history of its files and of the trust data; every other record keeps its entry. The checks over
+every record (a continuing record resting on a verified earlier one, whether anything is verified)
+run every time, over what is kept of every record.
+
+The build from scratch with the cache (no base, or a change the scope cannot stand for) reads every
+file once, in forked workers that check it, prove its approvals and send back its entry, so that no
+process ever holds every record whole: the memory the build needs grows with what is kept, not with
+the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..check import cache, crossrules, validate
+from ..problems import ERROR, Problem
+from ..records import dataset as ds
+from ..trust import anchor, chain, gitlog, prscope, verify
+from ..trust import status as st
+from ..trust.entries import git_blob_id, record_digest
+from . import privacy, timeline
+
+FORMAT = "records-1"
+MAX_SCOPE = 5000  # more records than this in a change's scope: a build from scratch is as quick
+CHUNK = 250  # files to a worker's task
+BULK = validate.BULK_FOLDERS
+
+# What the site-wide stages read of an application or graduate (a jinqiu.records.dataset.restrict
+# spec): the public projection (site), and statistics' and the over-time chart's inputs.
+FACTS = {
+    "application": ds.merge_specs(privacy.public_spec("application"),
+                                  {"id": True, "year": True, "unit": True, "form": True, "continues": True,
+                                   "filed_on": True, "student": {"education": True},
+                                   "aid": {"amount": True, "paid_on": True, "funding_unit": True},
+                                   "flags": {"migrant_worker": True, "single_mother": True},
+                                   "approvals": [{"level": True, "decision": True, "date": True}]}),
+    "graduate": ds.merge_specs(privacy.public_spec("graduate"),
+                               {"year": True, "unit": True,
+                                "graduate": {"graduation_year": True, "studies_locally": True},
+                                "services": [{"kind": True, "date": True, "amount": True}],
+                                "outcome": {"employed": True, "employed_on": True, "helped_by_union": True}}),
+}
+LINK = {"id": True, "year": True, "form": True, "continues": True}  # what every record of any year keeps
+
+
+class Cold(Exception):
+    """The kept entries cannot stand for this build: build from scratch (the message says why)."""
+
+
+def _rows(problems) -> list:
+    return [list(cache.astuple_problem(p)) for p in problems]
+
+
+def _problems(rows) -> list[Problem]:
+    return [Problem(*row) for row in rows]
+
+
+@dataclass
+class Entry:
+    """What is kept of one file under applications/ or graduates/ (see the module's docstring)."""
+
+    kind: str
+    own: list = field(default_factory=list)  # problem rows: the file's own checks
+    coll: list = field(default_factory=list)  # problem rows: the rules between records
+    vprob: list = field(default_factory=list)  # problem rows: verify's proof of this file
+    removal: list = field(default_factory=list)  # problem rows: signed entries removed from this file
+    link: dict | None = None  # id, year, form, continues
+    facts: str | None = None  # FACTS as JSON (dataset.to_json), for the year built
+    personal: list = field(default_factory=list)  # privacy.record_personal_values
+    hashes: list = field(default_factory=list)  # keyed hashes of the values others join it by
+    digest: str = ""  # the approval digest (applications)
+    status: list | None = None  # Status.row() before the checks over every record (applications)
+    events: list | None = None  # [unit, {series: day}] for the over-time chart (the year built), or None
+    # not kept, for this build only:
+    join: dict | None = None  # crossrules.JOIN_FIELDS of the record (real values)
+    blob: str = ""  # git's blob id of the bytes read
+    suspect: bool = False  # verify.removed must look at this file
+
+    def dump(self) -> list:
+        return [self.kind, self.own, self.coll, self.vprob, self.removal, self.link, self.facts, self.personal,
+                self.hashes, self.digest, self.status, self.events]
+
+    @classmethod
+    def load(cls, row) -> "Entry":
+        kind, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events = row
+        return cls(kind, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events)
+
+
+# ---------------------------------------------------------------- one file
+
+
+def _notice_day(context, data) -> str | None:
+    campaign = context.campaigns.get(data.get("year")) if isinstance(data.get("year"), int) else None
+    notice = (campaign or {}).get("public_notice") or {}
+    return notice.get("from") if isinstance(notice, dict) and isinstance(notice.get("from"), str) else None
+
+
+def read_entry(root: Path, display_root: str, rel: str, context, secret: bytes, year: int):
+    """(Entry, record, raw bytes or None) of one bulk file: read, checked and reduced to what is kept."""
+    raw_out: dict = {}
+    record, problems = validate.check_file(root, display_root, rel, context=context, raw_out=raw_out)
+    raw = raw_out.get("raw")
+    e = Entry(record.kind, own=_rows(problems), blob=git_blob_id(raw) if raw is not None else "")
+    data = record.data
+    if data is None or record.kind not in FACTS:
+        return e, record, raw
+    e.link = ds.to_json(ds.restrict(data, LINK))
+    e.join = ds.restrict(data, crossrules.JOIN_FIELDS)
+    e.personal = sorted(privacy.record_personal_values(record.kind, data))
+    values = prscope.join_values(data)
+    if record.kind == "application":
+        e.digest = record_digest(record)
+        values.add(e.digest)
+        listed = data.get("approvals")
+        values |= {x["digest"] for x in listed if isinstance(x, dict) and isinstance(x.get("digest"), str) and x["digest"]} \
+            if isinstance(listed, list) else set()
+    e.hashes = sorted({join_hash(secret, v) for v in values})
+    if data.get("year") == year:
+        facts = ds.restrict(data, FACTS[record.kind])
+        if record.kind == "application":
+            day = _notice_day(context, data)
+            if day is not None:
+                try:
+                    facts[privacy.NOTICE_KEY] = privacy.notice_row(data, day)
+                except (KeyError, TypeError, AttributeError, ValueError):
+                    pass  # an invalid record: validate stops the build
+        e.facts = json.dumps(ds.to_json(facts), ensure_ascii=False, separators=(",", ":"))
+    return e, record, raw
+
+
+def join_hash(secret: bytes, value: str) -> str:
+    """A value other records can join this one by, as a digest keyed with the user's cache secret (the
+    store holds no ID number; the same value always gives the same digest)."""
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=secret[:64], digest_size=8).hexdigest()
+
+
+def _foreign_digest(data: dict, current: str) -> bool:
+    """Does an approval carry a digest other than the record's own (stale, or copied from another
+    record: verify needs every record's digest to tell which)?"""
+    listed = data.get("approvals")
+    return isinstance(listed, list) and any(isinstance(x, dict) and x.get("digest") and x.get("digest") != current
+                                            for x in listed)
+
+
+def prove_batch(session, view, batch, defer: bool) -> list:
+    """Prove the applications of a batch of (entry, record, raw), setting each entry's status and
+    verify problems; with defer, those whose approvals carry a foreign digest are not proved but
+    returned (to be proved once every record's digest is known)."""
+    deferred, apps = [], []
+    for e, record, raw in batch:
+        if record.kind != "application" or record.data is None:
+            continue
+        e.status = st.Status(st.FILED, verified=True).row()
+        e.vprob = []
+        if verify.needs_proof(record.data):
+            if defer and _foreign_digest(record.data, e.digest):
+                deferred.append((e, record, raw))
+            else:
+                apps.append((e, record))
+    if apps and session.ctx is not None:
+        found, problems = verify.prove(session, view, [r for _, r in apps], {r.rel: e.digest for e, r in apps})
+        by_path: dict[str, list] = {}
+        for p in problems:
+            by_path.setdefault(p.path, []).append(p)
+        for e, record in apps:
+            e.status = found[record.rel].row()
+            e.vprob = _rows(by_path.get(record.path, []))
+    if session.checks_removals:
+        ctx = session.ctx
+        for e, record, raw in batch:
+            if record.rel.startswith("applications/"):
+                e.suspect = raw is None or not verify.versions.nothing_removed(ctx, record.rel, raw)
+    return deferred
+
+
+# ---------------------------------------------------------------- every file, in forked workers
+
+_JOB = None
+
+
+def _init(job):
+    global _JOB
+    _JOB = job
+
+
+def _work(rels):
+    """A worker's task: read, check and prove these files; send back what is kept."""
+    root, display_root, context, secret, year, session = _JOB
+    view = ds.Dataset(root=root, display_root=display_root)
+    batch = [read_entry(root, display_root, rel, context, secret, year) for rel in rels]
+    deferred = prove_batch(session, view, batch, defer=True)
+    out = []
+    held = {id(e) for e, _, _ in deferred}
+    for rel, (e, record, raw) in zip(rels, batch):
+        if id(e) in held:
+            e.suspect = True  # proved at home, where its versions were not read
+        out.append((rel, e, record if id(e) in held else None))
+    checked = {}
+    if session.ctx is not None:
+        ctx = session.ctx
+        ctx.current.clear()
+        checked = dict(ctx.signers.ssh)
+        ctx.signers.ssh.clear()  # sent home once; what the memo knew stays known
+        ctx.keys_of.clear()
+        ctx.paid_of.clear()
+        ctx.blobs.clear()
+    return out, checked
+
+
+def read_all(root, display_root, rels, context, secret, year, session, jobs=None):
+    """{rel: Entry} of every file of rels (in workers when there are many), and the records whose
+    proof waits for every digest: [(entry, record, None)]."""
+    jobs = jobs or os.cpu_count() or 1
+    entries, deferred, checked = {}, [], {}
+    chunks = [rels[i:i + CHUNK] for i in range(0, len(rels), CHUNK)]
+    if jobs == 1 or len(rels) < cache.SERIAL_BELOW:
+        global _JOB
+        _JOB = (root, display_root, context, secret, year, session)
+        try:
+            results = [_work(chunk) for chunk in chunks]
+        finally:
+            _JOB = None
+        parts = iter(results)
+    else:
+        if session.ctx is not None and session.ctx.reg.gpg_keys():
+            session.ctx.signers.gpg._ensure()  # one keyring, made before the workers fork
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init,
+                                                         initargs=((root, display_root, context, secret, year, session),))
+        parts = pool.imap(_work, chunks)
+    try:
+        for out, found in parts:
+            checked.update(found)
+            for rel, e, record in out:
+                entries[rel] = e
+                if record is not None:
+                    deferred.append((e, record, None))
+    finally:
+        if not isinstance(parts, type(iter([]))):
+            pool.close()
+            pool.join()
+    if session.ctx is not None:
+        session.ctx.signers.ssh.update(checked)
+    return entries, deferred
+
+
+# ---------------------------------------------------------------- the store
+
+
+def _store_kind(root: Path) -> str:
+    return f"records-{cache.name_of(root)}"
+
+
+def context_key(root: Path, display_root: str, repo: Path | None) -> str:
+    """What every kept entry depends on besides its own file: the code and schemas, the name the data
+    is shown under, the small files (units, reviewers, campaigns, the root file) and the root pinned."""
+    h = hashlib.sha256()
+    for part in (FORMAT, cache.code_version(), display_root):
+        h.update(part.encode() + b"\0")
+    for rel in sorted(anchor.work_tree_state(root)):
+        h.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
+    roots, source = anchor.pinned_keys(repo, None)
+    h.update(f"{sorted(roots)}\0{source}\0".encode())
+    return h.hexdigest()
+
+
+def recall(store: cache.Store, root: Path, key: str):
+    doc = store.get(_store_kind(root), key)
+    if not isinstance(doc, dict):
+        return None
+    try:
+        entries = {rel: Entry.load(row) for rel, row in doc["entries"].items()}
+        meta = {k: doc[k] for k in ("base", "year", "dirty", "ghosts")}
+        if not (isinstance(meta["base"], str) and isinstance(meta["year"], int) and isinstance(meta["dirty"], list)
+                and isinstance(meta["ghosts"], dict)):
+            return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    return meta, entries
+
+
+def remember(store: cache.Store, records: "Records") -> None:
+    """Keep the entries of a build that got past validate, with its commit as the base; a file read
+    with other content than the commit's is marked dirty (read again next time)."""
+    if records.head is None:
+        return
+    store.put(_store_kind(records.root), records.key,
+              {"base": records.head, "year": records.year, "dirty": sorted(records.dirty()), "ghosts": records.ghosts,
+               "entries": {rel: e.dump() for rel, e in records.entries.items()}})
+
+
+def forget(store: cache.Store, root: Path) -> None:
+    store.put(_store_kind(root), "", None)
+
+
+# ---------------------------------------------------------------- the scope of a change
+
+
+def first_parent_descendant(repo: Path, base: str) -> bool:
+    """Is base HEAD, or on HEAD's first-parent line? (Then the day each old commit entered the branch,
+    and the history of every file no later commit touched, are what they were at base.)"""
+    try:
+        head = gitlog.head(repo)
+        if head == base:
+            return True
+        out = gitlog.git(repo, "rev-list", "--first-parent", "--parents", f"{base}..HEAD").decode().split("\n")
+    except gitlog.GitError:
+        return False
+    lines = [line.split() for line in out if line.strip()]
+    return bool(lines) and len(lines[-1]) > 1 and lines[-1][1] == base
+
+
+def changed_since(repo: Path, prefix: str, base: str) -> set[str]:
+    """The files under the data directory a build from base must read again; Cold when the change
+    reaches what every entry depends on (trust data, .gitattributes) or git cannot say."""
+    if not first_parent_descendant(repo, base):
+        raise Cold("上次构建的提交不在当前分支的第一父提交历史上")
+    try:
+        _, rels = prscope.changed(repo, prefix, base, records_only=False)
+    except prscope.FullRun as exc:
+        raise Cold(str(exc)) from None
+    for rel in rels:
+        if anchor.is_trust(rel) or rel in anchor.TRUST_FILES:
+            raise Cold(f"信任数据 {rel} 有改动")
+    return set(rels)
+
+
+def scope_of(changed: set[str], old: dict, new: dict) -> set[str]:
+    """The changed files and every kept record that shares a join value with one of them, old version
+    or new, transitively (see the module's docstring); Cold when that is more than MAX_SCOPE."""
+    scope = set(changed)
+    values = set()
+    for rel in changed:
+        for e in (old.get(rel), new.get(rel)):
+            if e is not None:
+                values.update(e.hashes)
+    while values:
+        found = {rel for rel, e in old.items() if rel not in scope and not values.isdisjoint(e.hashes)}
+        if len(scope) + len(found) > MAX_SCOPE:
+            raise Cold(f"改动可能影响 {len(scope) + len(found)} 个以上的文件")
+        scope |= found
+        values = {h for rel in found for h in old[rel].hashes}
+    return scope
+
+
+# ---------------------------------------------------------------- the records of one build
+
+
+@dataclass
+class Records:
+    """Every record of one build: the small files whole, and an Entry for each file under
+    applications/ and graduates/ (kept or made afresh)."""
+
+    root: Path
+    display_root: str
+    repo: Path
+    small: ds.Dataset  # units, reviewers, campaigns, reports and every other file that is not bulk
+    rels: list  # every file, sorted as discover sorts them
+    entries: dict  # bulk rel -> Entry
+    year: int
+    key: str = ""
+    head: str | None = None
+    fresh: dict = field(default_factory=dict)  # rel -> git blob id of what was read, for the files read afresh
+    ghosts: dict = field(default_factory=dict)  # rel of a file gone from the data -> its problem rows (removed entries)
+    problems: list = field(default_factory=list)  # validate's
+    verify_problems: list = field(default_factory=list)
+    statuses: verify.Statuses | None = None  # rel -> Status (final)
+    how: str = ""  # "incremental", or "cold: why"
+
+    def dataset(self) -> ds.Dataset:
+        """A Dataset of every record: the small files whole; each application and graduate with its
+        FACTS when of the year built, else with LINK only (all any stage reads of another year's)."""
+        out = ds.Dataset(root=self.root, display_root=self.display_root)
+        small = {r.rel: r for r in self.small.records}
+        for rel in self.rels:
+            if rel in small:
+                out.records.append(small[rel])
+                continue
+            e = self.entries.get(rel)
+            if e is None:
+                continue
+            data = None
+            if e.link is not None:
+                data = ds.from_json(json.loads(e.facts)) if e.facts is not None else ds.from_json(e.link)
+            out.records.append(ds.Record(e.kind, ds.display_path(self.display_root, rel), rel, data))
+        return out
+
+    def personal_values(self) -> set[str]:
+        found = privacy.personal_values(self.small)
+        for e in self.entries.values():
+            found.update(e.personal)
+        return found
+
+    def events(self) -> list:
+        """(unit, {series: day}) of every committed application of the year built."""
+        return [(e.events[0], e.events[1]) for _, e in sorted(self.entries.items()) if e.events is not None]
+
+    def dirty(self) -> set[str]:
+        """The files read afresh whose content is not the commit's (changed, or not tracked)."""
+        if not self.fresh:
+            return set()
+        prefix = Path(self.root).resolve().relative_to(Path(self.repo).resolve()).as_posix()
+        prefix = "" if prefix == "." else prefix
+        spec = [f"{prefix}/{rel}" if prefix else rel for rel in sorted(self.fresh)]
+        if len(spec) > 1000:
+            spec = [f"{prefix}/{d}" if prefix else d for d in BULK]
+        committed = {}
+        try:
+            out = gitlog.git(self.repo, "--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", self.head, "--", *spec)
+        except gitlog.GitError:
+            return set(self.fresh)
+        plen = len(prefix) + 1 if prefix else 0
+        for item in out.split(b"\0"):
+            if item:
+                meta, _, path = item.partition(b"\t")
+                committed[path.decode("utf-8", "surrogateescape")[plen:]] = meta.split(b" ")[2].decode()
+        return {rel for rel, blob in self.fresh.items() if committed.get(rel) != blob or not blob}
+
+
+def _small(root: Path, display_root: str, rels: list[str]) -> ds.Dataset:
+    """The small files (everything not under applications/ or graduates/), read and checked whole."""
+    found = [validate.check_file(root, display_root, rel) for rel in rels if not rel.startswith(BULK)]
+    small = ds.Dataset(root=root, display_root=display_root)
+    small.records = [record for record, _ in found]
+    for _, problems in found:
+        small.problems.extend(problems)
+    small.units, small.reviewers, small.campaigns  # worked out once, before the workers fork  # noqa: B018
+    return small
+
+
+def _small_problems(small: ds.Dataset) -> list[Problem]:
+    """The small files' own problems and the LOCAL_RULES over them (as validate.cross_check runs them)."""
+    problems = list(small.problems)
+    for rule in crossrules.LOCAL_RULES:
+        for record, pointer, code, message, *severity in rule(small):
+            problems.append(Problem(record.path, small.line(record, pointer), pointer, code, message, *(severity or [ERROR])))
+    return problems
+
+
+def collisions(root: Path, display_root: str, entries: dict) -> dict[str, list]:
+    """{rel: problem rows} of COLLISION_RULES over these entries (each with its join fields)."""
+    view = ds.Dataset(root=root, display_root=display_root)
+    for rel in sorted(entries):
+        e = entries[rel]
+        if e.join is not None:
+            view.records.append(ds.Record(e.kind, ds.display_path(display_root, rel), rel, e.join))
+    by_path = {r.path: r.rel for r in view.records}
+    out: dict[str, list] = {rel: [] for rel in entries}
+    for rule in crossrules.COLLISION_RULES:
+        for record, pointer, code, message, *severity in rule(view):
+            p = Problem(record.path, view.line(record, pointer), pointer, code, message, *(severity or [ERROR]))
+            out[by_path[record.path]].append(list(cache.astuple_problem(p)))
+    return out
+
+
+def _digest_map(entries: dict) -> dict[str, str]:
+    """The current digest of every application -> its rel (as verify's context maps them)."""
+    return {e.digest: rel for rel, e in sorted(entries.items()) if e.kind == "application" and e.link is not None}
+
+
+def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Path, forge_checker=None,
+         jobs: int | None = None) -> Records:
+    """Every record of the data directory, checked and proved: from the kept entries and the files a
+    change since the last build can affect, or (Cold) from every file. year_of(small dataset) -> the
+    year the build is for (the kept facts and chart days are that year's)."""
+    root = Path(root)
+    prefix = root.resolve().relative_to(Path(repo).resolve()).as_posix()
+    prefix = "" if prefix == "." else prefix
+    rels = ds.discover(root)
+    small = _small(root, display_root, rels)
+    year = year_of(small)
+    bulk = [rel for rel in rels if rel.startswith(BULK)]
+    records = Records(root, display_root, Path(repo), small, rels, {}, year, key=context_key(root, display_root, repo),
+                      head=gitlog.head(repo))
+    secret = store.secret or b""
+    old, changed, ghosts = None, set(), {}
+    kept = recall(store, root, records.key)
+    try:
+        if kept is None:
+            raise Cold("没有上次构建的记录")
+        meta, old = kept
+        if meta["year"] != year:
+            raise Cold("上次构建的是另一个年度")
+        changed = changed_since(repo, prefix, meta["base"]) | set(meta["dirty"]) | (set(bulk) ^ set(old))
+        changed = {rel for rel in changed if rel.startswith(BULK)}
+        ghosts = meta["ghosts"]
+        new = {}
+        read = {}
+        for rel in sorted(changed & set(bulk)):
+            e, record, raw = read_entry(root, display_root, rel, small, secret, year)
+            new[rel], read[rel] = e, (e, record, raw)
+        scope = scope_of(changed, old, new)
+        for rel in sorted((scope & set(bulk)) - set(new)):
+            e, record, raw = read_entry(root, display_root, rel, small, secret, year)
+            new[rel], read[rel] = e, (e, record, raw)
+        records.how = "incremental"
+    except Cold as exc:
+        old, records.how = None, f"cold: {exc}"
+    if old is None:
+        forget(store, root)  # a build stopped half-way leaves nothing behind that speaks for it
+        scope, ghosts = None, {}
+    paths = None if scope is None else [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(scope | set(ghosts))]
+    session = verify.open_session(repo, root, small, None, forge_checker, paths=paths, memo=verify.SignatureMemo(root))
+    try:
+        if old is None:
+            entries, deferred = read_all(root, display_root, bulk, small, secret, year, session, jobs)
+            records.entries = entries
+            records.fresh = {rel: e.blob for rel, e in entries.items()}
+            coll = collisions(root, display_root, entries)
+        else:
+            records.entries = {rel: new.get(rel) or old[rel] for rel in bulk}
+            records.fresh = {rel: e.blob for rel, e in new.items()}
+            deferred = [read[rel] for rel in sorted(read)]  # proved once every digest is known
+            coll = collisions(root, display_root, new)
+        for rel, rows in coll.items():
+            records.entries[rel].coll = rows
+        _validate_problems(records)
+        if any(p.severity == ERROR for p in records.problems):
+            return records  # validate stops the build: verify's results are not wanted
+        _prove(records, session, deferred, fresh_only=old is not None, ghosts=ghosts)
+    finally:
+        session.close()
+    _events(records, session, set(records.fresh))
+    return records
+
+
+def _validate_problems(records: Records) -> None:
+    problems = _small_problems(records.small)
+    for rel in records.rels:
+        e = records.entries.get(rel)
+        if e is not None:
+            problems.extend(_problems(e.own))
+            problems.extend(_problems(e.coll))
+    records.problems = sorted(set(problems))
+
+
+def _prove(records: Records, session, deferred, *, fresh_only: bool, ghosts: dict) -> None:
+    """Statuses and verify's problems of every record: the deferred proofs (every digest now known),
+    signed entries removed, continuing records resting on verified earlier ones."""
+    ctx, entries = session.ctx, records.entries
+    ctx.digests = _digest_map(entries)
+    view = ds.Dataset(root=records.root, display_root=records.display_root)
+    if deferred:
+        prove_batch(session, view, deferred, defer=False)
+    statuses = session.statuses
+    stubs = ds.Dataset(root=records.root, display_root=records.display_root)
+    for rel, e in sorted(entries.items()):
+        if e.kind == "application" and e.link is not None:
+            statuses[rel] = st.Status.from_row(e.status)
+            stubs.records.append(ds.Record(e.kind, ds.display_path(records.display_root, rel), rel, ds.from_json(e.link)))
+    if session.checks_removals:
+        h = ctx.history
+        if fresh_only:  # the history read holds the scope (and the files gone): look at each of them
+            look = sorted(rel for rel in h.changes if rel.startswith("applications/"))
+        else:
+            look = sorted({rel for rel, e in entries.items() if e.suspect}
+                          | {rel for rel in h.changes if rel.startswith("applications/") and rel not in entries})
+        found: dict = {}
+        for p in verify.versions.removed(ctx, records.root, stubs, rels=look):
+            found.setdefault(p.path, []).append(list(cache.astuple_problem(p)))
+        ghosts = {rel: rows for rel, rows in ghosts.items() if rel not in look}
+        for rel in look:
+            rows = found.get(ds.display_path(records.display_root, rel), [])
+            if rel in entries:
+                entries[rel].removal = rows
+            elif rows:
+                ghosts[rel] = rows
+    records.ghosts = ghosts
+    problems = list(session.problems)
+    for rel in records.rels:
+        e = entries.get(rel)
+        if e is not None:
+            problems.extend(_problems(e.vprob))
+            problems.extend(_problems(e.removal))
+    for rows in ghosts.values():
+        problems.extend(_problems(rows))
+    problems += chain.check_continuing(ctx, stubs, statuses)
+    records.verify_problems = problems
+    records.statuses = statuses
+
+
+def _events(records: Records, session, fresh: set) -> None:
+    """The over-time chart's days of the applications read afresh (of the year built), from their
+    final statuses."""
+    if records.statuses is None or session.ctx is None or session.ctx.history is None:
+        return
+    todo = []
+    for rel in sorted(fresh):
+        e = records.entries.get(rel)
+        if e is None or e.kind != "application":
+            continue
+        e.events = None
+        if e.facts is None:
+            continue
+        data = ds.from_json(json.loads(e.facts))
+        todo.append((rel, data, records.statuses.get(rel), e))
+    found = timeline.Events(session.ctx.history).of([(rel, d, s) for rel, d, s, _ in todo])
+    for (_, _, _, e), ev in zip(todo, found):
+        e.events = None if ev is None else [ev[0], ev[1]]

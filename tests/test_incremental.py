@@ -1,0 +1,193 @@
+"""A build from the records kept between builds (jinqiu.publish.incremental) writes what a build from
+scratch writes. A small city (the synthetic sample, signed with its own keys, the root pinned) takes
+a sequence of random changes (edit, add, delete, rename, approve with a real signature, registry
+change, campaign change, committed or left in the work tree); after each, the incremental build's
+site, statistics, HTML forms and problems are compared with a build with no cache at all."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jinqiu.check import validate
+from jinqiu.publish import pipeline as publish
+from jinqiu.sample import demo
+from jinqiu.trust import approve
+
+from test_build_same import files
+
+SEED = int(os.environ.get("JINQIU_INCREMENTAL_SEED", "2026"))
+STEPS = int(os.environ.get("JINQIU_INCREMENTAL_STEPS", "9"))
+TODAY = "2011-08-20"
+
+
+def apps(lab, year=None) -> list[str]:
+    found = sorted(p.relative_to(lab.data).as_posix() for p in (lab.data / "applications").rglob("*.yaml"))
+    return [rel for rel in found if year is None or rel.split("/")[1] == str(year)]
+
+
+def maybe_commit(lab, rng, what) -> str:
+    if rng.random() < 0.5:
+        lab.commit(what, date="2011-08-14")
+        return what + "（已提交）"
+    return what + "（未提交）"
+
+
+def edit(lab, rng):
+    """Change one field of an application: school, phone, amount or the student's name."""
+    rel = rng.choice(apps(lab))
+    text = lab.read(rel)
+    field = rng.choice(["school", "phone", "amount", "name"])
+    if field == "school":
+        text = re.sub(r"(?m)^  school: (.*)$", r"  school: \1分校", text, count=1)
+    elif field == "phone":
+        text = re.sub(r'(?m)^  phone: "?([0-9-]+)"?$', lambda m: f'  phone: "139{rng.randrange(10**8):08d}"', text, count=1)
+    elif field == "amount":
+        text = re.sub(r"(?m)^  amount: ([0-9.]+)$", lambda m: f"  amount: {rng.choice([1000, 2000, 3000, 4000, 5000])}", text, count=1)
+    else:
+        text = re.sub(r"(?m)^(student:\n(?:  .*\n)*?  name: )(\S+)$", lambda m: m.group(1) + m.group(2)[0] + "小" + m.group(2)[-1],
+                      text, count=1)
+    lab.write(rel, text)
+    return maybe_commit(lab, rng, f"edit {field} of {rel}")
+
+
+def add(lab, rng):
+    """A new application: a copy of one under a new number, the same child (a duplicate) or another."""
+    rel = rng.choice(apps(lab, 2011))
+    year, unit = rel.split("/")[1:3]
+    taken = {Path(r).stem for r in apps(lab)}
+    seq = next(n for n in range(900, 999) if f"{year}-{unit}-{n:03d}" not in taken)
+    new_id = f"{year}-{unit}-{seq:03d}"
+    text = lab.read(rel).split("\napprovals:")[0] + "\n"
+    text = re.sub(r"(?m)^id: .*$", f'id: "{new_id}"', text)
+    text = re.sub(r"(?m)^  paid_(on|by): .*\n", "", text)
+    text = re.sub(r"(?m)^  paid_signature: \|\n(    .*\n)*", "", text)
+    same = rng.random() < 0.4
+    if not same:
+        text = re.sub(r'(?m)^(student:\n(?:  .*\n)*?  id_number: )"?(\w+)"?$', lambda m: m.group(1) + '"' + demo.id_number(seq, "19930101") + '"',
+                      text, count=1)
+        text = re.sub(r"(?m)^(student:\n(?:  .*\n)*?  name: )(\S+)$", lambda m: m.group(1) + m.group(2)[0] + "新" + m.group(2)[-1], text, count=1)
+    lab.write(f"applications/{year}/{unit}/{new_id}.yaml", text)
+    return maybe_commit(lab, rng, f"add {new_id} as a copy of {rel}{' (the same child)' if same else ''}")
+
+
+def delete(lab, rng):
+    rel = rng.choice(apps(lab))
+    (lab.data / rel).unlink()
+    return maybe_commit(lab, rng, f"delete {rel}")
+
+
+def rename(lab, rng):
+    """Move an application to a new number (its id follows, or, now and then, does not)."""
+    rel = rng.choice(apps(lab))
+    year, unit, name = rel.split("/")[1:4]
+    taken = {Path(r).stem for r in apps(lab)}
+    seq = next(n for n in range(800, 899) if f"{year}-{unit}-{n:03d}" not in taken)
+    new_id = f"{year}-{unit}-{seq:03d}"
+    text = lab.read(rel)
+    follows = rng.random() < 0.7
+    if follows:
+        text = re.sub(r"(?m)^id: .*$", f'id: "{new_id}"', text)
+    (lab.data / rel).unlink()
+    lab.write(f"applications/{year}/{unit}/{new_id}.yaml", text)
+    return maybe_commit(lab, rng, f"rename {rel} to {new_id}{'' if follows else ' (id kept)'}")
+
+
+def approve_one(lab, rng):
+    """Approve one of this year's applications at its next level, signed by the right reviewer."""
+    dataset = validate.load(lab.data, "data")
+    units = dataset.units
+    todo = []
+    for r in dataset.applications:
+        if r.data.get("year") != 2011:
+            continue
+        level = len(r.data.get("approvals") or []) + 1
+        unit = r.data["unit"]
+        reviewer = {1: f"r-{unit}", 2: f"r-{units.get(unit, {}).get('parent')}", 3: "r-dl-01"}.get(level)
+        if reviewer and (lab.keys / reviewer).is_file():
+            todo.append((r, reviewer))
+    if not todo:
+        return "approve: nothing to approve"
+    r, reviewer = rng.choice(sorted(todo, key=lambda t: t[0].rel))
+    signing = approve.Signing("ssh", str(lab.keys / reviewer), lab.fingerprint(reviewer))
+    try:
+        approve.approve(lab.repo, lab.data, [r], opinion="同意", today=demo._date("2011-08-16"), signing=signing,
+                        dataset=dataset, env=lab.signing_env(reviewer, "2011-08-16"))
+    except approve.ApproveError as exc:
+        return f"approve {r.rel} by {reviewer}: refused ({str(exc)[:60]})"
+    return f"approve {r.rel} by {reviewer}"
+
+
+def registry_change(lab, rng):
+    """The administrator renames a reviewer (trust data: a signed commit)."""
+    text = lab.read("reviewers.yaml")
+    names = re.findall(r"(?m)^  name: (\S+)$", text)
+    old = rng.choice(names)
+    lab.write("reviewers.yaml", text.replace(f"  name: {old}\n", f"  name: {old[0]}立{old[-1]}\n", 1))
+    lab.commit("rename a reviewer", key="r-dl-01", date="2011-08-15")
+    return f"registry: rename reviewer {old}"
+
+
+def campaign_change(lab, rng):
+    """The administrator moves this year's materials deadline (trust data: a signed commit)."""
+    text = lab.read("campaigns/2011.yaml")
+    day = rng.choice(["2011-08-09", "2011-08-11", "2011-08-12"])
+    lab.write("campaigns/2011.yaml", re.sub(r'(?m)^materials_due: .*$', f'materials_due: "{day}"', text))
+    lab.commit("move the deadline", key="r-dl-01", date="2011-08-15")
+    return f"campaign: materials_due {day}"
+
+
+def restore(lab, rng):
+    """Throw away what the work tree holds beyond HEAD."""
+    lab.git("checkout", "--", ".")
+    lab.git("clean", "-fdq")
+    return "restore the work tree to HEAD"
+
+
+CHANGES = [edit, edit, edit, add, delete, rename, approve_one, approve_one, registry_change, campaign_change, restore]
+
+
+def build(lab, out: Path, cache: bool):
+    try:
+        return publish.build(publish.Options(data=lab.data, out=out, today=TODAY, cache=cache, pdf=False))
+    except publish.BuildError as exc:
+        return exc
+
+
+def outputs(result, out: Path):
+    if isinstance(result, publish.BuildError):
+        return {"error": str(result)}
+    got = {"problems": [p.text() for p in result.problems], "findings": result.findings, "ok": result.ok,
+           "statuses": sorted((k, v.row()) for k, v in result.statuses.items()),
+           "verified": (getattr(result.statuses, "verified", None), getattr(result.statuses, "trust", None))}
+    if result.site_dir is not None and result.ok:
+        got["site"] = files(out / "site")
+        got["forms"] = {k: v for k, v in files(out / "private" / "forms").items() if k.endswith(".html")}
+    return got
+
+
+def test_random_changes_build_as_from_scratch(tmp_path):
+    lab = demo.Lab(tmp_path / "city")
+    demo.sample_city(lab, 5)
+    rng = random.Random(SEED)
+    kinds = []
+    log = []
+    for step in range(STEPS + 1):
+        what = "the first build" if step == 0 else rng.choice(CHANGES)(lab, rng)
+        log.append(what)
+        inc_out, ref_out = tmp_path / "inc", tmp_path / "ref"
+        shutil.rmtree(ref_out, ignore_errors=True)
+        inc = build(lab, inc_out, cache=True)
+        ref = build(lab, ref_out, cache=False)
+        if not isinstance(inc, publish.BuildError):
+            kinds.append(inc.records[0] if inc.records else "skipped")
+        got, want = outputs(inc, inc_out), outputs(ref, ref_out)
+        for part in want:
+            assert got.get(part) == want[part], f"step {step} ({what}): {part} differs; the changes: {log}"
+        assert got.keys() == want.keys()
+    assert any(k == "incremental" for k in kinds), kinds  # the kept records were used, not only rebuilt
