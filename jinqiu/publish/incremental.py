@@ -53,7 +53,7 @@ from ..trust import status as st
 from ..trust.entries import git_blob_id, record_digest
 from . import privacy, timeline
 
-FORMAT = "records-1"
+FORMAT = "records-2"
 MAX_SCOPE = 5000  # more records than this in a change's scope: a build from scratch is as quick
 CHUNK = 250  # files to a worker's task
 BULK = validate.BULK_FOLDERS
@@ -104,19 +104,19 @@ class Entry:
     digest: str = ""  # the approval digest (applications)
     status: list | None = None  # Status.row() before the checks over every record (applications)
     events: list | None = None  # [unit, {series: day}] for the over-time chart (the year built), or None
+    blob: str = ""  # git's blob id of the bytes read
     # not kept, for this build only:
     join: dict | None = None  # crossrules.JOIN_FIELDS of the record (real values)
-    blob: str = ""  # git's blob id of the bytes read
     suspect: bool = False  # verify.removed must look at this file
 
     def dump(self) -> list:
-        return [self.kind, self.own, self.coll, self.vprob, self.removal, self.link, self.facts, self.personal,
+        return [self.kind, self.blob, self.own, self.coll, self.vprob, self.removal, self.link, self.facts, self.personal,
                 self.hashes, self.digest, self.status, self.events]
 
     @classmethod
     def load(cls, row) -> "Entry":
-        kind, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events = row
-        return cls(kind, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events)
+        kind, blob, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events = row
+        return cls(kind, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events, blob=blob)
 
 
 # ---------------------------------------------------------------- one file

@@ -292,7 +292,9 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
     parts = {"dataset": dataset,
              "over_time": functools.partial(_counted, records.events(), site.timeline_groups(dataset.units), first, last),
              "personal": records.personal_values,
-             "load": functools.partial(_whole, Path(opts.data), str(opts.data))}  # a form needs the whole record
+             "load": functools.partial(_whole, Path(opts.data), str(opts.data)),  # a form needs the whole record
+             "versions": {rel: e.blob for rel, e in records.entries.items()},
+             "forms_memo": store}
     del dataset, records  # _publish lets them go before mkdocs and jieba load
     return _publish(opts, result, parts, year, sts, sts)
 
@@ -351,7 +353,8 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
 
         proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
                   for rid, st in sts.items() for level, proof, commit in st.proofs}
-        rendered = forms.render(dataset, year, sts, tables, proofs, load=parts.pop("load"))  # this year's applications only
+        rendered = forms.render(dataset, year, sts, tables, proofs, load=parts.pop("load"),  # this year's applications only
+                                versions=parts.pop("versions", None))
     del dataset, view
     result.timings["scan"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -367,7 +370,13 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
         return result
     if rendered is not None:
         t = time.perf_counter()
-        result.forms = forms.write_html(rendered, result.private_dir / "forms")
+        store, memo = parts.pop("forms_memo", None), None
+        if store is not None:  # what the last build into this output wrote, and from what
+            memo = store.get(_forms_memo_kind(result.private_dir), FORMS_MEMO)
+            memo = memo if isinstance(memo, dict) and isinstance(memo.get("html"), dict) else {"html": {}, "pdf": {}}
+            store.put(_forms_memo_kind(result.private_dir), FORMS_MEMO, None)  # until the forms are written
+        result.forms = forms.write_html(rendered, result.private_dir / "forms", memo=None if memo is None else memo["html"],
+                                        keep_bundles=opts.pdf)
         result.timings["forms_html"] = time.perf_counter() - t
         if opts.pdf:
             from . import printing
@@ -376,11 +385,22 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
             try:
                 result.printed = printing.bundle_pdfs(
                     rendered, result.private_dir / "forms", use_cache=opts.cache, cache_dir=opts.forms_cache,
-                    untrusted=(opts.data, result.site_dir, result.private_dir))
+                    untrusted=(opts.data, result.site_dir, result.private_dir), memo=None if memo is None else memo["pdf"])
             except printing.PrintError as exc:
                 raise BuildError(f"打印表格失败：{exc}") from None
             result.timings["forms_pdf"] = time.perf_counter() - t
+        elif memo is not None:
+            memo["pdf"] = {}
+        if store is not None:
+            store.put(_forms_memo_kind(result.private_dir), FORMS_MEMO, memo)
     return result
+
+
+FORMS_MEMO = "forms-memo-1"
+
+
+def _forms_memo_kind(private: Path) -> str:
+    return f"forms-{cache.name_of(private)}"
 
 
 def data_version(data: Path, commit: str | None, as_of: str | None) -> site.DataVersion:

@@ -247,10 +247,13 @@ def print_jobs(jobs: list[list[tuple[str, str]]], cache: Cache, workers: int) ->
 
 
 def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir: Path | None = None,
-                untrusted: tuple[Path, ...] = (), workers: int | None = None) -> Report:
+                untrusted: tuple[Path, ...] = (), workers: int | None = None, memo: dict | None = None) -> Report:
     """Every union's bundle as out/<union>.pdf: cover and contents, then every form of it and of
     the unions below it. cache_dir: the cache (default the user's); untrusted: folders it may not
-    be in (the data and output directories)."""
+    be in (the data and output directories). memo (from the last build into out, updated here):
+    {"pages": {union: [own_key, base, its own pages' keys]}, "bundles": {union: [digest, file state]}}:
+    a union whose own_key is unchanged is not rendered to know its pages, and a bundle whose pages
+    (and contents) are the same, and whose file is as it was written, is not put together again."""
     report = Report()
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     t = time.perf_counter()
@@ -261,6 +264,8 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
             use = None
     cache = Cache(use)
     report.cache = str(use) if use else None
+    memo = {} if memo is None else memo
+    known, made = memo.setdefault("pages", {}), memo.setdefault("bundles", {})
     try:
         base = base_key(browser.version())
         # each union's cover and own pages by key (a union's pages are rendered here one union at a
@@ -269,11 +274,25 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
         own: dict[str, list[str]] = {}
         pending: dict[str, str] = {}  # key -> page HTML, for those the cache does not have
         for uid in forms.order:
-            for into, pages in ((covers, fm.cover(forms, uid)), (own, forms.pages(uid))):
-                into[uid] = [page_key(base, html) for html in pages]
-                for key, html in zip(into[uid], pages):
+            own_key = forms.own_key(uid)
+            was = known.get(uid)
+            if own_key is not None and was is not None and was[:2] == [own_key, base] \
+                    and all(key in pending or cache.find(key) is not None for key in was[2]):
+                own[uid] = was[2]  # the same pages, all printed: not rendered again
+                pages = []
+            else:
+                pages = forms.pages(uid)
+                own[uid] = [page_key(base, html) for html in pages]
+                if own_key is not None:
+                    known[uid] = [own_key, base, own[uid]]
+            for into, keys, htmls in ((covers, None, fm.cover(forms, uid)), (own, own[uid], pages)):
+                into[uid] = keys if keys is not None else [page_key(base, html) for html in htmls]
+                for key, html in zip(into[uid], htmls):
                     if key not in pending and cache.find(key) is None:
                         pending[key] = html
+        for uid in list(known):
+            if uid not in own:
+                del known[uid]
         report.timings["keys"] = time.perf_counter() - t
         t = time.perf_counter()
         items = list(pending.items())
@@ -287,8 +306,17 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
         out.mkdir(parents=True, exist_ok=True)
         for uid in forms.order:
             path = out / f"{uid}.pdf"
-            report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
+            digest = _bundle_digest(forms, uid, covers[uid], own)
+            was = made.get(uid)
+            if was is not None and was == [digest, *fm.file_state(path)]:
+                report.pages += len(covers[uid]) + sum(len(own[m]) for m in forms.members(uid))
+            else:
+                report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
+                made[uid] = [digest, *fm.file_state(path)]
             report.pdfs.append(path)
+        for uid in list(made):
+            if uid not in own:
+                del made[uid]
         report.timings["assemble"] = time.perf_counter() - t
         cache.save()
     except browser.BrowserError as exc:
@@ -296,6 +324,14 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
     finally:
         cache.close()
     return report
+
+
+def _bundle_digest(forms: fm.Forms, uid: str, cover: list[str], own: dict) -> str:
+    """What a bundle is made of: its pages (by key), its outline and its title."""
+    h = hashlib.sha256()
+    h.update(json.dumps([FORMAT, cover, forms.names.get(uid, uid), forms.contents(uid),
+                         [own[m] for m in forms.members(uid)]], ensure_ascii=False).encode())
+    return h.hexdigest()
 
 
 def _assemble(forms: fm.Forms, uid: str, cover: list[str], own: dict, cache: Cache, path: Path) -> int:
