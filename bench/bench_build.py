@@ -46,12 +46,12 @@ FINDINGS: list = []
 SCAN = privacy.scan
 
 
-def scan_and_go_on(site, values):
+def scan_and_go_on(site, values, memo=None):
     """privacy.scan, unchanged and fully timed; its findings are kept and printed, not fatal, so the
     forms are timed too. On generated data they are names that are also everyday words of the site
     (a student named 余天 inside 剩余天数); each is printed with its context to be checked."""
-    needles = privacy.Needles(values)
-    found = SCAN(site, needles)
+    found = SCAN(site, values, memo)
+    needles = privacy.Needles(values) if found else None
     for f in found:
         text = privacy.normalize(privacy.read_text(Path(f.path)))
         hit = needles.find(text)

@@ -284,10 +284,11 @@ def _expand(raw: bytes, depth: int = 0) -> list[bytes]:
     return [raw]
 
 
-def read_text(path: Path) -> str:
-    """A file's text; an archive's (zip, .xlsx, gzip, bzip2, xz, zlib) is the text of everything in it."""
+def read_text(path: Path, raw: bytes | None = None) -> str:
+    """A file's text (raw: its bytes, when already read); an archive's (zip, .xlsx, gzip, bzip2, xz,
+    zlib) is the text of everything in it."""
     parts = []
-    for raw in _expand(path.read_bytes()):
+    for raw in _expand(path.read_bytes() if raw is None else raw):
         text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8", errors="replace")
         if "\\u" in text and text.lstrip()[:1] in ("{", "["):
             try:
@@ -445,11 +446,11 @@ def fixed_text(sources) -> str:
     read from where they are kept (never from the built site, and nothing derived from the data:
     a union's name or the campaign's notice is data like any other). A name that occurs in it (a
     child called 余天, inside 剩余天数) cannot be told apart from it, so the scan cannot look for it."""
-    parts = []
-    for folder in [*sources, theme_assets()]:
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            parts.append(normalize(read_text(path)))
-    return "\n".join(parts)
+    return "\n".join(normalize(read_text(path)) for path in _fixed_files(sources))
+
+
+def _fixed_files(sources) -> list[Path]:
+    return [path for folder in [*sources, theme_assets()] for path in sorted(p for p in Path(folder).rglob("*") if p.is_file())]
 
 
 def scannable(values, fixed: str) -> tuple[set[str], set[str]]:
@@ -460,15 +461,60 @@ def scannable(values, fixed: str) -> tuple[set[str], set[str]]:
     return set(values) - hidden, hidden
 
 
-def scan(site: Path, values) -> list[Finding]:
+def values_digest(values) -> str:
+    import hashlib
+
+    return hashlib.sha256("\0".join(sorted(values)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def scannable_memo(values, sources, memo: dict) -> tuple[set[str], set[str]]:
+    """scannable(values, fixed_text(sources)), remembering between builds (memo, a JSON dict updated
+    here) the fixed text while its sources are the same, and the answer while the values are."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in _fixed_files(sources):
+        h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    if memo.get("sources") != h.hexdigest() or not isinstance(memo.get("text"), str):
+        memo.clear()
+        memo.update(sources=h.hexdigest(), text=fixed_text(sources))
+    digest = values_digest(values)
+    if memo.get("values") == digest and isinstance(memo.get("hidden"), list):
+        hidden = set(memo["hidden"]) & set(values)
+        return set(values) - hidden, hidden
+    found = scannable(values, memo["text"])
+    memo.update(values=digest, hidden=sorted(found[1]))
+    return found
+
+
+def scan(site: Path, values, memo: dict | None = None) -> list[Finding]:
     """Every file under site, read whole after undoing encodings and unpacking archives: where
-    personal data shows up."""
+    personal data shows up. memo ({"needles": digest of the values, "files": {path: digest}}, from
+    the last scan of site, updated here): a file whose bytes a scan for the same values found clean
+    is not read again."""
+    import hashlib
+
     needles = values if isinstance(values, Needles) else Needles(values)
+    clean = {}
+    if memo is not None and not isinstance(values, Needles):
+        digest = values_digest(values)
+        clean = memo.get("files") if memo.get("needles") == digest and isinstance(memo.get("files"), dict) else {}
+        memo.clear()
+        memo.update(needles=digest, files={})
     findings = []
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        text = normalize(read_text(path))
-        for offset, what in scan_text(text, needles):
+        raw = path.read_bytes()
+        key = hashlib.blake2b(raw, digest_size=16).hexdigest()
+        rel = path.relative_to(site).as_posix()
+        if clean.get(rel) == key:
+            memo["files"][rel] = key
+            continue
+        text = normalize(read_text(path, raw))
+        found = scan_text(text, needles)
+        for offset, what in found:
             findings.append(Finding(str(path), text.count("\n", 0, offset) + 1, what))
+        if memo is not None and not found and "files" in memo:
+            memo["files"][rel] = key
     return findings
 
 
