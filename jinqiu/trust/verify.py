@@ -140,6 +140,18 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     return result
 
 
+def statuses_of(data_dir: Path, dataset, forge_checker=None, root_keys=None):
+    """({rel: Status}, [Problem]) of a dataset that holds some records only, reading the history of
+    their files and of the trust data only. The statuses are the full run's for every record whose
+    continued records (back to the first year) and the holders of the foreign digests its approvals
+    carry are in the dataset too (approve.load_units gathers them); the problems are of those files."""
+    data_dir = Path(data_dir)
+    repo = gitlog.toplevel(data_dir)
+    paths = [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(r.rel for r in dataset.records)]
+    memo = SignatureMemo(data_dir) if repo is not None else None
+    return _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=paths, memo=memo)
+
+
 def _scoped(repo, data_dir: Path, display_root: str, scope, root_keys, forge_checker):
     from ..records import dataset as ds
 
