@@ -42,6 +42,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,7 @@ from ..trust import status as st
 from ..trust.entries import git_blob_id, record_digest
 from . import privacy, timeline
 
-FORMAT = "records-2"
+FORMAT = "records-4"
 MAX_SCOPE = 5000  # more records than this in a change's scope: a build from scratch is as quick
 CHUNK = 250  # files to a worker's task
 BULK = validate.BULK_FOLDERS
@@ -88,25 +89,31 @@ def _problems(rows) -> list[Problem]:
     return [Problem(*row) for row in rows]
 
 
-@dataclass
+def _j(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(slots=True)
 class Entry:
-    """What is kept of one file under applications/ or graduates/ (see the module's docstring)."""
+    """What is kept of one file under applications/ or graduates/ (see the module's docstring), each
+    part as one string (100,000 of these are held at once: an object per value would be ten times
+    the memory)."""
 
     kind: str
-    own: list = field(default_factory=list)  # problem rows: the file's own checks
-    coll: list = field(default_factory=list)  # problem rows: the rules between records
-    vprob: list = field(default_factory=list)  # problem rows: verify's proof of this file
-    removal: list = field(default_factory=list)  # problem rows: signed entries removed from this file
-    link: dict | None = None  # id, year, form, continues
-    facts: str | None = None  # FACTS as JSON (dataset.to_json), for the year built
-    personal: list = field(default_factory=list)  # privacy.record_personal_values
-    hashes: list = field(default_factory=list)  # keyed hashes of the values others join it by
+    own: list | tuple = ()  # problem rows: the file's own checks
+    coll: list | tuple = ()  # problem rows: the rules between records
+    vprob: list | tuple = ()  # problem rows: verify's proof of this file
+    removal: list | tuple = ()  # problem rows: signed entries removed from this file
+    link: str | None = None  # JSON: id, year, form, continues (dataset.to_json)
+    facts: str | None = None  # JSON: FACTS (dataset.to_json), for the year built
+    personal: str = "[]"  # JSON list: privacy.record_personal_values
+    hashes: str = ""  # keyed hashes of the values others join it by, space-separated
     digest: str = ""  # the approval digest (applications)
-    status: list | None = None  # Status.row() before the checks over every record (applications)
-    events: list | None = None  # [unit, {series: day}] for the over-time chart (the year built), or None
+    status: str | None = None  # JSON: Status.row() before the checks over every record (applications)
+    events: str | None = None  # JSON [unit, {series: day}] for the over-time chart (the year built), or None
     blob: str = ""  # git's blob id of the bytes read
     # not kept, for this build only:
-    join: dict | None = None  # crossrules.JOIN_FIELDS of the record (real values)
+    join: str | None = None  # JSON: crossrules.JOIN_FIELDS of the record (real values)
     suspect: bool = False  # verify.removed must look at this file
 
     def dump(self) -> list:
@@ -116,7 +123,13 @@ class Entry:
     @classmethod
     def load(cls, row) -> "Entry":
         kind, blob, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events = row
-        return cls(kind, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events, blob=blob)
+        if not (isinstance(kind, str) and isinstance(hashes, str) and isinstance(personal, str)):
+            raise ValueError("not an entry")
+        return cls(kind, own or (), coll or (), vprob or (), removal or (), link, facts, personal, hashes, digest, status,
+                   events, blob)
+
+    def link_data(self) -> dict:
+        return ds.from_json(json.loads(self.link))
 
 
 # ---------------------------------------------------------------- one file
@@ -137,9 +150,9 @@ def read_entry(root: Path, display_root: str, rel: str, context, secret: bytes, 
     data = record.data
     if data is None or record.kind not in FACTS:
         return e, record, raw
-    e.link = ds.to_json(ds.restrict(data, LINK))
-    e.join = ds.restrict(data, crossrules.JOIN_FIELDS)
-    e.personal = sorted(privacy.record_personal_values(record.kind, data))
+    e.link = _j(ds.to_json(ds.restrict(data, LINK)))
+    e.join = _j(ds.to_json(ds.restrict(data, crossrules.JOIN_FIELDS)))
+    e.personal = _j(sorted(privacy.record_personal_values(record.kind, data)))
     values = prscope.join_values(data)
     if record.kind == "application":
         e.digest = record_digest(record)
@@ -147,7 +160,7 @@ def read_entry(root: Path, display_root: str, rel: str, context, secret: bytes, 
         listed = data.get("approvals")
         values |= {x["digest"] for x in listed if isinstance(x, dict) and isinstance(x.get("digest"), str) and x["digest"]} \
             if isinstance(listed, list) else set()
-    e.hashes = sorted({join_hash(secret, v) for v in values})
+    e.hashes = " ".join(sorted({join_hash(secret, v) for v in values}))
     if data.get("year") == year:
         facts = ds.restrict(data, FACTS[record.kind])
         if record.kind == "application":
@@ -157,7 +170,7 @@ def read_entry(root: Path, display_root: str, rel: str, context, secret: bytes, 
                     facts[privacy.NOTICE_KEY] = privacy.notice_row(data, day)
                 except (KeyError, TypeError, AttributeError, ValueError):
                     pass  # an invalid record: validate stops the build
-        e.facts = json.dumps(ds.to_json(facts), ensure_ascii=False, separators=(",", ":"))
+        e.facts = _j(ds.to_json(facts))
     return e, record, raw
 
 
@@ -183,8 +196,8 @@ def prove_batch(session, view, batch, defer: bool) -> list:
     for e, record, raw in batch:
         if record.kind != "application" or record.data is None:
             continue
-        e.status = st.Status(st.FILED, verified=True).row()
-        e.vprob = []
+        e.status = _j(st.Status(st.FILED, verified=True).row())
+        e.vprob = ()
         if verify.needs_proof(record.data):
             if defer and _foreign_digest(record.data, e.digest):
                 deferred.append((e, record, raw))
@@ -196,8 +209,8 @@ def prove_batch(session, view, batch, defer: bool) -> list:
         for p in problems:
             by_path.setdefault(p.path, []).append(p)
         for e, record in apps:
-            e.status = found[record.rel].row()
-            e.vprob = _rows(by_path.get(record.path, []))
+            e.status = _j(found[record.rel].row())
+            e.vprob = _rows(by_path.get(record.path, [])) or ()
     if session.checks_removals:
         ctx = session.ctx
         for e, record, raw in batch:
@@ -296,16 +309,31 @@ def context_key(root: Path, display_root: str, repo: Path | None) -> str:
     return h.hexdigest()
 
 
+SHARDS = 64  # the entries are kept in this many files: a build rewrites those whose entries changed
+
+
+def shard_of(rel: str) -> int:
+    return zlib.crc32(rel.encode("utf-8", "surrogateescape")) % SHARDS
+
+
 def recall(store: cache.Store, root: Path, key: str):
-    doc = store.get(_store_kind(root), key)
-    if not isinstance(doc, dict):
+    """(meta, {rel: Entry}) kept by the last build for this context key, or None. The entries are in
+    SHARDS files, each keyed with the token the meta names for it, so that a shard from another
+    build (one stopped half-way) never passes for this one's."""
+    meta = store.get(_store_kind(root), key)
+    if not isinstance(meta, dict):
         return None
+    entries = {}
     try:
-        entries = {rel: Entry.load(row) for rel, row in doc["entries"].items()}
-        meta = {k: doc[k] for k in ("base", "year", "dirty", "ghosts")}
         if not (isinstance(meta["base"], str) and isinstance(meta["year"], int) and isinstance(meta["dirty"], list)
-                and isinstance(meta["ghosts"], dict)):
+                and isinstance(meta["ghosts"], dict) and isinstance(meta["tokens"], list) and len(meta["tokens"]) == SHARDS):
             return None
+        for i, token in enumerate(meta["tokens"]):
+            rows = store.get(f"{_store_kind(root)}-{i:02d}", f"{key}:{token}")
+            if not isinstance(rows, dict):
+                return None
+            for rel, row in rows.items():
+                entries[rel] = Entry.load(row)
     except (KeyError, TypeError, ValueError):
         return None
     return meta, entries
@@ -313,12 +341,26 @@ def recall(store: cache.Store, root: Path, key: str):
 
 def remember(store: cache.Store, records: "Records") -> None:
     """Keep the entries of a build that got past validate, with its commit as the base; a file read
-    with other content than the commit's is marked dirty (read again next time)."""
+    with other content than the commit's is marked dirty (read again next time). Only the shards
+    holding an entry read afresh or gone are written again; the meta (with each shard's token) last."""
     if records.head is None:
         return
-    store.put(_store_kind(records.root), records.key,
-              {"base": records.head, "year": records.year, "dirty": sorted(records.dirty()), "ghosts": records.ghosts,
-               "entries": {rel: e.dump() for rel, e in records.entries.items()}})
+    tokens = list(records.tokens) if len(records.tokens) == SHARDS else [None] * SHARDS
+    touched = {shard_of(rel) for rel in records.fresh} | {shard_of(rel) for rel in records.gone}
+    if None in tokens:
+        touched = set(range(SHARDS))
+    by_shard: dict[int, dict] = {i: {} for i in touched}
+    for rel, e in records.entries.items():
+        i = shard_of(rel)
+        if i in by_shard:
+            by_shard[i][rel] = e.dump()
+    kind = _store_kind(records.root)
+    store.put(kind, "", None)  # while shards change, no meta speaks for them
+    for i, rows in sorted(by_shard.items()):
+        tokens[i] = os.urandom(8).hex()
+        store.put(f"{kind}-{i:02d}", f"{records.key}:{tokens[i]}", rows)
+    store.put(kind, records.key, {"base": records.head, "year": records.year, "dirty": sorted(records.dirty()),
+                                  "ghosts": records.ghosts, "tokens": tokens})
 
 
 def forget(store: cache.Store, root: Path) -> None:
@@ -365,13 +407,13 @@ def scope_of(changed: set[str], old: dict, new: dict) -> set[str]:
     for rel in changed:
         for e in (old.get(rel), new.get(rel)):
             if e is not None:
-                values.update(e.hashes)
+                values.update(e.hashes.split())
     while values:
-        found = {rel for rel, e in old.items() if rel not in scope and not values.isdisjoint(e.hashes)}
+        found = {rel for rel, e in old.items() if rel not in scope and not values.isdisjoint(e.hashes.split())}
         if len(scope) + len(found) > MAX_SCOPE:
             raise Cold(f"改动可能影响 {len(scope) + len(found)} 个以上的文件")
         scope |= found
-        values = {h for rel in found for h in old[rel].hashes}
+        values = {h for rel in found for h in old[rel].hashes.split()}
     return scope
 
 
@@ -393,6 +435,8 @@ class Records:
     key: str = ""
     head: str | None = None
     fresh: dict = field(default_factory=dict)  # rel -> git blob id of what was read, for the files read afresh
+    gone: set = field(default_factory=set)  # files the kept entries had that are gone
+    tokens: list = field(default_factory=list)  # the kept shards' tokens (recall)
     ghosts: dict = field(default_factory=dict)  # rel of a file gone from the data -> its problem rows (removed entries)
     problems: list = field(default_factory=list)  # validate's
     verify_problems: list = field(default_factory=list)
@@ -413,19 +457,20 @@ class Records:
                 continue
             data = None
             if e.link is not None:
-                data = ds.from_json(json.loads(e.facts)) if e.facts is not None else ds.from_json(e.link)
+                data = ds.from_json(json.loads(e.facts)) if e.facts is not None else e.link_data()
             out.records.append(ds.Record(e.kind, ds.display_path(self.display_root, rel), rel, data))
         return out
 
     def personal_values(self) -> set[str]:
         found = privacy.personal_values(self.small)
         for e in self.entries.values():
-            found.update(e.personal)
+            if e.personal != "[]":
+                found.update(json.loads(e.personal))
         return found
 
     def events(self) -> list:
         """(unit, {series: day}) of every committed application of the year built."""
-        return [(e.events[0], e.events[1]) for _, e in sorted(self.entries.items()) if e.events is not None]
+        return [tuple(json.loads(e.events)) for _, e in sorted(self.entries.items()) if e.events is not None]
 
     def dirty(self) -> set[str]:
         """The files read afresh whose content is not the commit's (changed, or not tracked)."""
@@ -475,7 +520,7 @@ def collisions(root: Path, display_root: str, entries: dict) -> dict[str, list]:
     for rel in sorted(entries):
         e = entries[rel]
         if e.join is not None:
-            view.records.append(ds.Record(e.kind, ds.display_path(display_root, rel), rel, e.join))
+            view.records.append(ds.Record(e.kind, ds.display_path(display_root, rel), rel, ds.from_json(json.loads(e.join))))
     by_path = {r.path: r.rel for r in view.records}
     out: dict[str, list] = {rel: [] for rel in entries}
     for rule in crossrules.COLLISION_RULES:
@@ -511,6 +556,7 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
         if kept is None:
             raise Cold("没有上次构建的记录")
         meta, old = kept
+        records.tokens, records.gone = meta["tokens"], set(old) - set(bulk)
         if meta["year"] != year:
             raise Cold("上次构建的是另一个年度")
         changed = changed_since(repo, prefix, meta["base"]) | set(meta["dirty"]) | (set(bulk) ^ set(old))
@@ -530,7 +576,7 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
         old, records.how = None, f"cold: {exc}"
     if old is None:
         forget(store, root)  # a build stopped half-way leaves nothing behind that speaks for it
-        scope, ghosts = None, {}
+        scope, ghosts, records.tokens, records.gone = None, {}, [], set()
     paths = None if scope is None else [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(scope | set(ghosts))]
     session = verify.open_session(repo, root, small, None, forge_checker, paths=paths, memo=verify.SignatureMemo(root))
     try:
@@ -545,7 +591,9 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
             deferred = [read[rel] for rel in sorted(read)]  # proved once every digest is known
             coll = collisions(root, display_root, new)
         for rel, rows in coll.items():
-            records.entries[rel].coll = rows
+            records.entries[rel].coll = rows or ()
+        for e in records.entries.values():
+            e.join = None  # the rules between records have run
         _validate_problems(records)
         if any(p.severity == ERROR for p in records.problems):
             return records  # validate stops the build: verify's results are not wanted
@@ -578,8 +626,8 @@ def _prove(records: Records, session, deferred, *, fresh_only: bool, ghosts: dic
     stubs = ds.Dataset(root=records.root, display_root=records.display_root)
     for rel, e in sorted(entries.items()):
         if e.kind == "application" and e.link is not None:
-            statuses[rel] = st.Status.from_row(e.status)
-            stubs.records.append(ds.Record(e.kind, ds.display_path(records.display_root, rel), rel, ds.from_json(e.link)))
+            statuses[rel] = st.Status.from_row(json.loads(e.status))
+            stubs.records.append(ds.Record(e.kind, ds.display_path(records.display_root, rel), rel, e.link_data()))
     if session.checks_removals:
         h = ctx.history
         if fresh_only:  # the history read holds the scope (and the files gone): look at each of them
@@ -594,7 +642,7 @@ def _prove(records: Records, session, deferred, *, fresh_only: bool, ghosts: dic
         for rel in look:
             rows = found.get(ds.display_path(records.display_root, rel), [])
             if rel in entries:
-                entries[rel].removal = rows
+                entries[rel].removal = rows or ()
             elif rows:
                 ghosts[rel] = rows
     records.ghosts = ghosts
@@ -628,4 +676,4 @@ def _events(records: Records, session, fresh: set) -> None:
         todo.append((rel, data, records.statuses.get(rel), e))
     found = timeline.Events(session.ctx.history).of([(rel, d, s) for rel, d, s, _ in todo])
     for (_, _, _, e), ev in zip(todo, found):
-        e.events = None if ev is None else [ev[0], ev[1]]
+        e.events = None if ev is None else _j([ev[0], ev[1]])

@@ -279,7 +279,7 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
     result.timings["remember"] = time.perf_counter() - t
     year = pick_year(records.small, opts.year)
     by_rel = records.statuses
-    ids = {rel: ds.from_json(e.link)["id"] for rel, e in records.entries.items() if e.kind == "application" and e.link is not None}
+    ids = {rel: e.link_data()["id"] for rel, e in records.entries.items() if e.kind == "application" and e.link is not None}
     sts = verify.Statuses({ids[rel]: by_rel[rel] for rel in records.rels if rel in ids and rel in by_rel})
     sts.verified, sts.trust = by_rel.verified, by_rel.trust
     refuse_links((site.SITE_SRC, site.SITE_THEME, site.TEMPLATES))
