@@ -150,7 +150,10 @@ def test_search_index(built):
     words = {w for d in docs for f in ("title", "text") for w in re.split(r"[\s\u200b\-]|<[^>]+>", d[f])}
     assert "附" not in words
     progress = pages["progress.html"]["text"].replace("\u200b", "")
-    assert "大连市中山区总工会 区总工会 5 0 0 1 0 4 0 0 已报送 2011-08-22" in progress, progress
+    assert "大连市中山区总工会 区总工会 5 0 0 1 0 4 0 0" in progress, progress
+    reports = [d["text"].replace("\u200b", "") for d in docs
+               if d["location"].startswith("progress.html#") and "总结和统计表" in d["title"].replace("\u200b", "")]
+    assert len(reports) == 1 and "大连市中山区总工会 已报送 2011-08-22" in reports[0], reports
 
 
 def test_404_and_footer_in_chinese(built):
@@ -257,6 +260,32 @@ def test_as_of_rebuilds_from_an_earlier_commit(tmp_path):
     assert "已报送总结和统计表 3 个" not in (tmp_path / "then/site/progress.html").read_text(encoding="utf-8")
     code, out, err = run("build", "--data", str(repo / "data"), "--out", str(tmp_path / "x"), "--as-of", "deadbeef", "--no-forms")
     assert code == 1 and "找不到提交" in err
+
+
+def test_home_page_says_why_there_is_no_history_chart(tmp_path):
+    """A repository with commits and no application yet says so; data outside git says that; the
+    date line says no record has been filed rather than that there is no data."""
+    import os
+
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA, repo / "data")
+    for kind in ("applications", "graduates", "reports"):
+        shutil.rmtree(repo / "data" / kind)
+    outside = tmp_path / "outside"
+    shutil.copytree(repo / "data", outside)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2011-07-01T10:00:00", "GIT_AUTHOR_DATE": "2011-07-01T10:00:00"}
+    subprocess.run([*GIT, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-qm", "a city with no application yet"], check=True, env=env)
+    pages = {}
+    for name, data in (("git", repo / "data"), ("outside", outside)):
+        code, out, err = run("build", "--data", str(data), "--out", str(tmp_path / name), "--today", "2011-08-20", "--no-forms")
+        assert code == 0 and (tmp_path / name / "site/index.html").is_file(), out + err
+        pages[name] = article_text((tmp_path / name / "site/index.html").read_text(encoding="utf-8"))
+    assert "本年度还没有申请" in pages["git"] and "不在 git 仓库中" not in pages["git"]
+    assert "数据目录不在 git 仓库中" in pages["outside"] and "本年度还没有申请" not in pages["outside"]
+    for text in pages.values():
+        assert "尚无已填报的申请或工会报告" in text and "暂无数据" not in text
 
 
 def test_bad_option_is_a_usage_error(tmp_path):
@@ -404,7 +433,7 @@ def test_public_notice_lists_only_consenting_adults(tmp_path):
     assert publish.build(publish.Options(data=DATA, out=out, today="2011-08-20", forms=False)).ok
     html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
     assert "王*雨" in html and "刘*涵" not in html and "刘子涵" not in html
-    assert html.count("<tr><td>") == 2 - 1  # one consenting adult among the approved applications
+    assert html.count("<tr><th scope=\"row\" class=\"jq-words\">") == 2 - 1  # one consenting adult among the approved applications
     assert "公示的目的" in html and "名单从本站撤下" in html and "2011年8月24日" in html
     assert "未成年" in html and "另有 4 名审批完成的受助学生未列入名单" in html
 

@@ -91,11 +91,15 @@ def _pending(args, repo, root, small, today, out, err) -> int:
         err.write("注意：核验结果不计任何审批（没有固定信任根，或信任数据不是管理员签名的版本，见 docs/trust.md），"
                   "所以下级的审批都还不算数，第 2、3 级看不到待审的申请。\n")
     level = reviewer["level"]
-    where = f"{args.unit} 及其下级工会" if args.unit else f"{reviewer['unit']} 负责的工会"
+
+    def name(uid):  # a union by its name, as todo names it
+        return dataset.units.get(uid, {}).get("name", uid)
+
+    where = f"{name(args.unit)}（{args.unit}）及其下级工会" if args.unit else f"{name(reviewer['unit'])}负责的工会"
     if plan.year is None:
         raise approve.ApproveError("数据中没有活动文件（campaigns/<年度>.yaml），不知道本年度是哪一年")
     ctx_records = list(plan.take)
-    out.write(f"审核人 {key.reviewer}（第 {level} 级，{reviewer['unit']}），{plan.year} 年度，{where}：\n")
+    out.write(f"审核人 {key.reviewer}（第 {level} 级，{name(reviewer['unit'])}），{plan.year} 年度，{where}：\n")
     if not ctx_records and not plan.skip:
         out.write(f"没有等待第 {level} 级审批的申请" + (_tail(plan) or "。") + "\n")
         return 0
@@ -107,8 +111,7 @@ def _pending(args, repo, root, small, today, out, err) -> int:
     if take:
         out.write(f"将{'不同意' if args.reject else '审批'}以下 {len(take)} 份申请：\n")
         for r in take:
-            unit = str(r.data.get("unit"))
-            out.write(f"  {r.path}（{dataset.units.get(unit, {}).get('name', unit)}）\n")
+            out.write(f"  {r.path}（{name(str(r.data.get('unit')))}）\n")
     if skip:
         out.write(f"跳过以下 {len(skip)} 份申请：\n")
         for r, why in skip:

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..check import validate
 from ..trust import codeowners, gitlog
 from ..problems import UserError
-from .common import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, shown
 
 HELP = ("根据工会和审核人登记生成 .github/CODEOWNERS（GitHub）和 .gitea/CODEOWNERS（Gitea / Forgejo），"
         "让平台自动请对的人审批（--check 只检查是否过时）")
@@ -40,11 +40,11 @@ def run(args, out, err) -> int:
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if args.check:
             if current != text:
-                out.write(f"{target}:1: error: CODEOWNERS 已过时（或不存在），请运行 python build.py codeowners 并提交\n")
+                out.write(f"{shown(target)}:1: error: CODEOWNERS 已过时（或不存在），请运行 python build.py codeowners 并提交\n")
                 stale += 1
             continue
         if current != text:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-            err.write(f"已写入 {target}\n")
+            err.write(f"已写入 {shown(target)}\n")
     return 1 if stale else 0

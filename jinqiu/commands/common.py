@@ -15,6 +15,25 @@ def add_data_argument(p) -> None:
     p.add_argument("--data", default="data", metavar="目录", help="数据目录（默认 ./data）")
 
 
+def shown(path: Path | str) -> str:
+    """A path as a person types it where the command runs, as every message shows paths: as given
+    when relative; relative to the current directory (data/…, ../.github/CODEOWNERS) when it lies
+    below it or in the same repository; otherwise as it is."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    cwd = Path.cwd()
+    rel = Path(os.path.relpath(path, cwd))
+    if rel.parts[:1] != ("..",):
+        return rel.as_posix()
+    from ..trust import gitlog
+
+    repo = gitlog.toplevel(cwd)
+    if repo is not None and path.resolve().is_relative_to(repo.resolve()):
+        return rel.as_posix()
+    return str(path)
+
+
 def data_dir(args) -> Path:
     root = Path(args.data)
     if not root.is_dir():

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..sample import demo
 from ..trust import verify
 from ..problems import UserError, has_errors, report
+from .common import shown
 
 HELP = "演示：用临时生成的测试密钥（TEST，仅供演示）把样例数据的审批重放为签名提交，再核验"
 
@@ -26,8 +27,8 @@ def run(args, out, err) -> int:
         raise UserError(f"{args.data} 中没有 units.yaml 和 reviewers.yaml，无法演示")
     holder = None
     if args.out:
-        target = Path(args.out)
-        if target.exists() and any(target.iterdir()):
+        target = Path(args.out).resolve()  # git runs in the demo repository: its key paths must not be relative
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise UserError(f"{args.out} 已存在且不是空目录")
     else:
         holder = tempfile.TemporaryDirectory(prefix="jinqiu-demo-")
@@ -37,7 +38,7 @@ def run(args, out, err) -> int:
         statuses, problems = verify.run(lab.repo, lab.data, display_root="data", use_cache=False)
         report(problems, "text", out, err)
         counts = Counter(s.label for s in statuses.values())
-        out.write(f"演示仓库：{lab.repo}{'（已删除）' if holder else ''}\n")
+        out.write(f"演示仓库：{'临时目录（已删除）' if holder else shown(lab.repo)}\n")
         out.write(f"签名提交数：{lab.git('rev-list', '--count', 'HEAD')}；核验后的状态：\n")
         for label, n in sorted(counts.items(), key=lambda kv: -kv[1]):
             out.write(f"  {label}：{n}\n")

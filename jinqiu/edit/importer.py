@@ -331,7 +331,7 @@ class SheetImport:
             elif "/documents/admission_notice" in pointers:
                 form_fixed = "new"
             else:
-                self.note(header.row + 1, ERROR, "无法判断是哪种表格：请用 --form new|continuing|local 指明，或加“表格”一栏")
+                self.note(header.row + 1, ERROR, f"无法判断是哪种表格：请用 --form {'|'.join(FORMS)} 指明，或加“表格”一栏")
                 self.outcome.refused += 1
                 return
         self.form_fixed = form_fixed

@@ -111,8 +111,9 @@ def timeline_figure(title: str, svg: str, series: list[tuple[str, list[int]]], m
         cells = "".join(f"<td>{values[i]}</td>" for _, values in series)
         rows.append(f'<tr><th scope="row">{escape(_md(days[i]))}</th>{cells}</tr>')
     table = (f'<details class="jq-timeline-table" data-search-exclude><summary>{escape(title)}（表格）</summary>'
+             f'<div class="jq-table jq-timeline-figures" role="region" tabindex="0" aria-label="{escape(title)}：每日累计份数">'
              f'<table><caption>{escape(title)}：每日累计份数（只列出有变化的日期和截止日期）</caption>'
-             f'<thead><tr><th scope="col">日期</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></details>')
+             f'<thead><tr><th scope="col">日期</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></details>')
     return (f'<div class="jq-chart jq-timeline" markdown="0"><figure class="jq-chart-figure">{svg}'
             f"<figcaption>{escape(title)}</figcaption></figure>"
             f'<div class="jq-chart-text"><ul class="jq-legend">{legend}</ul><p>虚线为截止日期：</p><ul class="jq-marks">{named}</ul>'

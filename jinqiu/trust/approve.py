@@ -75,10 +75,12 @@ def signing_config(repo: Path, env=None) -> Signing:
             try:
                 line = pub.read_text(encoding="utf-8").strip()
             except (OSError, UnicodeDecodeError):
-                raise ApproveError(f"读不到签名公钥 {pub}：请检查 git config user.signingkey") from None
+                typed = key if path.suffix == ".pub" else f"{key}.pub"  # named as the reviewer wrote it (~/.ssh/…)
+                raise ApproveError(f"读不到签名公钥 {typed}：请检查 git config user.signingkey（现为 {key}）") from None
             private = path.with_suffix("") if path.suffix == ".pub" else path
             if not private.is_file():
-                raise ApproveError(f"找不到签名私钥 {private}：user.signingkey 应指向你自己的密钥（见 docs/review.md 第一节）")
+                typed = key.removesuffix(".pub") if path.suffix == ".pub" else key
+                raise ApproveError(f"找不到签名私钥 {typed}：user.signingkey 应指向你自己的密钥（见 docs/review.md 第一节）")
         try:
             return Signing("ssh", key, registry.ssh_fingerprint(line))
         except Exception:  # noqa: BLE001  (any parse failure of the key line is the reviewer's to fix)
