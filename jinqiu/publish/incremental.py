@@ -129,7 +129,7 @@ class Entry:
                    events, blob)
 
     def link_data(self) -> dict:
-        return ds.from_json(json.loads(self.link))
+        return ds.from_json_text(self.link)
 
 
 # ---------------------------------------------------------------- one file
@@ -437,6 +437,7 @@ class Records:
     fresh: dict = field(default_factory=dict)  # rel -> git blob id of what was read, for the files read afresh
     gone: set = field(default_factory=set)  # files the kept entries had that are gone
     tokens: list = field(default_factory=list)  # the kept shards' tokens (recall)
+    _links: dict = field(default_factory=dict, repr=False)
     ghosts: dict = field(default_factory=dict)  # rel of a file gone from the data -> its problem rows (removed entries)
     problems: list = field(default_factory=list)  # validate's
     verify_problems: list = field(default_factory=list)
@@ -457,9 +458,16 @@ class Records:
                 continue
             data = None
             if e.link is not None:
-                data = ds.from_json(json.loads(e.facts)) if e.facts is not None else e.link_data()
+                data = ds.from_json_text(e.facts) if e.facts is not None else self.link(rel)
             out.records.append(ds.Record(e.kind, ds.display_path(self.display_root, rel), rel, data))
         return out
+
+    def link(self, rel: str) -> dict:
+        """The LINK fields of an application or graduate (decoded once a build)."""
+        found = self._links.get(rel)
+        if found is None:
+            found = self._links[rel] = self.entries[rel].link_data()
+        return found
 
     def personal_values(self) -> set[str]:
         found = privacy.personal_values(self.small)
@@ -520,7 +528,7 @@ def collisions(root: Path, display_root: str, entries: dict) -> dict[str, list]:
     for rel in sorted(entries):
         e = entries[rel]
         if e.join is not None:
-            view.records.append(ds.Record(e.kind, ds.display_path(display_root, rel), rel, ds.from_json(json.loads(e.join))))
+            view.records.append(ds.Record(e.kind, ds.display_path(display_root, rel), rel, ds.from_json_text(e.join)))
     by_path = {r.path: r.rel for r in view.records}
     out: dict[str, list] = {rel: [] for rel in entries}
     for rule in crossrules.COLLISION_RULES:
@@ -627,7 +635,7 @@ def _prove(records: Records, session, deferred, *, fresh_only: bool, ghosts: dic
     for rel, e in sorted(entries.items()):
         if e.kind == "application" and e.link is not None:
             statuses[rel] = st.Status.from_row(json.loads(e.status))
-            stubs.records.append(ds.Record(e.kind, ds.display_path(records.display_root, rel), rel, e.link_data()))
+            stubs.records.append(ds.Record(e.kind, ds.display_path(records.display_root, rel), rel, records.link(rel)))
     if session.checks_removals:
         h = ctx.history
         if fresh_only:  # the history read holds the scope (and the files gone): look at each of them
@@ -672,7 +680,7 @@ def _events(records: Records, session, fresh: set) -> None:
         e.events = None
         if e.facts is None:
             continue
-        data = ds.from_json(json.loads(e.facts))
+        data = ds.from_json_text(e.facts)
         todo.append((rel, data, records.statuses.get(rel), e))
     found = timeline.Events(session.ctx.history).of([(rel, d, s) for rel, d, s, _ in todo])
     for (_, _, _, e), ev in zip(todo, found):

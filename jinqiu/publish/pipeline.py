@@ -279,7 +279,7 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
     result.timings["remember"] = time.perf_counter() - t
     year = pick_year(records.small, opts.year)
     by_rel = records.statuses
-    ids = {rel: e.link_data()["id"] for rel, e in records.entries.items() if e.kind == "application" and e.link is not None}
+    ids = {rel: records.link(rel)["id"] for rel, e in records.entries.items() if e.kind == "application" and e.link is not None}
     sts = verify.Statuses({ids[rel]: by_rel[rel] for rel in records.rels if rel in ids and rel in by_rel})
     sts.verified, sts.trust = by_rel.verified, by_rel.trust
     refuse_links((site.SITE_SRC, site.SITE_THEME, site.TEMPLATES))
@@ -336,8 +336,15 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
                             len(result.left_out), repo_url=config["extra"].get("repository"))
     view.timelines = over
     work = result.private_dir / "site-build"
+    store = parts.get("forms_memo")
+    pages_kind = f"pages-{cache.name_of(result.site_dir)}"
+    pages_memo = None
+    if store is not None:  # what the last build into this site made its workbook from
+        pages_memo = store.get(pages_kind, cache.code_version())
+        pages_memo = pages_memo if isinstance(pages_memo, dict) else {}
+        store.put(pages_kind, "", None)  # until the site is built again
     try:
-        site.write_pages(view, work / "docs")
+        site.write_pages(view, work / "docs", memo=pages_memo, previous=result.site_dir if pages_memo is not None else None)
     except site.PageError as exc:
         raise BuildError(str(exc)) from None
     site.write_config(config, work)
@@ -360,6 +367,8 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
     t = time.perf_counter()
     run_mkdocs(work / "mkdocs.yml", result.site_dir, words)
     compact_search_index(result.site_dir)
+    if pages_memo is not None:
+        store.put(pages_kind, cache.code_version(), pages_memo)
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
     sources = (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)

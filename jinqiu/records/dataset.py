@@ -375,6 +375,23 @@ def to_json(value):
     return value
 
 
+def from_json_text(text: str):
+    """from_json(json.loads(text)), in one pass (the decoder calls back for each object only)."""
+    import json
+
+    if "$" not in text:
+        return json.loads(text)
+    return json.loads(text, object_hook=_from_json_object)
+
+
+def _from_json_object(d: dict):
+    if len(d) == 1 and "$" in d:
+        return Decimal(d["$"])
+    if any(k[:1] == "$" for k in d):
+        return {(k[1:] if k[:1] == "$" else k): v for k, v in d.items()}
+    return d
+
+
 def from_json(value):
     if isinstance(value, dict):
         if len(value) == 1 and "$" in value:
