@@ -586,7 +586,10 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
         forget(store, root)  # a build stopped half-way leaves nothing behind that speaks for it
         scope, ghosts, records.tokens, records.gone = None, {}, [], set()
     paths = None if scope is None else [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(scope | set(ghosts))]
-    session = verify.open_session(repo, root, small, None, forge_checker, paths=paths, memo=verify.SignatureMemo(root))
+    # the signatures checked before are remembered for a build that reads everything; a scope's few are
+    # checked afresh, leaving the memo as the last full run left it (it keeps only what a run used)
+    memo = verify.SignatureMemo(root) if old is None else None
+    session = verify.open_session(repo, root, small, None, forge_checker, paths=paths, memo=memo)
     try:
         if old is None:
             entries, deferred = read_all(root, display_root, bulk, small, secret, year, session, jobs)
