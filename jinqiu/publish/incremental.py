@@ -12,8 +12,7 @@ scan looks for), its approval digest, and keyed hashes of the values other recor
 The invariant: a build with the kept entries writes what a build from scratch (--no-cache) writes,
 byte for byte (tests/test_incremental.py applies random changes and compares the two every time).
 
-Why that holds. The kept entries were made by the last build that got past validate (its commit,
-the base, is kept with them in the HMAC-bound store in the git directory: jinqiu.check.cache.Store,
+Why that holds. The kept entries were made by the last build (its commit, the base, is kept with them in the HMAC-bound store in the git directory: jinqiu.check.cache.Store,
 never in a work tree), for the content each file had at the base (a file read with other content
 than the base's is marked and read again next time). The change is what git says differs between
 the base and the work tree, what a commit since the base touched, and every file git does not track
@@ -340,7 +339,7 @@ def recall(store: cache.Store, root: Path, key: str):
 
 
 def remember(store: cache.Store, records: "Records") -> None:
-    """Keep the entries of a build that got past validate, with its commit as the base; a file read
+    """Keep the entries of a build (validate's errors or not), with its commit as the base; a file read
     with other content than the commit's is marked dirty (read again next time). Only the shards
     holding an entry read afresh or gone are written again; the meta (with each shard's token) last."""
     if records.head is None:
@@ -606,8 +605,8 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
         for e in records.entries.values():
             e.join = None  # the rules between records have run
         _validate_problems(records)
-        if any(p.severity == ERROR for p in records.problems):
-            return records  # validate stops the build: verify's results are not wanted
+        # every entry proved, even when validate stops the build (which then shows validate's problems
+        # only): the entries are kept either way, for the build after the fix
         _prove(records, session, deferred, fresh_only=old is not None, ghosts=ghosts)
     finally:
         session.close()

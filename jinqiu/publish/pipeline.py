@@ -272,11 +272,11 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
     result.problems = records.problems
     result.timings["load"] = time.perf_counter() - t0
     result.records = (records.how, len(records.fresh))
-    if has_errors(records.problems):
-        return result
     t = time.perf_counter()
     incremental.remember(store, records)
     result.timings["remember"] = time.perf_counter() - t
+    if has_errors(records.problems):
+        return result
     year = pick_year(records.small, opts.year)
     by_rel = records.statuses
     ids = {rel: records.link(rel)["id"] for rel, e in records.entries.items() if e.kind == "application" and e.link is not None}

@@ -211,6 +211,7 @@ class Report:
     pages: int = 0  # pages in all bundles
     printed: int = 0  # forms printed by Chromium in this run
     reused: int = 0  # forms taken from the cache
+    assembled: list = field(default_factory=list)  # the bundles put together in this run (the others were as they are)
     cache: str | None = None  # where the cache is, or None
     cache_refused: str | None = None  # why the cache asked for was not used
     timings: dict = field(default_factory=dict)
@@ -312,6 +313,7 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
                 report.pages += len(covers[uid]) + sum(len(own[m]) for m in forms.members(uid))
             else:
                 report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
+                report.assembled.append(uid)
                 made[uid] = [digest, *fm.file_state(path)]
             report.pdfs.append(path)
         for uid in list(made):
