@@ -258,3 +258,27 @@ def test_a_change_puts_together_only_the_bundles_that_hold_it(tmp_path):
         else:
             assert mine.read_bytes() == theirs.read_bytes(), pdf
     assert ref.printed is not None
+
+
+def test_a_build_from_scratch_in_workers_writes_what_one_process_writes(tmp_path, monkeypatch):
+    """Every file read, checked and proved in forked workers (a few files a task), the forms written
+    by forked workers from the spool: what a build with no cache writes."""
+    from jinqiu.check import cache
+    from jinqiu.publish import forms, incremental
+
+    lab = demo.Lab(tmp_path / "city")
+    demo.sample_city(lab, 5)
+    # an approval carrying another content's digest (stale): proved once every digest is known
+    rel = next(r for r in apps(lab, 2011) if "\n- level: 1" in lab.read(r))
+    text = lab.read(rel)
+    lab.write(rel, re.sub(r"(?m)^  school: (.*)$", r"  school: \1分校", text, count=1))
+    lab.commit("an edit after approval", date="2011-08-14")
+    monkeypatch.setattr(cache, "SERIAL_BELOW", 0)
+    monkeypatch.setattr(incremental, "CHUNK", 7)
+    monkeypatch.setattr(forms, "PARALLEL_FORMS", 1)
+    inc = build(lab, tmp_path / "inc", cache=True)
+    assert inc.records[0].startswith("cold")
+    ref = build(lab, tmp_path / "ref", cache=False)
+    got, want = outputs(inc, tmp_path / "inc"), outputs(ref, tmp_path / "ref")
+    assert got == want
+    assert any(p.code == "approval-stale" for p in ref.problems)

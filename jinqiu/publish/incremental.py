@@ -113,6 +113,7 @@ class Entry:
     blob: str = ""  # git's blob id of the bytes read
     # not kept, for this build only:
     join: str | None = None  # JSON: crossrules.JOIN_FIELDS of the record (real values)
+    form: str | None = None  # JSON: form_data of an application of the year, on its way to the Spool
     suspect: bool = False  # verify.removed must look at this file
 
     def dump(self) -> list:
@@ -230,9 +231,13 @@ def _init(job):
 
 def _work(rels):
     """A worker's task: read, check and prove these files; send back what is kept."""
-    root, display_root, context, secret, year, session = _JOB
+    root, display_root, context, secret, year, session, forms = _JOB
     view = ds.Dataset(root=root, display_root=display_root)
     batch = [read_entry(root, display_root, rel, context, secret, year) for rel in rels]
+    if forms:
+        for e, record, _ in batch:
+            if e.facts is not None and record.kind == "application":
+                e.form = _j(ds.to_json(form_data(record.data)))
     deferred = prove_batch(session, view, batch, defer=True)
     out = []
     held = {id(e) for e, _, _ in deferred}
@@ -252,40 +257,87 @@ def _work(rels):
     return out, checked
 
 
-def read_all(root, display_root, rels, context, secret, year, session, jobs=None):
+def read_all(root, display_root, rels, context, secret, year, session, jobs=None, spool=None):
     """{rel: Entry} of every file of rels (in workers when there are many), and the records whose
-    proof waits for every digest: [(entry, record, None)]."""
+    proof waits for every digest: [(entry, record, None)]. spool (a Spool): where each application
+    of the year is put as its form shows it, for the forms (read back, not parsed again)."""
     jobs = jobs or os.cpu_count() or 1
     entries, deferred, checked = {}, [], {}
     chunks = [rels[i:i + CHUNK] for i in range(0, len(rels), CHUNK)]
+    job = (root, display_root, context, secret, year, session, spool is not None)
+    pool = None
     if jobs == 1 or len(rels) < cache.SERIAL_BELOW:
         global _JOB
-        _JOB = (root, display_root, context, secret, year, session)
+        _JOB = job
         try:
-            results = [_work(chunk) for chunk in chunks]
+            parts = iter([_work(chunk) for chunk in chunks])
         finally:
             _JOB = None
-        parts = iter(results)
     else:
         if session.ctx is not None and session.ctx.reg.gpg_keys():
             session.ctx.signers.gpg._ensure()  # one keyring, made before the workers fork
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init,
-                                                         initargs=((root, display_root, context, secret, year, session),))
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init, initargs=(job,))
         parts = pool.imap(_work, chunks)
     try:
         for out, found in parts:
             checked.update(found)
             for rel, e, record in out:
                 entries[rel] = e
+                if e.form is not None:
+                    spool.put(rel, e.form)
+                    e.form = None
                 if record is not None:
                     deferred.append((e, record, None))
     finally:
-        if not isinstance(parts, type(iter([]))):
+        if pool is not None:
             pool.close()
             pool.join()
+        if spool is not None:
+            spool.file.flush()  # before anything forks: a worker never writes what the spool still holds
     if session.ctx is not None:
         session.ctx.signers.ssh.update(checked)
     return entries, deferred
+
+
+class Spool:
+    """Each application of the year as its form shows it (its data without the signatures, as
+    dataset.to_json writes it), in an unnamed temporary file: the forms read it back instead of
+    parsing the file again. Read with pread, so that forked workers can share it."""
+
+    def __init__(self):
+        import tempfile
+
+        self.file = tempfile.TemporaryFile()
+        self.index: dict[str, tuple[int, int]] = {}
+        self.end = 0
+
+    def put(self, rel: str, text: str) -> None:
+        raw = text.encode("utf-8", "surrogatepass")
+        self.file.write(raw)
+        self.index[rel] = (self.end, len(raw))
+        self.end += len(raw)
+
+    def get(self, rel: str) -> dict | None:
+        found = self.index.get(rel)
+        if found is None:
+            return None
+        offset, size = found
+        return ds.from_json_text(os.pread(self.file.fileno(), size, offset).decode("utf-8", "surrogatepass"))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def form_data(data: dict) -> dict:
+    """What a form shows of an application: everything but the signatures (a few hundred bytes each)."""
+    out = dict(data)
+    aid = out.get("aid")
+    if isinstance(aid, dict) and "paid_signature" in aid:
+        out["aid"] = {k: v for k, v in aid.items() if k != "paid_signature"}
+    listed = out.get("approvals")
+    if isinstance(listed, list):
+        out["approvals"] = [{k: v for k, v in e.items() if k != "signature"} if isinstance(e, dict) else e for e in listed]
+    return out
 
 
 # ---------------------------------------------------------------- the store
@@ -436,6 +488,7 @@ class Records:
     fresh: dict = field(default_factory=dict)  # rel -> git blob id of what was read, for the files read afresh
     gone: set = field(default_factory=set)  # files the kept entries had that are gone
     tokens: list = field(default_factory=list)  # the kept shards' tokens (recall)
+    spool: "Spool | None" = None  # the year's applications as their forms show them (a build from scratch)
     _links: dict = field(default_factory=dict, repr=False)
     ghosts: dict = field(default_factory=dict)  # rel of a file gone from the data -> its problem rows (removed entries)
     problems: list = field(default_factory=list)  # validate's
@@ -543,10 +596,11 @@ def _digest_map(entries: dict) -> dict[str, str]:
 
 
 def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Path, forge_checker=None,
-         jobs: int | None = None) -> Records:
+         jobs: int | None = None, forms: bool = False) -> Records:
     """Every record of the data directory, checked and proved: from the kept entries and the files a
     change since the last build can affect, or (Cold) from every file. year_of(small dataset) -> the
-    year the build is for (the kept facts and chart days are that year's)."""
+    year the build is for (the kept facts and chart days are that year's). forms: the forms will be
+    rendered (a build from scratch spools the year's applications for them: Records.spool)."""
     root = Path(root)
     prefix = root.resolve().relative_to(Path(repo).resolve()).as_posix()
     prefix = "" if prefix == "." else prefix
@@ -591,7 +645,8 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
     session = verify.open_session(repo, root, small, None, forge_checker, paths=paths, memo=memo)
     try:
         if old is None:
-            entries, deferred = read_all(root, display_root, bulk, small, secret, year, session, jobs)
+            records.spool = Spool() if forms else None
+            entries, deferred = read_all(root, display_root, bulk, small, secret, year, session, jobs, spool=records.spool)
             records.entries = entries
             records.fresh = {rel: e.blob for rel, e in entries.items()}
             coll = collisions(root, display_root, entries)

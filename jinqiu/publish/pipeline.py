@@ -268,7 +268,7 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
         except BuildError:
             return None
 
-    records = incremental.load(opts.data, str(opts.data), year_of, store=store, repo=repo)
+    records = incremental.load(opts.data, str(opts.data), year_of, store=store, repo=repo, forms=opts.forms)
     result.problems = records.problems
     result.timings["load"] = time.perf_counter() - t0
     result.records = (records.how, len(records.fresh))
@@ -276,6 +276,8 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
     incremental.remember(store, records)
     result.timings["remember"] = time.perf_counter() - t
     if has_errors(records.problems):
+        if records.spool is not None:
+            records.spool.close()
         return result
     year = pick_year(records.small, opts.year)
     by_rel = records.statuses
@@ -292,21 +294,28 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
     parts = {"dataset": dataset,
              "over_time": functools.partial(_counted, records.events(), site.timeline_groups(dataset.units), first, last),
              "personal": records.personal_values,
-             "load": functools.partial(_whole, Path(opts.data), str(opts.data)),  # a form needs the whole record
+             "load": functools.partial(_whole, Path(opts.data), str(opts.data), records.spool),  # a form's whole record
              "versions": {rel: e.blob for rel, e in records.entries.items()},
              "forms_memo": store}
+    spool = records.spool
     del dataset, records  # _publish lets them go before mkdocs and jieba load
-    return _publish(opts, result, parts, year, sts, sts)
+    try:
+        return _publish(opts, result, parts, year, sts, sts)
+    finally:
+        if spool is not None:
+            spool.close()
 
 
 def _counted(events, groups, first, last):
     return timeline.count(events, groups, first, last)
 
 
-def _whole(root: Path, shown: str, record) -> dict:
+def _whole(root: Path, shown: str, spool, record) -> dict:
+    """What a form shows of an application: from the spool of a build that read every file, else its file."""
     from ..records import dataset as ds
 
-    return ds.read_one(root, shown, record.rel)[0].data
+    found = spool.get(record.rel) if spool is not None else None
+    return found if found is not None else ds.read_one(root, shown, record.rel)[0].data
 
 
 def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verified_sts) -> Result:
