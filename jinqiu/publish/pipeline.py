@@ -256,7 +256,6 @@ def _over_time(everything, year, verified_sts, groups, first, last):
 def _build_records(opts: Options, repo: Path, store) -> Result:
     """The build from the records kept between builds (jinqiu.publish.incremental): what _build
     writes, reading only what changed since the last build (or every file once, none at a time whole)."""
-    from ..records import dataset as ds
     from . import incremental
 
     result = Result()
@@ -268,7 +267,19 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
         except BuildError:
             return None
 
-    records = incremental.load(opts.data, str(opts.data), year_of, store=store, repo=repo, forms=opts.forms)
+    box = [incremental.load(opts.data, str(opts.data), year_of, store=store, repo=repo, forms=opts.forms)]
+    spool = box[0].spool  # closed however the build ends
+    try:
+        return _from_records(opts, result, box, store, t0)  # the records in a box: it lets them go, this frame holds none
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _from_records(opts: Options, result: Result, box: list, store, t0: float) -> Result:
+    from . import incremental
+
+    records = box.pop()
     result.problems = records.problems
     result.timings["load"] = time.perf_counter() - t0
     result.records = (records.how, len(records.fresh))
@@ -276,8 +287,6 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
     incremental.remember(store, records)
     result.timings["remember"] = time.perf_counter() - t
     if has_errors(records.problems):
-        if records.spool is not None:
-            records.spool.close()
         return result
     year = pick_year(records.small, opts.year)
     by_rel = records.statuses
@@ -297,13 +306,8 @@ def _build_records(opts: Options, repo: Path, store) -> Result:
              "load": functools.partial(_whole, Path(opts.data), str(opts.data), records.spool),  # a form's whole record
              "versions": {rel: e.blob for rel, e in records.entries.items()},
              "forms_memo": store}
-    spool = records.spool
-    del dataset, records  # _publish lets them go before mkdocs and jieba load
-    try:
-        return _publish(opts, result, parts, year, sts, sts)
-    finally:
-        if spool is not None:
-            spool.close()
+    del dataset, records  # _publish lets them go before mkdocs and jieba load (the caller holds the records no more)
+    return _publish(opts, result, parts, year, sts, sts)
 
 
 def _counted(events, groups, first, last):
