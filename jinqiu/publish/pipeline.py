@@ -205,7 +205,8 @@ def _from_summary(opts: Options, doc: dict) -> Result | None:
         result = Result(problems=[Problem(*row) for row in doc["problems"]], left_out=list(doc["left_out"]),
                         unscannable=set(doc["unscannable"]), forms=[Path(p) for p in doc["forms"]],
                         site_dir=opts.out / "site", private_dir=opts.out / "private")
-        sts = verify.Statuses({rid: status.Status.from_row(row) for rid, row in doc["statuses"].items()})
+        rows = [status.Status.from_row(row) for row in doc["statuses"]["rows"]]
+        sts = verify.Statuses({rid: rows[n] for rid, n in doc["statuses"]["of"].items()})
         sts.verified, sts.trust = doc["trust"]
         result.statuses = sts
         printed = doc["printed"]
