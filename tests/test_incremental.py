@@ -282,3 +282,33 @@ def test_a_build_from_scratch_in_workers_writes_what_one_process_writes(tmp_path
     got, want = outputs(inc, tmp_path / "inc"), outputs(ref, tmp_path / "ref")
     assert got == want
     assert any(p.code == "approval-stale" for p in ref.problems)
+
+
+def test_the_scan_with_needles_kept_finds_what_a_scan_from_scratch_finds(tmp_path, monkeypatch):
+    """After a change that leaves every personal value as it was, the scan uses the needles the last
+    build made: a name leaked into a page is found all the same."""
+    from jinqiu.publish import privacy, site as site_module
+
+    lab = demo.Lab(tmp_path / "city")
+    demo.sample_city(lab, 4)
+    assert build(lab, tmp_path / "out", cache=True).ok
+    rel = apps(lab, 2011)[0]
+    name = re.search(r"(?m)^  name: (\S+)$", lab.read(rel)).group(1)  # the worker's name
+    lab.write(rel, re.sub(r"(?m)^  school: (.*)$", r"  school: \1分校", lab.read(rel), count=1))
+    lab.commit("an edit", date="2011-08-14")
+    real = site_module.write_pages
+
+    def leaky(view, docs, **kw):
+        written = real(view, docs, **kw)
+        (docs / "leak.md").write_text(f"# 泄露\n\n{name[0]} {name[1:]}\n", encoding="utf-8")
+        return written
+
+    def not_again(self, values):
+        raise AssertionError("the needles are built again, though the values are the same")
+
+    monkeypatch.setattr(site_module, "write_pages", leaky)
+    monkeypatch.setattr(privacy.Needles, "__init__", not_again)
+    again = build(lab, tmp_path / "out", cache=True)
+    assert again.records[0] == "incremental"
+    found = {Path(f.path).relative_to(tmp_path / "out" / "site").as_posix() for f in again.findings}
+    assert found == {"leak.html", "search/search_index.json"}, again.findings  # the page, and the search index holding its text

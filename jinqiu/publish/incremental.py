@@ -411,7 +411,7 @@ def remember(store: cache.Store, records: "Records") -> None:
         tokens[i] = os.urandom(8).hex()
         store.put(f"{kind}-{i:02d}", f"{records.key}:{tokens[i]}", rows)
     store.put(kind, records.key, {"base": records.head, "year": records.year, "dirty": sorted(records.dirty()),
-                                  "ghosts": records.ghosts, "tokens": tokens})
+                                  "ghosts": records.ghosts, "tokens": tokens, "values": records.values})
 
 
 def forget(store: cache.Store, root: Path) -> None:
@@ -489,6 +489,7 @@ class Records:
     gone: set = field(default_factory=set)  # files the kept entries had that are gone
     tokens: list = field(default_factory=list)  # the kept shards' tokens (recall)
     spool: "Spool | None" = None  # the year's applications as their forms show them (a build from scratch)
+    values: str = ""  # names the entries' personal values: the same as long as they are (values_token)
     _links: dict = field(default_factory=dict, repr=False)
     ghosts: dict = field(default_factory=dict)  # rel of a file gone from the data -> its problem rows (removed entries)
     problems: list = field(default_factory=list)  # validate's
@@ -529,6 +530,13 @@ class Records:
         text = "[" + ",".join(self.entries[rel].link for rel in rels) + "]"  # one decode: 100,000 calls cost more
         self._links.update(zip(rels, ds.from_json_text(text)))
         self._links.setdefault("", {})  # decoded, even when there is nothing
+
+    def values_token(self) -> str:
+        """A name for every personal value of the data (the entries' and the small files'): it changes
+        whenever they may have; the same name means the same values (what the privacy scan built its
+        needles from can be used again)."""
+        found = sorted(privacy.personal_values(self.small))
+        return hashlib.sha256((self.values + "\0" + "\0".join(found)).encode("utf-8", "surrogatepass")).hexdigest()
 
     def personal_values(self) -> set[str]:
         found = privacy.personal_values(self.small)
@@ -642,11 +650,16 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
             e, record, raw = read_entry(root, display_root, rel, small, secret, year)
             new[rel], read[rel] = e, (e, record, raw)
         records.how = "incremental"
+        # the personal values of every entry are what they were unless an entry read afresh, or gone, says otherwise
+        same = all(e.personal == (old[rel].personal if rel in old else "[]") for rel, e in new.items()) \
+            and all(old[rel].personal == "[]" for rel in records.gone)
+        records.values = meta["values"] if same and isinstance(meta.get("values"), str) else os.urandom(16).hex()
     except Cold as exc:
         old, records.how = None, f"cold: {exc}"
     if old is None:
         forget(store, root)  # a build stopped half-way leaves nothing behind that speaks for it
         scope, ghosts, records.tokens, records.gone = None, {}, [], set()
+        records.values = os.urandom(16).hex()
     paths = None if scope is None else [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(scope | set(ghosts))]
     # the signatures checked before are remembered for a build that reads everything; a scope's few are
     # checked afresh, leaving the memo as the last full run left it (it keeps only what a run used)

@@ -306,6 +306,7 @@ def _from_records(opts: Options, result: Result, box: list, store, t0: float) ->
              "personal": records.personal_values,
              "load": functools.partial(_whole, Path(opts.data), str(opts.data), records.spool),  # a form's whole record
              "versions": {rel: e.blob for rel, e in records.entries.items()},
+             "values_token": records.values_token(),
              "forms_memo": store}
     del dataset, records  # _publish lets them go before mkdocs and jieba load (the caller holds the records no more)
     return _publish(opts, result, parts, year, sts, sts)
@@ -358,7 +359,7 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
         pages_memo = pages_memo if isinstance(pages_memo, dict) else {}
         store.put(pages_kind, "", None)  # until the site is built again
     try:
-        site.write_pages(view, work / "docs", memo=pages_memo, previous=result.site_dir if pages_memo is not None else None)
+        site.write_pages(view, work / "docs", **({} if pages_memo is None else {"memo": pages_memo, "previous": result.site_dir}))
     except site.PageError as exc:
         raise BuildError(str(exc)) from None
     site.write_config(config, work)
@@ -366,7 +367,18 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
     # What the later stages need of the records, taken now, so that the records themselves (most
     # of the build's memory at 100,000 applications) are let go before mkdocs and jieba load.
     t = time.perf_counter()
-    personal = parts.pop("personal")()
+    sources = (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)
+    store, token = parts.get("forms_memo"), parts.pop("values_token", None)
+    kept = None  # the needles the last scan built from the same values, and what it found of them
+    if store is not None:
+        scan_kind, scan_key = f"scan-{cache.name_of(result.site_dir)}", cache.code_version()
+        scan_memo = store.get(scan_kind, scan_key)
+        scan_memo = scan_memo if isinstance(scan_memo, dict) and isinstance(scan_memo.get("fixed"), dict) else {"fixed": {}, "scan": {}}
+        fixed_digest = privacy.sources_digest(sources)
+        if token is not None and scan_memo.get("token") == [token, fixed_digest] and isinstance(scan_memo.get("needles"), dict):
+            kept = store.get_bytes(scan_kind + "-needles", f"{scan_key}:{token}")
+    personal = parts.pop("personal")() if kept is None else None  # the values are not needed again when kept
+    parts.pop("personal", None)
     words = search_words(dataset.units)
     rendered = None
     if opts.forms:
@@ -385,18 +397,23 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
         store.put(pages_kind, cache.code_version(), pages_memo)
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
-    sources = (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)
-    store = parts.get("forms_memo")
     if store is None:
         values, result.unscannable = privacy.scannable(personal, privacy.fixed_text(sources))
         result.findings = privacy.scan(result.site_dir, values)
+    elif kept is not None:  # the same values as the last scan: its needles, and the files it found clean
+        needles = privacy.Needles.restore(kept, scan_memo["needles"])
+        result.unscannable = set(scan_memo["hidden"])
+        result.findings = privacy.scan(result.site_dir, needles, scan_memo["scan"], key=token)
+        store.put(scan_kind, scan_key, scan_memo)
     else:  # what the last build's scan of this site found clean, and the site's fixed text
-        kind, key = f"scan-{cache.name_of(result.site_dir)}", cache.code_version()
-        memo = store.get(kind, key)
-        memo = memo if isinstance(memo, dict) and isinstance(memo.get("fixed"), dict) else {"fixed": {}, "scan": {}}
-        values, result.unscannable = privacy.scannable_memo(personal, sources, memo["fixed"])
-        result.findings = privacy.scan(result.site_dir, values, memo["scan"])
-        store.put(kind, key, memo)
+        values, result.unscannable = privacy.scannable_memo(personal, sources, scan_memo["fixed"])
+        needles = privacy.Needles(values)
+        result.findings = privacy.scan(result.site_dir, needles, scan_memo["scan"], key=token or privacy.values_digest(values))
+        if token is not None:
+            data, rest = needles.dump()
+            store.put_bytes(scan_kind + "-needles", f"{scan_key}:{token}", data)
+            scan_memo.update(token=[token, fixed_digest], needles=rest, hidden=sorted(result.unscannable))
+        store.put(scan_kind, scan_key, scan_memo)
     result.timings["scan"] += time.perf_counter() - t
     if result.findings:
         return result

@@ -365,6 +365,46 @@ class Needles:
         if self.has_words:
             self.words.make_automaton()
 
+    def dump(self) -> tuple[bytes, dict]:
+        """(the automaton as pyahocorasick saves it, the rest as JSON): for Needles.restore."""
+        import os
+        import tempfile
+
+        data = b""
+        if self.has_words:
+            fd, path = tempfile.mkstemp(prefix="jinqiu-needles-")
+            os.close(fd)
+            try:
+                self.words.save(path, _word_bytes)
+                with open(path, "rb") as f:
+                    data = f.read()
+            finally:
+                os.unlink(path)
+        return data, {"digits": sorted(self.digits), "longest": self.longest}
+
+    @classmethod
+    def restore(cls, data: bytes, rest: dict) -> "Needles":
+        """Needles as dump() gave them (data only ever from this user's HMAC-bound store: the automaton
+        file is read by pyahocorasick, its words decoded as UTF-8, never unpickled)."""
+        import os
+        import tempfile
+
+        import ahocorasick
+
+        self = cls.__new__(cls)
+        self.digits, self.longest = set(rest["digits"]), int(rest["longest"])
+        self.has_words = bool(data)
+        self.words = ahocorasick.Automaton()
+        if data:
+            fd, path = tempfile.mkstemp(prefix="jinqiu-needles-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                self.words = ahocorasick.load(path, _word_text)
+            finally:
+                os.unlink(path)
+        return self
+
     def words_in(self, text: str) -> set[str]:
         """Every name or address that occurs in text (separators ignored)."""
         if not self.has_words:
@@ -393,6 +433,14 @@ class Needles:
             if best is not None:
                 return _unsqueezed_offset(text, best[0]), best[1]
         return None
+
+
+def _word_bytes(word: str) -> bytes:
+    return word.encode("utf-8", "surrogatepass")
+
+
+def _word_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogatepass")
 
 
 def _unsqueezed_offset(text: str, offset: int) -> int:
@@ -467,17 +515,25 @@ def values_digest(values) -> str:
     return hashlib.sha256("\0".join(sorted(values)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def scannable_memo(values, sources, memo: dict) -> tuple[set[str], set[str]]:
-    """scannable(values, fixed_text(sources)), remembering between builds (memo, a JSON dict updated
-    here) the fixed text while its sources are the same, and the answer while the values are."""
+def sources_digest(sources) -> str:
+    """A digest of the files of the site's fixed text (fixed_text reads them)."""
     import hashlib
 
     h = hashlib.sha256()
     for path in _fixed_files(sources):
         h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-    if memo.get("sources") != h.hexdigest() or not isinstance(memo.get("text"), str):
+    return h.hexdigest()
+
+
+def scannable_memo(values, sources, memo: dict) -> tuple[set[str], set[str]]:
+    """scannable(values, fixed_text(sources)), remembering between builds (memo, a JSON dict updated
+    here) the fixed text while its sources are the same, and the answer while the values are."""
+    import hashlib
+
+    h = sources_digest(sources)
+    if memo.get("sources") != h or not isinstance(memo.get("text"), str):
         memo.clear()
-        memo.update(sources=h.hexdigest(), text=fixed_text(sources))
+        memo.update(sources=h, text=fixed_text(sources))
     digest = values_digest(values)
     if memo.get("values") == digest and isinstance(memo.get("hidden"), list):
         hidden = set(memo["hidden"]) & set(values)
@@ -487,17 +543,19 @@ def scannable_memo(values, sources, memo: dict) -> tuple[set[str], set[str]]:
     return found
 
 
-def scan(site: Path, values, memo: dict | None = None) -> list[Finding]:
+def scan(site: Path, values, memo: dict | None = None, key: str | None = None) -> list[Finding]:
     """Every file under site, read whole after undoing encodings and unpacking archives: where
     personal data shows up. memo ({"needles": digest of the values, "files": {path: digest}}, from
     the last scan of site, updated here): a file whose bytes a scan for the same values found clean
-    is not read again."""
+    is not read again. key: what names the values (their digest by default; needed for Needles)."""
     import hashlib
 
     needles = values if isinstance(values, Needles) else Needles(values)
     clean = {}
-    if memo is not None and not isinstance(values, Needles):
-        digest = values_digest(values)
+    if key is None and memo is not None and not isinstance(values, Needles):
+        key = values_digest(values)
+    if memo is not None and key is not None:
+        digest = key
         clean = memo.get("files") if memo.get("needles") == digest and isinstance(memo.get("files"), dict) else {}
         memo.clear()
         memo.update(needles=digest, files={})
