@@ -53,7 +53,7 @@ from ..trust import status as st
 from ..trust.entries import git_blob_id, record_digest
 from . import privacy, timeline
 
-FORMAT = "records-4"
+FORMAT = "records-5"
 MAX_SCOPE = 5000  # more records than this in a change's scope: a build from scratch is as quick
 CHUNK = 250  # files to a worker's task
 BULK = validate.BULK_FOLDERS
@@ -105,7 +105,7 @@ class Entry:
     removal: list | tuple = ()  # problem rows: signed entries removed from this file
     link: str | None = None  # JSON: id, year, form, continues (dataset.to_json)
     facts: str | None = None  # JSON: FACTS (dataset.to_json), for the year built
-    personal: str = "[]"  # JSON list: privacy.record_personal_values
+    personal: str | None = "[]"  # JSON list: privacy.record_personal_values (None: kept, not read yet)
     hashes: str = ""  # keyed hashes of the values others join it by, space-separated
     digest: str = ""  # the approval digest (applications)
     status: str | None = None  # JSON: Status.row() before the checks over every record (applications)
@@ -116,17 +116,19 @@ class Entry:
     form: str | None = None  # JSON: form_data of an application of the year, on its way to the Spool
     suspect: bool = False  # verify.removed must look at this file
 
-    def dump(self) -> list:
-        return [self.kind, self.blob, self.own, self.coll, self.vprob, self.removal, self.link, self.facts, self.personal,
-                self.hashes, self.digest, self.status, self.events]
+    def dump(self, status_index) -> list:
+        """The entry as kept, but its personal values (kept apart, read only when wanted) and with its
+        status as an index into the table of distinct statuses (status_index(text) -> n)."""
+        return [self.kind, self.blob, self.own, self.coll, self.vprob, self.removal, self.link, self.facts,
+                self.hashes, self.digest, None if self.status is None else status_index(self.status), self.events]
 
     @classmethod
-    def load(cls, row) -> "Entry":
-        kind, blob, own, coll, vprob, removal, link, facts, personal, hashes, digest, status, events = row
-        if not (isinstance(kind, str) and isinstance(hashes, str) and isinstance(personal, str)):
+    def load(cls, row, statuses: list) -> "Entry":
+        kind, blob, own, coll, vprob, removal, link, facts, hashes, digest, status, events = row
+        if not (isinstance(kind, str) and isinstance(hashes, str) and (status is None or isinstance(status, int))):
             raise ValueError("not an entry")
-        return cls(kind, own or (), coll or (), vprob or (), removal or (), link, facts, personal, hashes, digest, status,
-                   events, blob)
+        return cls(kind, own or (), coll or (), vprob or (), removal or (), link, facts, None, hashes, digest,
+                   None if status is None else statuses[status], events, blob)
 
     def link_data(self) -> dict:
         return ds.from_json_text(self.link)
@@ -370,24 +372,43 @@ def shard_of(rel: str) -> int:
 def recall(store: cache.Store, root: Path, key: str):
     """(meta, {rel: Entry}) kept by the last build for this context key, or None. The entries are in
     SHARDS files, each keyed with the token the meta names for it, so that a shard from another
-    build (one stopped half-way) never passes for this one's."""
+    build (one stopped half-way) never passes for this one's; their personal values in SHARDS more,
+    read only when wanted (read_personal). The meta holds the table of distinct statuses."""
     meta = store.get(_store_kind(root), key)
     if not isinstance(meta, dict):
         return None
     entries = {}
     try:
         if not (isinstance(meta["base"], str) and isinstance(meta["year"], int) and isinstance(meta["dirty"], list)
-                and isinstance(meta["ghosts"], dict) and isinstance(meta["tokens"], list) and len(meta["tokens"]) == SHARDS):
+                and isinstance(meta["ghosts"], dict) and isinstance(meta["tokens"], list) and len(meta["tokens"]) == SHARDS
+                and isinstance(meta["statuses"], list) and all(isinstance(t, str) for t in meta["statuses"])):
             return None
+        statuses = meta["statuses"]
         for i, token in enumerate(meta["tokens"]):
             rows = store.get(f"{_store_kind(root)}-{i:02d}", f"{key}:{token}")
             if not isinstance(rows, dict):
                 return None
             for rel, row in rows.items():
-                entries[rel] = Entry.load(row)
-    except (KeyError, TypeError, ValueError):
+                entries[rel] = Entry.load(row, statuses)
+    except (KeyError, TypeError, ValueError, IndexError):
         return None
     return meta, entries
+
+
+def read_personal(store: cache.Store, root: Path, key: str, tokens: list, entries: dict, shards=None) -> bool:
+    """Fill in the kept personal values of the entries of these shards (default all); False when a
+    shard is not as kept (then nothing kept can be trusted: build from scratch)."""
+    for i in sorted(range(SHARDS) if shards is None else shards):
+        if tokens[i] is None:
+            continue
+        rows = store.get(f"{_store_kind(root)}-p{i:02d}", f"{key}:{tokens[i]}")
+        if not isinstance(rows, dict) or not all(isinstance(v, str) for v in rows.values()):
+            return False
+        for rel, text in rows.items():
+            e = entries.get(rel)
+            if e is not None and e.personal is None:
+                e.personal = text
+    return all(e.personal is not None for rel, e in entries.items() if shards is None or shard_of(rel) in shards)
 
 
 def remember(store: cache.Store, records: "Records") -> None:
@@ -400,18 +421,33 @@ def remember(store: cache.Store, records: "Records") -> None:
     touched = {shard_of(rel) for rel in records.fresh} | {shard_of(rel) for rel in records.gone}
     if None in tokens:
         touched = set(range(SHARDS))
+    if not records.read_personal(touched):
+        return  # a personal shard is gone or forged: keep nothing (the next build reads everything)
+    table = list(records.statuses_kept) if None not in tokens else []
+    index = {text: n for n, text in enumerate(table)}
+
+    def status_index(text: str) -> int:
+        n = index.get(text)
+        if n is None:
+            n = index[text] = len(table)
+            table.append(text)
+        return n
+
     by_shard: dict[int, dict] = {i: {} for i in touched}
+    personal: dict[int, dict] = {i: {} for i in touched}
     for rel, e in records.entries.items():
         i = shard_of(rel)
         if i in by_shard:
-            by_shard[i][rel] = e.dump()
+            by_shard[i][rel] = e.dump(status_index)
+            personal[i][rel] = e.personal
     kind = _store_kind(records.root)
     store.put(kind, "", None)  # while shards change, no meta speaks for them
     for i, rows in sorted(by_shard.items()):
         tokens[i] = os.urandom(8).hex()
         store.put(f"{kind}-{i:02d}", f"{records.key}:{tokens[i]}", rows)
+        store.put(f"{kind}-p{i:02d}", f"{records.key}:{tokens[i]}", personal[i])
     store.put(kind, records.key, {"base": records.head, "year": records.year, "dirty": sorted(records.dirty()),
-                                  "ghosts": records.ghosts, "tokens": tokens, "values": records.values})
+                                  "ghosts": records.ghosts, "tokens": tokens, "values": records.values, "statuses": table})
 
 
 def forget(store: cache.Store, root: Path) -> None:
@@ -490,6 +526,8 @@ class Records:
     tokens: list = field(default_factory=list)  # the kept shards' tokens (recall)
     spool: "Spool | None" = None  # the year's applications as their forms show them (a build from scratch)
     values: str = ""  # names the entries' personal values: the same as long as they are (values_token)
+    statuses_kept: list = field(default_factory=list)  # the kept table of distinct statuses (remember appends)
+    store: object = None  # where the entries are kept (their personal values are read from it when wanted)
     _links: dict = field(default_factory=dict, repr=False)
     ghosts: dict = field(default_factory=dict)  # rel of a file gone from the data -> its problem rows (removed entries)
     problems: list = field(default_factory=list)  # validate's
@@ -531,6 +569,16 @@ class Records:
         self._links.update(zip(rels, ds.from_json_text(text)))
         self._links.setdefault("", {})  # decoded, even when there is nothing
 
+    def read_personal(self, shards=None) -> bool:
+        """Read the kept personal values of the entries of these shards (default all) that lack them."""
+        missing = {shard_of(rel) for rel, e in self.entries.items() if e.personal is None}
+        wanted = missing if shards is None else missing & set(shards)
+        if not wanted:
+            return True
+        if self.store is None or len(self.tokens) != SHARDS:
+            return False
+        return read_personal(self.store, self.root, self.key, self.tokens, self.entries, wanted)
+
     def values_token(self) -> str:
         """A name for every personal value of the data (the entries' and the small files'): it changes
         whenever they may have; the same name means the same values (what the privacy scan built its
@@ -540,6 +588,12 @@ class Records:
 
     def personal_values(self) -> set[str]:
         found = privacy.personal_values(self.small)
+        if not self.read_personal():  # the store changed under this build: the files themselves, then
+            for rel, e in self.entries.items():
+                if e.personal is None:
+                    record = ds.read_one(self.root, self.display_root, rel)[0]
+                    e.personal = _j(sorted(privacy.record_personal_values(record.kind, record.data))) \
+                        if record.data is not None and record.kind in FACTS else "[]"
         lists = [e.personal for e in self.entries.values() if e.personal != "[]"]
         for part in json.loads("[" + ",".join(lists) + "]"):  # one decode for all: 100,000 calls cost more
             found.update(part)
@@ -626,7 +680,7 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
     year = year_of(small)
     bulk = [rel for rel in rels if rel.startswith(BULK)]
     records = Records(root, display_root, Path(repo), small, rels, {}, year, key=context_key(root, display_root, repo),
-                      head=gitlog.head(repo))
+                      head=gitlog.head(repo), store=store)
     secret = store.secret or b""
     old, changed, ghosts = None, set(), {}
     kept = recall(store, root, records.key)
@@ -635,6 +689,7 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
             raise Cold("没有上次构建的记录")
         meta, old = kept
         records.tokens, records.gone = meta["tokens"], set(old) - set(bulk)
+        records.statuses_kept = meta["statuses"]
         if meta["year"] != year:
             raise Cold("上次构建的是另一个年度")
         changed = changed_since(repo, prefix, meta["base"]) | set(meta["dirty"]) | (set(bulk) ^ set(old))
@@ -651,6 +706,8 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
             new[rel], read[rel] = e, (e, record, raw)
         records.how = "incremental"
         # the personal values of every entry are what they were unless an entry read afresh, or gone, says otherwise
+        if not read_personal(store, root, records.key, records.tokens, old, {shard_of(rel) for rel in new} | {shard_of(rel) for rel in records.gone}):
+            raise Cold("保存的个人信息记录无法读取")
         same = all(e.personal == (old[rel].personal if rel in old else "[]") for rel, e in new.items()) \
             and all(old[rel].personal == "[]" for rel in records.gone)
         records.values = meta["values"] if same and isinstance(meta.get("values"), str) else os.urandom(16).hex()
@@ -658,7 +715,7 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
         old, records.how = None, f"cold: {exc}"
     if old is None:
         forget(store, root)  # a build stopped half-way leaves nothing behind that speaks for it
-        scope, ghosts, records.tokens, records.gone = None, {}, [], set()
+        scope, ghosts, records.tokens, records.gone, records.statuses_kept = None, {}, [], set(), []
         records.values = os.urandom(16).hex()
     paths = None if scope is None else [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(scope | set(ghosts))]
     # the signatures checked before are remembered for a build that reads everything; a scope's few are
