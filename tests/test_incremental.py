@@ -244,6 +244,7 @@ def test_a_change_puts_together_only_the_bundles_that_hold_it(tmp_path):
     again = build_pdf(tmp_path / "inc", True)
     assert again.records[0] == "incremental" and again.records[1] < 5
     assert sorted(again.printed.assembled) == ["dl", "dl-xg", "dl-xg-0001"]
+    assert "dl" in again.printed.patched  # the city's bundle: its one changed page replaced in the last one
     assert again.printed.printed >= 1
     now = {p.name: p.stat().st_mtime_ns for p in forms_dir.iterdir()}
     rewritten = sorted(name for name in now if now[name] != untouched.get(name))

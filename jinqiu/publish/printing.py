@@ -212,6 +212,7 @@ class Report:
     printed: int = 0  # forms printed by Chromium in this run
     reused: int = 0  # forms taken from the cache
     assembled: list = field(default_factory=list)  # the bundles put together in this run (the others were as they are)
+    patched: list = field(default_factory=list)  # of those, the ones whose changed pages were replaced in the last bundle
     cache: str | None = None  # where the cache is, or None
     cache_refused: str | None = None  # why the cache asked for was not used
     timings: dict = field(default_factory=dict)
@@ -308,13 +309,21 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
         for uid in forms.order:
             path = out / f"{uid}.pdf"
             digest = _bundle_digest(forms, uid, covers[uid], own)
+            frame = _frame_digest(forms, uid, covers[uid], own)
+            pages = list(covers[uid]) + [key for m in forms.members(uid) for key in own[m]]
             was = made.get(uid)
-            if was is not None and was == [digest, *fm.file_state(path)]:
-                report.pages += len(covers[uid]) + sum(len(own[m]) for m in forms.members(uid))
+            state = fm.file_state(path)
+            if was is not None and was[:5] == [digest, *state]:
+                report.pages += len(pages)
             else:
-                report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
+                if was is not None and len(was) == 7 and was[1:5] == state and was[5] == frame and len(was[6]) == len(pages) \
+                        and _patch(path, was[6], pages, cache):  # the same frame: only the pages that changed replaced
+                    report.pages += len(pages)
+                    report.patched.append(uid)
+                else:
+                    report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
                 report.assembled.append(uid)
-                made[uid] = [digest, *fm.file_state(path)]
+                made[uid] = [digest, *fm.file_state(path), frame, pages]
             report.pdfs.append(path)
         for uid in list(made):
             if uid not in own:
@@ -334,6 +343,40 @@ def _bundle_digest(forms: fm.Forms, uid: str, cover: list[str], own: dict) -> st
     h.update(json.dumps([FORMAT, cover, forms.names.get(uid, uid), forms.contents(uid),
                          [own[m] for m in forms.members(uid)]], ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+def _frame_digest(forms: fm.Forms, uid: str, cover: list[str], own: dict) -> str:
+    """What a bundle is made of but its forms' pages: its cover, outline, title and how many pages each union has."""
+    h = hashlib.sha256()
+    h.update(json.dumps([FORMAT, cover, forms.names.get(uid, uid), forms.contents(uid),
+                         [len(own[m]) for m in forms.members(uid)]], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _patch(path: Path, old: list[str], new: list[str], cache: Cache) -> bool:
+    """Replace, in the bundle as the last build wrote it (its file checked unchanged by the caller),
+    the pages whose keys differ; False (nothing written) when that is not the cheaper way."""
+    import pikepdf
+
+    changed = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
+    if not changed or len(changed) * 10 > len(new):
+        return False
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with pikepdf.open(path) as pdf:
+            if len(pdf.pages) != len(new):
+                return False
+            for i in changed:
+                page = cache.find(new[i])
+                if page is None:
+                    return False
+                pdf.pages[i] = page
+            pdf.save(tmp, deterministic_id=True, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+        os.replace(tmp, path)
+    except (OSError, pikepdf.PdfError):
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _assemble(forms: fm.Forms, uid: str, cover: list[str], own: dict, cache: Cache, path: Path) -> int:
