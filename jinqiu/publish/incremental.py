@@ -53,7 +53,7 @@ from ..trust import status as st
 from ..trust.entries import git_blob_id, record_digest
 from . import privacy, timeline
 
-FORMAT = "records-5"
+FORMAT = "records-6"
 MAX_SCOPE = 5000  # more records than this in a change's scope: a build from scratch is as quick
 CHUNK = 250  # files to a worker's task
 BULK = validate.BULK_FOLDERS
@@ -166,6 +166,7 @@ def read_entry(root: Path, display_root: str, rel: str, context, secret: bytes, 
     if data.get("year") == year:
         facts = ds.restrict(data, FACTS[record.kind])
         if record.kind == "application":
+            facts[privacy.PUBLIC_KEY] = privacy.project("application", data)  # the site's, made once
             day = _notice_day(context, data)
             if day is not None:
                 try:
