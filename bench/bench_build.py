@@ -204,7 +204,7 @@ def one_change(n: int, root: Path, pdf: bool, log) -> dict:
         seconds, peak, out = _timed(base, env)
         doc = json.loads(out.strip().splitlines()[-1])
         rss = max(rss, peak)
-        log(f"  {n}{' PDF' if pdf else ''} {name}: {seconds:.1f} s ({doc['records'][0] if doc['records'] else 'skipped'}, "
+        log(f"  {n}{' PDF' if pdf else ''} {name}: {seconds:.1f} s, {peak} MB ({doc['records'][0] if doc['records'] else 'skipped'}, "
             f"read {doc['records'][1] if doc['records'] else 0}); " + " ".join(f"{k} {v:.2f}" for k, v in doc["timings"].items()))
         return seconds
 

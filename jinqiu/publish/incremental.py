@@ -537,8 +537,9 @@ class Records:
     how: str = ""  # "incremental", or "cold: why"
 
     def dataset(self) -> ds.Dataset:
-        """A Dataset of every record: the small files whole; each application and graduate with its
-        FACTS when of the year built, else with LINK only (all any stage reads of another year's)."""
+        """A Dataset for the stages after verify: the small files whole, and each application and
+        graduate of the year built with its FACTS. Another year's records are left out: every one of
+        those stages (statistics, the site, the 公示 list, the forms) takes the year's records only."""
         out = ds.Dataset(root=self.root, display_root=self.display_root)
         small = {r.rel: r for r in self.small.records}
         for rel in self.rels:
@@ -546,12 +547,8 @@ class Records:
                 out.records.append(small[rel])
                 continue
             e = self.entries.get(rel)
-            if e is None:
-                continue
-            data = None
-            if e.link is not None:
-                data = ds.from_json_text(e.facts) if e.facts is not None else self.link(rel)
-            out.records.append(ds.Record(e.kind, ds.display_path(self.display_root, rel), rel, data))
+            if e is not None and e.facts is not None:
+                out.records.append(ds.Record(e.kind, ds.display_path(self.display_root, rel), rel, ds.from_json_text(e.facts)))
         return out
 
     def link(self, rel: str) -> dict:
