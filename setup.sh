@@ -4,9 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $(grep -v '^#' packages-debian.txt) >/dev/null
+  # only what is missing: a machine with everything installed (an offline runner) never reaches the network
+  missing=""
+  for pkg in $(grep -v '^#' packages-debian.txt); do
+    dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $pkg"
+  done
+  if [ -n "$missing" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
 fi
 python3 -m pip install -q --disable-pip-version-check -r "requirements${1:+-$1}.txt"
 if [ "${1:-}" = dev ] && command -v npm >/dev/null; then

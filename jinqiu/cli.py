@@ -20,11 +20,14 @@ COMMANDS = {
     "fmt": "fmt",
     "verify": "verify",
     "approve": "approve",
+    "pay": "pay",
     "codeowners": "codeowners",
     "demo": "demo",
     "units": "units",
     "todo": "todo",
     "history": "history",
+    "init-city": "initcity",
+    "upgrade": "upgrade",
     "build": "build",
 }
 DEFAULT_COMMAND = "build"

@@ -26,6 +26,13 @@ if not os.environ.get("JINQIU_TEST_CACHE_HOME"):
     os.environ["JINQIU_TEST_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="jinqiu-test-cache-")
 
 
+# The tests say which environment they run in: a test run inside a workflow (CI=true, as the
+# project's own CI sets) is not itself a workflow run of the data it makes. The tests of the
+# workflow-run rule set these variables themselves (tests/test_city.py).
+for _name in ("CI", "GITHUB_ACTIONS", "GITEA_ACTIONS", "FORGEJO_ACTIONS", "JINQIU_ROOT_KEY"):
+    os.environ.pop(_name, None)
+
+
 def npm_tools() -> Path:
     """node_modules with the test tools package.json pins (./setup.sh dev installs them); installed
     here with `npm ci` when missing, once, under a lock (several test processes may ask at once)."""

@@ -13,6 +13,8 @@ units:
 - id: dl
   name: 大连市总工会
   kind: city
+  area_codes:
+  - "0411"
 - id: dl-zs
   name: 大连市中山区总工会
   kind: district

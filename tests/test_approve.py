@@ -277,7 +277,7 @@ def test_pending_works_at_every_level(campaign_lab):
     code, out, err = pending(lab, "r-zs1-01")
     assert code == 0, out + err
     assert "将审批以下 3 份申请" in out and "跳过以下 1 份申请" in out
-    assert f"data/{f['zs1-forged']}：第 1 级审批重复出现" in out  # listed with the reason; the batch goes on
+    assert f"data/{f['zs1-forged']}：第 1 级审批重复" in out  # listed with the reason; the batch goes on
     assert "已审批 3 份申请" in out and "跳过 1 份" in out
     assert f["zs1-2010"] not in out and "approvals: []" in lab.read(f["zs1-2010"])  # not this year's
     assert pending(lab, "r-zs2-01")[0] == 0

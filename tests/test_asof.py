@@ -12,7 +12,7 @@ def record(dates, paid_on=None, decisions=None):
     }
 
 
-PROOFS = ((1, "fp1", "c1"), (2, "fp2", "c2"), (3, "fp3", "c3"))
+PROOFS = tuple(st.Proof(n, f"fp{n}", f"c{n}", n - 1, "2011-08-01") for n in (1, 2, 3))  # (level, key, commit, index, day)
 
 
 def test_paid_only_from_the_payment_date():
@@ -42,3 +42,13 @@ def test_funded_below_the_city_is_complete_at_its_own_level():
     rec = record(["2011-08-02", "2011-08-12"], paid_on="2011-08-13")
     s = st.Status(st.PAID, 2, True, True, PROOFS[:2])
     assert asof.status_on(rec, s, "2011-08-12", 2) == st.Status(st.APPROVED, 2, True, True)
+
+
+def test_the_latest_round_is_cut_by_its_own_entries():
+    """A second round after an edit: the counted decisions are the second round's (by their place in
+    the list), not the first entries of the list."""
+    rec = record(["2011-08-02", "2011-08-03"])
+    rec["approvals"] += [{"level": 1, "decision": "approve", "date": "2011-08-09"}, {"level": 2, "decision": "approve", "date": "2011-08-11"}]
+    s = st.Status(st.APPROVED, 2, False, True, (st.Proof(1, "fp1", "c3", 2, "2011-08-09"), st.Proof(2, "fp2", "c4", 3, "2011-08-11")), 2)
+    assert asof.status_on(rec, s, "2011-08-10", 3).level == 1
+    assert asof.status_on(rec, s, "2011-08-05", 3).state == st.FILED

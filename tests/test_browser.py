@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import campaign_repo
 from jinqiu.publish import pipeline as publish
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,8 @@ KINDS = ["index.html", "progress.html", "statistics/index.html", "statistics/dl-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser")
-    result = publish.build(publish.Options(data=DATA, out=out, today="2011-08-20", forms=False))
+    repo = campaign_repo.build(tmp_path_factory.mktemp("browser-repo") / "repo")  # a history dated in the campaign
+    result = publish.build(publish.Options(data=repo / "data", out=out, today="2011-08-20", forms=False))
     assert result.ok, (result.problems, result.findings)
     handler = functools.partial(QuietHandler, directory=str(result.site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -83,8 +85,8 @@ def test_home_has_charts_and_tables(served, browser):
     page, _, _ = open_page(browser, served[0] + "/index.html")
     assert page.locator("ul.jq-bars").count() == 3
     assert page.locator(".jq-chart-text").count() == 4  # the three bar charts and the campaign over time
-    # the over-time chart marks the three deadlines, and its figures are also a table
-    assert page.locator("svg.jq-line-chart line[stroke-dasharray='4 3']").count() == 3
+    # the over-time chart marks the three deadlines (two of them on 08-25: one marker), and its figures are also a table
+    assert page.locator("svg.jq-line-chart line[stroke-dasharray='4 3']").count() == 2
     assert page.locator(".jq-timeline details table th[scope=col]").count() == 6
     assert page.locator(".jq-deadlines table tr").count() == 4
     assert page.locator(".jq-deadlines .md-typeset__scrollwrap table").count() == 1  # the theme's table wrapper

@@ -89,10 +89,13 @@ def test_an_export_edited_in_excel_updates_only_what_changed(data, tmp_path):
     wb.save(out)
     before = all_files(data)
     code, text, err = run("import", out, "--unit", "dl-zs", "--data", data)
-    assert code == 1  # the approved one is refused
-    assert "2011-dl-zs-0002-001.yaml" in text and "已有审批意见" in text
+    assert code == 0, text + err  # the approved one is corrected too, and the message says its approvals need a new round
+    assert "2011-dl-zs-0002-001.yaml（改动了 家庭住址）：这份申请已有审批" in text and "需要从第 1 级开始重新审批" in text
+    assert "大连市中山区改后地址8号" not in text  # the values changed are personal: never in a message
     after = all_files(data)
-    assert [k for k in after if after[k] != before[k]] == ["applications/2011/dl-zs-0001/2011-dl-zs-0001-002.yaml"]
+    assert [k for k in after if after[k] != before[k]] == ["applications/2011/dl-zs-0001/2011-dl-zs-0001-002.yaml",
+                                                          "applications/2011/dl-zs-0002/2011-dl-zs-0002-001.yaml"]
+    assert "approvals:\n- level: 1" in after["applications/2011/dl-zs-0002/2011-dl-zs-0002-001.yaml"].decode()  # kept as history
 
 
 @pytest.mark.parametrize("form", ["new", "continuing", "local", "graduate"])

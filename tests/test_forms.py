@@ -253,3 +253,27 @@ def test_build_prints_bundles_and_says_what_it_reused(tmp_path, monkeypatch):
         assert code == 0, err.getvalue()
         assert want in err.getvalue(), err.getvalue()
     assert sorted(p.stem for p in (tmp_path / "o2" / "private" / "forms").glob("*.pdf")) == sorted(ALL_UNIONS)
+
+
+def test_the_opinion_boxes_are_the_latest_rounds():
+    """A record re-approved after an edit: the boxes show the second round's decisions (those verify
+    counted, by their place in the list), say which round it is, and give the day each entered the
+    repository when it differs from the date written."""
+    from jinqiu.trust import status as st
+
+    def entry(level, opinion, day, content):
+        return {"level": level, "decision": "approve", "opinion": opinion, "reviewer": f"r-{level}", "date": day,
+                "digest": "sha256:" + content * 64}
+
+    record = {"id": "2011-x-001", "approvals": [entry(1, "第一轮审查", "2011-07-21", "a"), entry(2, "第一轮审核", "2011-07-22", "a"),
+                                                entry(1, "第二轮审查", "2011-07-26", "b"), entry(2, "第二轮审核", "2011-08-09", "b")]}
+    status = st.Status(st.APPROVED, 2, False, True, (st.Proof(1, "SHA256:k1", "c" * 40, 2, "2011-07-26"),
+                                                     st.Proof(2, "SHA256:k2", "d" * 40, 3, "2011-08-15")), 2)
+    boxes = forms.opinions(record, {}, status)
+    assert boxes[1]["opinion"] == "第二轮审查" and boxes[2]["opinion"] == "第二轮审核"
+    assert boxes[1]["entered"] == "" and boxes[2]["entered"] == "2011-08-15"
+    html = forms.environment().get_template("_box.html").render(boxes=boxes, level=2, round=2)
+    assert "签名已核验 · 第 2 轮审批" in html and "2011-08-15 进入仓库" in html
+    # nothing verified: the latest round as written, marked unverified
+    boxes = forms.opinions(record, {}, st.Status(st.FILED))
+    assert boxes[1]["opinion"] == "第二轮审查" and not boxes[1]["verified"]

@@ -259,7 +259,7 @@ def test_a_corrected_sheet_updates_the_record_it_matches(data, tmp_path):
     assert "新地址9号" in after[changed[0]].decode()
 
 
-def test_an_approved_application_is_never_overwritten(data, tmp_path):
+def test_a_corrected_row_updates_an_approved_application_and_says_its_approvals_need_a_new_round(data, tmp_path):
     do_import(data, xlsx(tmp_path / "a.xlsx", [HEADERS_NEW, row_new(0)]))
     target = data / "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
     text = target.read_text(encoding="utf-8").replace(
@@ -272,10 +272,15 @@ def test_an_approved_application_is_never_overwritten(data, tmp_path):
     fixed = row_new(0)
     fixed[HEADERS_NEW.index("助学资金")] = 4000
     code, out, err = do_import(data, xlsx(tmp_path / "b.xlsx", [HEADERS_NEW, fixed]))
-    assert code == 1
-    assert "b.xlsx:Sheet1!2: error:" in out and "已有审批意见" in out
-    assert "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml" in out
-    assert target.read_text(encoding="utf-8") == text
+    assert code == 0 and "更新 1 个" in err
+    assert "b.xlsx:Sheet1!2: warning: 已更正" in out and "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml（改动了 助学资金）" in out
+    assert "需要从第 1 级开始重新审批" in out
+    after = target.read_text(encoding="utf-8")
+    assert "amount: 4000" in after and after.endswith(text[text.index("approvals:"):])  # the approvals stay as history
+    # a paid application is another matter: the payout was a signed act on that content
+    target.write_text(after.replace("  amount: 4000\n", '  amount: 4000\n  paid_on: "2011-08-20"\n  paid_by: r-1\n'), encoding="utf-8")
+    code, out, err = do_import(data, xlsx(tmp_path / "c.xlsx", [HEADERS_NEW, row_new(0)]))
+    assert code == 1 and "已登记发放" in out
 
 
 def test_the_same_application_twice_in_one_sheet(data, tmp_path):

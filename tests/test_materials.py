@@ -19,19 +19,36 @@ def app(funding="dl", dates=("2011-08-02", "2011-08-05")):
             "approvals": [{"level": i + 1, "decision": "approve", "date": d} for i, d in enumerate(dates)]}
 
 
+def counted(state, level, entered, complete=False):
+    """A verified status whose decisions 1..level entered the repository on the days given."""
+    return st.Status(state, level, complete, True, tuple(st.Proof(n, "k", "c", n - 1, d) for n, d in enumerate(entered, 1)))
+
+
 @pytest.mark.parametrize("record, status, expected", [
-    (app(), st.Status(st.APPROVED, 2, False, True), "on_time"),
-    (app(dates=("2011-08-02", "2011-08-10")), st.Status(st.APPROVED, 2, False, True), "on_time"),
-    (app(dates=("2011-08-09", "2011-08-11")), st.Status(st.APPROVED, 2, False, True), "late"),
-    (app(dates=("2011-08-02",)), st.Status(st.APPROVED, 1, False, True), "missing"),
+    (app(), counted(st.APPROVED, 2, ("2011-08-02", "2011-08-05")), "on_time"),
+    (app(dates=("2011-08-02", "2011-08-10")), counted(st.APPROVED, 2, ("2011-08-02", "2011-08-10")), "on_time"),
+    (app(dates=("2011-08-09", "2011-08-11")), counted(st.APPROVED, 2, ("2011-08-09", "2011-08-11")), "late"),
+    # typed on time, entered the repository late: late (a typed date never makes a fact earlier)
+    (app(dates=("2011-08-02", "2011-08-09")), counted(st.APPROVED, 2, ("2011-08-02", "2026-03-01")), "late"),
+    # typed late, entered on time: late too (the later of the two)
+    (app(dates=("2011-08-02", "2011-08-12")), counted(st.APPROVED, 2, ("2011-08-02", "2011-08-09")), "late"),
+    (app(dates=("2011-08-02",)), counted(st.APPROVED, 1, ("2011-08-02",)), "missing"),
     (app(dates=()), st.Status(st.FILED, verified=True), "missing"),
-    (app(dates=("2011-08-02", "2011-08-05", "2011-08-20")), st.Status(st.REJECTED, 3, False, True), "on_time"),
-    (app(dates=("2011-08-02",)), st.Status(st.REJECTED, 1, False, True), None),  # never goes to the city
-    (app(funding="dl-zs"), st.Status(st.APPROVED, 2, True, True), None),  # funded by the district
-    (app(funding="dl-zs-0001", dates=("2011-08-02",)), st.Status(st.APPROVED, 1, True, True), None),
+    (app(dates=("2011-08-02", "2011-08-05", "2011-08-20")), counted(st.REJECTED, 3, ("2011-08-02", "2011-08-05", "2011-08-20")),
+     "on_time"),
+    (app(dates=("2011-08-02",)), counted(st.REJECTED, 1, ("2011-08-02",)), None),  # never goes to the city
+    (app(funding="dl-zs"), counted(st.APPROVED, 2, ("2011-08-02", "2011-08-05"), True), None),  # funded by the district
+    (app(funding="dl-zs-0001", dates=("2011-08-02",)), counted(st.APPROVED, 1, ("2011-08-02",), True), None),
 ])
 def test_materials_state(record, status, expected):
     assert site.materials_state(record, status, UNITS, "2011-08-10") == expected
+
+
+def test_materials_state_by_typed_dates_when_the_history_cannot_date_them():
+    record = app(dates=("2011-08-02", "2011-08-09"))
+    status = counted(st.APPROVED, 2, ("2026-03-01", "2026-03-01"))
+    assert site.materials_state(record, status, UNITS, "2011-08-10", typed_only=True) == "on_time"
+    assert site.materials_state(record, status, UNITS, "2011-08-10") == "late"
 
 
 def test_progress_page_totals_the_materials_deadline_per_union(tmp_path):

@@ -110,6 +110,13 @@ ERROR_PATHS = [
     (["approve", "--opinion", "同意", "--pending", "--unit", "不存在的工会"], {1, 2}),
     (["approve", "data/" + APP2], {2}),
     (["approve", "--opinion", "同意", "--data", "bad", "data/" + APP2], {1, 2}),
+    (["approve", "--withdraw", "--opinion", "撤回", f"data/{APP2}"], {1}),  # nothing of theirs to withdraw
+    (["approve", "--withdraw", "--opinion", "撤回", "--pending"], {2}),
+    (["pay", "--amount", "5000", "no-such.yaml"], {2}),
+    (["pay", "--amount", "5000", f"data/{APP}"], {1}),  # approved at level 1 only
+    (["pay", "--amount", "五千", f"data/{APP}"], {2}),
+    (["pay", "--amount", "5000", "--pending", "--unit", "不存在的工会"], {1, 2}),
+    (["pay", "--amount", "5000", "--data", "missing", f"data/{APP}"], {2}),
     (["codeowners", "--check"], {1}),
     (["codeowners", "--output", "x"], {2}),
     (["codeowners", "--data", "bad", "--check"], {1, 2}),
@@ -125,6 +132,13 @@ ERROR_PATHS = [
     (["build", "--today", "2011-13-01"], {2}),
     (["build", "--data", "bad", "--out", "out", "--no-forms"], {1}),
     (["build", "--data", "missing"], {2}),
+    (["init-city"], {2}),
+    (["init-city", "新仓库", "--answers", "no-such.yaml"], {1}),
+    (["init-city", "新仓库", "--answers", "data/units.yaml"], {1}),
+    (["init-city", "data", "--answers", "表格.csv"], {1}),
+    (["init-city", "--template", "data/units.yaml"], {2}),
+    (["upgrade", "no-such-dir"], {1}),
+    (["upgrade", "."], {1}),
 ]
 
 

@@ -431,3 +431,54 @@ def test_a_canary_in_every_free_text_field_of_every_kind_is_found_wherever_it_is
     assert result.findings and not result.ok
     found_in = {f.path for f in result.findings}
     assert all(str(p) in found_in for k, *_ in planted for p, t in texts.items() if marker(k) in t)
+
+
+# ---------------------------------------------------------------- numbers and names as people write them
+
+
+def _build_with(tmp_path, rel: str, old: str, new: str, signed: bool):
+    import site_copy
+
+    data = site_copy.copy(tmp_path / "repo")
+    path = data / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    if signed:
+        site_copy.sign_and_commit(data)
+    result = publish.build(publish.Options(data=data, out=tmp_path / "out", today="2011-08-20", forms=False))
+    found = {str(Path(f.path).relative_to(result.site_dir)) for f in result.findings}
+    return result, found
+
+
+def test_a_phone_and_an_id_number_in_chinese_numerals_in_the_notice_fail_the_build(tmp_path):
+    """The issue's attack: a phone and an ID number written 〇四一一八五八九四四三八 /
+    二一〇二八一一九六九〇五二六二八八八 in the school of a student on the 公示 list (not in this data:
+    found by their shape): the build fails, naming the notice page and the search index."""
+    leak = "〇四一一八五八九四四三八 / 二一〇二八一一九六九〇五二六二八八八"
+    result, found = _build_with(tmp_path, "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml",
+                                "school: 大连理工大学", f"school: 大连理工大学（{leak}）", signed=True)
+    assert result.statuses["2011-dl-zs-0001-001"].complete  # on the 公示 list
+    assert not result.ok and {"notice.html", "search/search_index.json"} <= found, found
+    assert {f.what for f in result.findings} >= {"有效的身份证号码", "电话号码"}
+
+
+@pytest.mark.parametrize("leak, what", [
+    ("0411，85894438；210281：19690526：2888", {"有效的身份证号码", "电话号码"}),  # the issue's: not in this data
+    ("贰壹零贰零贰，壹玖陆陆零壹壹零，壹零壹玖", {"有效的身份证号码", "数据中的个人信息（姓名、身份证号码、电话或住址）"}),  # 王建国's
+    ("〇四一一－八二六五　一二三四", {"电话号码", "数据中的个人信息（姓名、身份证号码、电话或住址）"}),  # 孙立新's, a report's
+    ("一三九四一一两〇〇〇〇", {"电话号码", "数据中的个人信息（姓名、身份证号码、电话或住址）"}),  # 王建国's mobile, 两 for 2
+    ("Wang Jianguo", {"数据中的姓名（拼音）"}),  # 王建国 in pinyin
+    ("WANG, Xiao-yu", {"数据中的姓名（拼音）"}),  # 王小雨
+], ids=["issue-punctuation", "financial-id", "chinese-landline", "liang-mobile", "pinyin", "pinyin-reversed-comma"])
+def test_a_value_in_a_public_field_as_people_write_it_fails_the_build(tmp_path, leak, what):
+    """A union's name (a public field, on every statistics page and download) holding a phone, an ID
+    number or a name as a person writes it: the build fails, naming every file that shows it."""
+    result, found = _build_with(tmp_path, "units.yaml", "name: 大连市西岗区总工会",
+                                "name: " + json.dumps(f"大连市西岗区总工会（{leak}）", ensure_ascii=False), signed=False)
+    assert not result.ok
+    shows = {str(p.relative_to(result.site_dir)) for p in result.site_dir.rglob("*") if p.is_file()
+             and privacy.normalize("西岗区总工会（") in privacy.normalize(privacy.read_text(p))}
+    assert {"progress.html", "statistics/dl-xg.html", "downloads/statistics-2011.csv", "search/search_index.json"} <= shows
+    assert shows <= found, shows - found
+    assert {f.what for f in result.findings} >= what

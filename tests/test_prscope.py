@@ -333,9 +333,11 @@ def test_verify_editing_an_approval_entry(chain):
     path = chain.data / APP
     path.write_text(path.read_text(encoding="utf-8").replace("情况属实，同意", "情况属实，同意发放", 1), encoding="utf-8")
     chain.commit("Edit an opinion", date="2012-08-01")
-    _, problems, _ = verify_same_as_full(chain)
+    statuses, problems, _ = verify_same_as_full(chain)
     assert {"approval-unsigned", "approval-removed"} <= {p.code for p in problems if p.path == f"data/{APP}"}
-    assert "continues-not-approved" in {p.code for p in problems if p.path == f"data/{CONT}"}
+    # the signed entry, edited without its reviewer's signature, stays in force: the record it
+    # approved, and the continuing application resting on it, keep their status
+    assert statuses[APP].complete and "continues-not-approved" not in {p.code for p in problems if p.path == f"data/{CONT}"}
 
 
 def test_verify_removing_a_verified_entry(chain):
@@ -430,3 +432,41 @@ def test_verify_a_signed_entry_naming_another_records_content_is_an_error_in_bot
     _, full = verify.run(None, lab.data, display_root="data", use_cache=False)
     assert [(p.code, p.severity) for p in full if p.path == f"data/{APP2}"] == [("approval-copied", ERROR)]
     assert [(p.code, p.severity) for p in scoped if p.path == f"data/{APP2}"] == [("approval-digest-mismatch", ERROR)]
+
+
+@pytest.mark.parametrize("disguise", ["{name}\u200b", "{first}\u3000{rest}", "{first}·{rest}"],
+                         ids=["zero-width space", "ideographic space", "middle dot"])
+def test_a_disguised_name_is_the_same_child_in_the_scoped_run_as_in_the_full_run(repo, disguise):
+    """The second application repeats the worker, leaves out the student's ID number and writes the
+    student's name with a zero-width space after it, an ideographic space or a middle dot inside it:
+    the same child (names compared in canonical form), in both files, in both runs."""
+    src = "applications/2011/dl-ch-0001/2011-dl-ch-0001-001.yaml"
+    text = (repo / "data" / src).read_text(encoding="utf-8")
+    sid = student_id(text)
+    name = re.search(r"(?m)^student:\n  name: (.+)$", text).group(1)
+    disguised = disguise.format(name=name, first=name[0], rest=name[1:])
+    new = copy_as(repo, src, "dl-zs-0001", "907", **{f'  id_number: "{sid}"\n': "",
+                                                      f"student:\n  name: {name}\n": f'student:\n  name: "{disguised}"\n'})
+    assert disguised in (repo / "data" / new).read_text(encoding="utf-8")
+    commit(repo)
+    problems, scope = same_as_full(repo)
+    assert src in scope.related
+    assert "duplicate-aid" in codes(problems, src) and "duplicate-aid" in codes(problems, new)
+
+
+def test_a_worker_id_number_in_full_width_digits_still_finds_the_unchanged_duplicate(repo):
+    """The new record writes the worker's ID number in full-width digits (a schema error there): the
+    full run still sees the same child in the unchanged record (ID numbers compared in canonical
+    form), so the scoped run must find that record although its text never holds the full-width
+    number: prscope searches for the canonical form too."""
+    src = "applications/2011/dl-ch-0001/2011-dl-ch-0001-001.yaml"
+    text = (repo / "data" / src).read_text(encoding="utf-8")
+    sid = student_id(text)
+    wid = re.search(r'(?m)^worker:\n(?:  .*\n)*?  id_number: "([^"]+)"', text).group(1)
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in wid)
+    new = copy_as(repo, src, "dl-zs-0001", "908", **{f'id_number: "{wid}"': f'id_number: "{wide}"',
+                                                      f'  id_number: "{sid}"\n': ""})
+    commit(repo)
+    problems, scope = same_as_full(repo)
+    assert src in scope.related
+    assert "duplicate-aid" in codes(problems, src)

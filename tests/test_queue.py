@@ -4,6 +4,7 @@ the CLI (subprocess), every message checked to be Chinese."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,7 +79,9 @@ def test_reviewer_flow_todo_approve_verify_todo(lab):
     assert code == 0, out + err
     assert f"{A}: 企业工会（街道工会）审查通过" in out
     code, out, err = cli(lab, "history", f"data/{A}")
-    assert code == 0 and "第 1 级 同意，审核人 r-zs1-01，2011-07-21：核验通过，计入" in out, out
+    assert code == 0 and "第 1 轮（现行的一轮，决定申请的状态）" in out, out
+    # the date typed, and beside it the day the approval entered the repository (it was committed today)
+    assert re.search(r"第 1 级 同意，审核人 r-zs1-01，2011-07-21，20\d\d-\d\d-\d\d 进入仓库（按此判断是否按时）：核验通过，计入", out), out
     assert "有签名" in section(out, "一、版本").split("2. ")[1]  # the approval commit is signed
     code, out, err = cli(lab, "todo", "--unit", "dl-zs-0001", "--today", "2011-07-21")
     waiting = section(out, "一、等待第 1 级")
@@ -101,6 +104,7 @@ def test_reviewer_flow_todo_approve_verify_todo(lab):
     assert versions.count("提交 ") == 3, out
     assert "审批记录 0 条 → 1 条" in versions
     assert "改动 家庭人口：" in versions  # the field's label from the schema; values masked
+    assert "第 1 轮（审批之后内容被改动过，这一轮已失效，需从第 1 级重新审批）" in out
     assert "第 1 级 同意，审核人 r-zs1-01，2011-07-21：不计入" in out and "原因：" in out
 
 

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from jinqiu import cli
+from jinqiu.check import safemd
 from jinqiu.publish import pipeline as publish, site
 
 DATA = Path(__file__).parent / "site_data" / "data"
@@ -367,7 +368,8 @@ def test_values_from_data_are_text_not_markup(tmp_path):
     ("请看[这里](javascript:alert(1))", "不能是 javascript:"),
     ("![海报](https://evil.example/a.png)", "外部图片"),
     ("<script>alert(1)</script>", "HTML 标签"),
-    ("[x](//evil.example/)", "// 开头"),
+    ("[x](//evil.example/)", "// 或 /\\ 开头"),
+    ("[x](/\\evil.example/)", "// 或 /\\ 开头"),  # a browser reads /\host as //host
     ("**注意**{: onclick=\"alert(1)\"}", "不允许的属性 onclick"),
 ])
 def test_hostile_notice_text_stops_the_build(tmp_path, notice, expected):
@@ -384,6 +386,18 @@ def test_hostile_notice_text_stops_the_build(tmp_path, notice, expected):
     # built anyway with --allow-invalid, the campaign file is left out and nothing unsafe is published
     code, stdout, stderr = run("build", "--data", str(data), "--out", str(tmp_path / "o"), "--today", "2011-08-20", "--no-forms", "--allow-invalid")
     assert code == 1 or "javascript:" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o/site").rglob("*.html"))
+
+
+@pytest.mark.parametrize("href", ["//evil.example/", "/\\evil.example/", "\\/evil.example/", "/\t\\evil.example/",
+                                  "/&#92;evil.example/", "/%09/evil.example/"])
+def test_a_link_a_browser_reads_as_another_host_is_refused(href):
+    """A browser takes a backslash for a slash in an http(s) address and drops tabs and newlines: /\\host
+    is //host, another site. (/%09/host stays a path on this site: percent-escapes are not undone there.)"""
+    problems = safemd.check(f"[x]({href})")
+    if "%09" in href:
+        assert problems == []
+    else:
+        assert problems and "// 或 /\\ 开头" in problems[0][1], problems
 
 
 def _official_layout(ws):
@@ -435,18 +449,45 @@ def test_public_notice_lists_only_consenting_adults(tmp_path):
     assert "王*雨" in html and "刘*涵" not in html and "刘子涵" not in html
     assert html.count("<tr><th scope=\"row\" class=\"jq-words\">") == 2 - 1  # one consenting adult among the approved applications
     assert "公示的目的" in html and "名单从本站撤下" in html and "2011年8月24日" in html
-    assert "未成年" in html and "另有 4 名审批完成的受助学生未列入名单" in html
+    assert "另有 4 名审批完成的受助学生未列入名单：" in html and "未成年" in html and "本人未同意公示" in html
 
 
 def test_minors_are_never_named(tmp_path):
     from jinqiu.publish import privacy
 
-    assert privacy.is_minor({"education": "初中"}, "2011-08-15")
-    assert privacy.is_minor({"education": "中职"}, "2011-08-15")
-    assert not privacy.is_minor({"education": "本科"}, "2011-08-15")
+    assert privacy.adulthood({"education": "初中"}, "2011-08-15") == "minor"
+    assert privacy.adulthood({"education": "中职", "birth_date": "1980-01-01"}, "2011-08-15") == "minor"
     born_1994 = "21020219940816" + "001"
     from jinqiu.check import ids
 
     number = born_1994 + ids.check_digit(born_1994)
-    assert privacy.is_minor({"education": "本科", "id_number": number}, "2011-08-15")  # 16 (17 the next day)
-    assert not privacy.is_minor({"education": "本科", "id_number": number}, "2012-08-16")
+    assert privacy.adulthood({"education": "本科", "id_number": number}, "2011-08-15") == "minor"  # 16 (17 the next day)
+    assert privacy.adulthood({"education": "本科", "id_number": number}, "2012-08-16") == "adult"
+    assert privacy.adulthood({"education": "本科", "birth_date": "1994-08-16"}, "2012-08-15") == "minor"
+    assert privacy.adulthood({"education": "本科", "birth_date": "1994-08-16"}, "2012-08-16") == "adult"
+
+
+def test_a_college_student_without_proof_of_adulthood_is_not_named(tmp_path):
+    """A 本科 student who consented, with neither an ID number nor a birth date on file, may be 17:
+    adulthood is never assumed from the school level. 王小雨 (consented) loses the birth date that
+    proved it (the record re-signed): the 公示 leaves the name out and counts why, naming no one."""
+    import site_copy
+
+    from jinqiu.publish import privacy
+
+    data = site_copy.copy(tmp_path / "repo")
+    path = data / "applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "notice_consent: true" in text and "  id_number:" not in text.split("student:")[1].split("flags:")[0]
+    path.write_text(text.replace('  birth_date: "1993-03-12"\n', ""), encoding="utf-8")  # its proof of age
+    site_copy.sign_and_commit(data)  # the approvals signed again for the content without the birth date
+    out = tmp_path / "o"
+    result = publish.build(publish.Options(data=data, out=out, today="2011-08-20", forms=False))
+    assert result.ok, (result.problems, result.findings)
+    assert result.statuses["2011-dl-zs-0001-001"].complete
+    html = unescape((out / "site" / "notice.html").read_text(encoding="utf-8"))
+    assert "王*雨" not in html and "<tr><td>" not in html
+    assert "没有学生身份证号码或出生日期，无法确认已满 18 周岁 1 名" in html
+    assert "暂无可以公示" in html and "5 名审批完成的受助学生不列入名单" in html
+    assert privacy.adulthood({"education": "本科"}, "2011-08-15") == "unproven"
+    assert privacy.adulthood({"education": "本科", "birth_date": "1993-03-12"}, "2011-08-15") == "adult"

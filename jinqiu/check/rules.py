@@ -9,9 +9,10 @@ Rules that need other files are in crossrules.py.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from . import ids
+from . import identity, ids, rounds
 from .unitref import UNIT_LEVEL
 from .values import filled, iso_date, value_at
 from ..records import layout
@@ -53,14 +54,15 @@ def worker_agrees_with_id(record):
             f"“性别”{gender} 与身份证号码 {ids.mask_id(number)} 不一致：第 17 位表示{ids.id_gender(number)}")
 
 
-def phone_valid(record):
-    """A 联系电话 is a mobile number (11 digits from 1) or an area-coded landline such as 0411-84123456."""
-    for pointer in ("/worker/phone", "/graduate/phone", "/phone"):
-        phone = value_at(record.data, *pointer.strip("/").split("/"))
-        if filled(phone) and not ids.phone_ok(phone):
-            yield pointer, "phone-invalid", (
-                f"“{layout.label(record.kind, pointer)}”{ids.mask_phone(phone)} 不是有效号码：应为 11 位手机号，"
-                "或带区号和连字符的固定电话（例如 0411-84123456）")
+def student_agrees_with_id(record):
+    """The student's 出生日期, when given with the student's ID number, is the birth date the number carries."""
+    number, born = value_at(record.data, "student", "id_number"), iso_date(value_at(record.data, "student", "birth_date"))
+    if not filled(number) or ids.id_problem(number) or born is None:
+        return
+    carried = ids.id_birth_date(number).isoformat()
+    if born != carried:
+        yield "/student/birth_date", "birth-date-mismatch", (
+            f"“学生出生日期”与学生身份证号码 {ids.mask_id(number)} 上的出生日期不一致，请核对")
 
 
 def money_in_fen(record):
@@ -123,36 +125,35 @@ def single_mother_is_female(record):
 
 
 def approvals_in_order(record):
-    """Approvals go level 1, 2, 3 in order, none after a rejection, dated from the filing date on."""
+    """Approvals run in rounds (jinqiu.check.rounds): each round from level 1 up in order on one content,
+    none after a rejection unless it is withdrawn, withdrawals naming a decision in force; every
+    entry dated from the filing date on and no earlier than the one before it."""
     approvals = record.data.get("approvals")
     if not isinstance(approvals, list):
         return
+    listed = [(i, e) for i, e in enumerate(approvals) if isinstance(e, dict)]
+    walked = rounds.walk([e for _, e in listed])
+    for (i, entry), step in zip(listed, walked.steps):
+        if step.problem:
+            code, message, severity = step.problem
+            if code == "approval-after-reject":
+                yield f"/approvals/{i}", code, message
+            elif code.startswith("withdraw-"):
+                yield f"/approvals/{i}/withdraws", code, message, severity
+            else:
+                yield f"/approvals/{i}/level", "approval-level-order", f"第 {i + 1} 条审批意见：{message}"
     filed = iso_date(record.data.get("filed_on")) or ""
-    previous_date, rejected = filed, False
-    for i, entry in enumerate(approvals):
-        if not isinstance(entry, dict):
-            continue
-        where = f"/approvals/{i}"
-        level = entry.get("level")
-        if rejected:
-            yield where, "approval-after-reject", "上一级已经“不同意”，审批到此结束，不能再有后续审批"
-        elif isinstance(level, int) and level != i + 1:
-            expected = i + 1
-            yield where + "/level", "approval-level-order", (
-                f"第 {i + 1} 条审批意见应为第 {expected} 级（{_LEVELS.get(expected, '')}），现为第 {level} 级：各级须依次审批，不能跳级或重复")
+    previous_date = filed
+    for i, entry in listed:
         date = iso_date(entry.get("date"))
         if date and previous_date and date < previous_date:
-            what = "填表日期" if previous_date == filed else "上一级审批日期"
-            yield where + "/date", "approval-date-order", f"审批日期 {date} 早于{what} {previous_date}"
+            what = "填表日期" if previous_date == filed else "上一条审批的日期"
+            yield f"/approvals/{i}/date", "approval-date-order", f"审批日期 {date} 早于{what} {previous_date}"
         if date:
             previous_date = max(previous_date, date)
-        rejected = rejected or entry.get("decision") == "reject"
     paid = iso_date(value_at(record.data, "aid", "paid_on"))
     if paid and previous_date and paid < previous_date:
         yield "/aid/paid_on", "paid-before-approval", f"“发放日期”{paid} 早于最后一次审批或填表日期 {previous_date}"
-
-
-_LEVELS = {1: "企业工会（街道工会）审查", 2: "区市县、产业工会审核", 3: "市总工会审批"}
 
 
 def path_matches_record(record):
@@ -288,6 +289,13 @@ def units_form_a_tree(record):
             yield f"/units/{i}/parent", "unit-parent", f"“上级工会”{parent} 的层级不高于 {u.get('id')}：企业、街道工会属区县或产业工会，区县和产业工会属市总工会"
 
 
+def area_codes_on_the_city(record):
+    """Only the city federation states the city's telephone area codes."""
+    for i, u in enumerate(record.data.get("units") or []):
+        if isinstance(u, dict) and u.get("area_codes") is not None and u.get("kind") != "city":
+            yield f"/units/{i}/area_codes", "unit-area-codes", f"“电话区号”只在市总工会一项填写，{u.get('name', u.get('id'))} 不填"
+
+
 def reviewers_well_formed(record):
     """Reviewer ids are unique, keys' dates are in order, and ID numbers are valid."""
     seen = {}
@@ -306,15 +314,61 @@ def reviewers_well_formed(record):
                     yield f"/reviewers/{i}/keys/{j}/valid_until", "key-dates", "“失效日期”早于“生效日期”"
 
 
+# ---- names and ID numbers: one identity per person (jinqiu.check.identity) -------------------
+
+_NAMES = {
+    "application": ("/worker/name", "/student/name"),
+    "graduate": ("/graduate/name", "/family/worker_name"),
+    "report": ("/filled_by",),
+}
+_ID_NUMBERS = {
+    "application": ("/worker/id_number", "/student/id_number"),
+    "graduate": ("/graduate/id_number", "/family/worker_id_number"),
+}
+_ID_WITH_NEWLINE = re.compile(r"[0-9]{17}[0-9X]\n")  # what the schema's pattern (Python's $) lets through
+
+
+def _people_fields(record):
+    """(pointer, value, is a name) of every person's name and ID number in the record."""
+    if record.kind == "reviewers":
+        for i, r in enumerate(record.data.get("reviewers") or []):
+            if isinstance(r, dict):
+                yield f"/reviewers/{i}/name", r.get("name"), True
+                yield f"/reviewers/{i}/id_number", r.get("id_number"), False
+                for j, number in enumerate(r.get("family_id_numbers") or []):
+                    yield f"/reviewers/{i}/family_id_numbers/{j}", number, False
+        return
+    for pointer in _NAMES.get(record.kind, ()):
+        yield pointer, value_at(record.data, *pointer.strip("/").split("/")), True
+    for pointer in _ID_NUMBERS.get(record.kind, ()):
+        yield pointer, value_at(record.data, *pointer.strip("/").split("/")), False
+
+
+def names_plain(record):
+    """A person's name holds no control, format, bidirectional or other invisible character and no
+    space but single ordinary ones, and an ID number no trailing line break (so that no duplicate
+    hides behind one; the comparison looks through them anyway)."""
+    for pointer, value, is_name in _people_fields(record):
+        if not filled(value):
+            continue
+        label = layout.label(record.kind, pointer)
+        if is_name:
+            why = identity.name_problem(value)
+            if why:
+                yield pointer, "name-invisible", f"“{label}”{why}"
+        elif _ID_WITH_NEWLINE.fullmatch(value):
+            yield pointer, "id-number-invisible", f"“{label}”{ids.mask_id(value.strip())} 末尾有换行：应为 18 位，17 位数字加一位数字或大写 X，前后不能有空白"
+
+
 RECORD_RULES = {
     "application": [
-        path_matches_record, id_numbers_valid, worker_agrees_with_id, phone_valid, money_in_fen,
+        path_matches_record, names_plain, id_numbers_valid, worker_agrees_with_id, student_agrees_with_id, money_in_fen,
         form_matches_stage, admission_year_fits_form, documents_attached, single_mother_is_female,
         government_aid_stated, approvals_in_order,
     ],
-    "graduate": [path_matches_record, graduate_ids_valid, phone_valid, graduate_years_fit, service_amounts, employment_dated],
-    "report": [path_matches_record, phone_valid, funds_add_up],
+    "graduate": [path_matches_record, names_plain, graduate_ids_valid, graduate_years_fit, service_amounts, employment_dated],
+    "report": [path_matches_record, names_plain, funds_add_up],
     "campaign": [campaign_dates_in_order, notice_text_safe],
-    "units": [units_form_a_tree],
-    "reviewers": [reviewers_well_formed],
+    "units": [units_form_a_tree, area_codes_on_the_city],
+    "reviewers": [reviewers_well_formed, names_plain],
 }

@@ -68,9 +68,14 @@ def _scheme(url: str) -> str:
         return "?"
 
 
+def _protocol_relative(url: str) -> bool:
+    """Does a browser read the address as another host's (//host, and /\\host, \\\\host: a browser
+    takes a backslash for a slash in http and https addresses)?"""
+    return _INVISIBLE.sub("", url).replace("\\", "/").startswith("//")
+
+
 def _remote(url: str) -> bool:
-    cleaned = _INVISIBLE.sub("", url).replace("\\", "/")
-    return bool(_scheme(url)) or cleaned.startswith("//")
+    return bool(_scheme(url)) or _protocol_relative(url)
 
 
 class _Reader(HTMLParser):
@@ -88,8 +93,8 @@ class _Reader(HTMLParser):
                 self.found.append((f"不允许的属性 {name}", name))
             elif tag == "a" and name == "href" and _scheme(value) not in ("", "http", "https"):
                 self.found.append((f"链接只能指向相对路径或 http/https 地址，不能是 {_scheme(value)}:", value[:20]))
-            elif tag == "a" and name == "href" and _INVISIBLE.sub("", value).startswith("//"):
-                self.found.append(("链接不能以 // 开头，请写明 https://", value[:20]))
+            elif tag == "a" and name == "href" and _protocol_relative(value):
+                self.found.append(("链接不能以 // 或 /\\ 开头（浏览器把它当作另一个网站），请写明 https://", value[:20]))
             elif tag == "img" and name == "src" and _remote(value):
                 self.found.append(("不能引用外部图片（网站须离线可用）", value[:20]))
             elif tag == "div" and name == "class" and not set(value.split()) <= {"admonition", "note", "warning", "tip", "info"}:

@@ -82,6 +82,11 @@ def _message(kind: str, err) -> tuple[str, str, str]:
         return pointer, "schema-minimum", f"“{name}”不能小于 {err.validator_value}，现为 {shown}"
     if v in ("maximum", "exclusiveMaximum"):
         return pointer, "schema-maximum", f"“{name}”不能大于 {err.validator_value}，现为 {shown}"
+    if v == "not" and isinstance(err.validator_value, dict) and err.validator_value.get("required"):
+        extra = "、".join(f"“{layout.label(kind, f'{pointer}/{k}')}”（{k}）" for k in err.validator_value["required"])
+        head, _, last = pointer.rpartition("/")
+        where = f"第 {int(last) + 1} 条“{layout.label(kind, head)}”" if last.isdigit() else f"“{name}”"
+        return pointer, "schema-not-allowed", f"{where}中不应有{extra}"
     if v == "propertyNames":
         return pointer, "schema-key", f"“{name}”中的项目名“{shown}”不对：{desc}"
     return pointer, f"schema-{v}", f"“{name}”不符合要求：{desc or err.message}"

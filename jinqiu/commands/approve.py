@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from pathlib import Path
 
 from ..check import validate
 from ..trust import approve, forge, gitlog, registry, verify
 from ..problems import UserError
-from .common import add_data_argument, data_dir, forge_checker, resolve_unit
+from .common import add_data_argument, confirm, data_dir, forge_checker, resolve_unit
 
 HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一次签名提交（可批量）"
 
@@ -21,6 +20,9 @@ def add_arguments(p) -> None:
     p.add_argument("paths", nargs="*", metavar="文件", help="要审批的申请文件")
     p.add_argument("--opinion", help="审批意见，例如 情况属实，同意上报")
     p.add_argument("--reject", action="store_true", help="不同意")
+    p.add_argument("--withdraw", action="store_true",
+                   help="撤回：撤回你自己在本轮中仍然有效的审批（管理员可用 --level 撤回任何一级），--opinion 写撤回的原因")
+    p.add_argument("--level", type=int, choices=(1, 2, 3), help="与 --withdraw 一起用（管理员）：撤回第几级的审批")
     p.add_argument("--pending", action="store_true",
                    help="审批本年度所有等待你这一级审批的申请：先列出将审批和跳过的申请（及原因），确认后再提交")
     p.add_argument("--unit", metavar="工会", help="与 --pending 一起用：只审批这个工会（编号或名称）及其下级工会的申请")
@@ -49,11 +51,16 @@ def run(args, out, err) -> int:
         raise UserError("--pending 与文件名不能同时给出")
     if not args.pending and (args.unit or args.yes):
         raise UserError("--unit 和 --yes 只能与 --pending 一起用")
+    if args.withdraw and (args.pending or args.reject):
+        raise UserError("--withdraw 不能与 --pending 或 --reject 一起用：撤回时请逐个给出申请文件")
+    if args.level is not None and not args.withdraw:
+        raise UserError("--level 只能与 --withdraw 一起用")
     try:
         if args.pending:
             return _pending(args, repo, root, validate.load(root, args.data, rels=approve.small_rels(root)), today, out, err)
         named = [Path(os.path.relpath(Path(p).resolve(), root.resolve())).as_posix() for p in args.paths]
-        dataset = approve.load_named(root, args.data, [rel for rel in named if not rel.startswith("../")])
+        # only what approving them decides on (with --withdraw, what their statuses rest on too)
+        dataset = approve.load_named(root, args.data, [rel for rel in named if not rel.startswith("../")], chains=args.withdraw)
         by_rel = {r.rel: r for r in dataset.applications}
         records = []
         for p, rel in zip(args.paths, named):
@@ -62,11 +69,18 @@ def run(args, out, err) -> int:
             records.append(by_rel[rel])
         if not records:
             raise UserError("请给出要审批的申请文件，或用 --pending")
+        withdraw = None
+        if args.withdraw:  # what may be withdrawn is what verify counts
+            withdraw = approve.Withdrawal(args.level, verify.statuses_of(root, dataset, forge_checker())[0])
         outcome = approve.approve_batch(repo, root, records, opinion=args.opinion, reject=args.reject, today=today,
-                                        dataset=dataset)
+                                        dataset=dataset, withdraw=withdraw)
     except approve.ApproveError as exc:
         err.write(f"错误：{exc}\n")
         return 1
+    if args.withdraw:
+        out.write(f"已撤回 {len(outcome.approved)} 份申请的审批，签名提交 {outcome.commit[:10]}；"
+                  "被撤回的审批不再计入，这一级（及其上各级）须重新审批\n")
+        return 0
     out.write(f"已{'不同意' if args.reject else '审批'} {len(outcome.approved)} 份申请，签名提交 {outcome.commit[:10]}\n")
     return 0
 
@@ -122,7 +136,7 @@ def _pending(args, repo, root, small, today, out, err) -> int:
     if not take:
         out.write("没有可以审批的申请，没有写入任何内容。\n")
         return 1 if skip else 0
-    if not args.yes and not _confirm(out, f"确认{'不同意' if args.reject else '审批'}以上 {len(take)} 份申请？[y/N] "):
+    if not args.yes and not confirm(out, f"确认{'不同意' if args.reject else '审批'}以上 {len(take)} 份申请？[y/N] "):
         out.write("未确认，没有写入任何内容（加 --yes 可不经询问直接审批）。\n")
         return 1
     outcome = approve.approve_batch(repo, root, take, opinion=args.opinion, reject=args.reject, today=today,
@@ -139,17 +153,6 @@ def _tail(plan) -> str:
     if plan.done:
         parts.append(f"{plan.done} 份本级已审批或审批已结束")
     return ("；" + "，".join(parts) + "（未列出）。") if parts else ""
-
-
-def _confirm(out, question: str) -> bool:
-    out.write(question)
-    out.flush()
-    try:
-        answer = sys.stdin.readline()
-    except (OSError, ValueError):  # no terminal to ask
-        answer = ""
-    out.write("\n")
-    return answer.strip().lower() in ("y", "yes", "是", "确认")
 
 
 def _forge(args, repo, root, dataset, out, err) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from ..check import unitref
@@ -102,3 +103,15 @@ def filing_date(args_date: str | None, campaign: dict | None, year: int, today) 
         return (max(day, start) if start else day), None
     day = start or campaign.get("materials_due") or f"{year}-07-01"
     return day, f"填表日期暂定为 {day}（{year} 年度活动开始的日子）；请改成纸质表上的填表日期，或用 --date 指明"
+
+
+def confirm(out, question: str) -> bool:
+    """Ask on the terminal; True only for a yes (y, yes, 是, 确认)."""
+    out.write(question)
+    out.flush()
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):  # no terminal to ask
+        answer = ""
+    out.write("\n")
+    return answer.strip().lower() in ("y", "yes", "是", "确认")

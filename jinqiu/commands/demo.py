@@ -19,6 +19,9 @@ def add_arguments(p) -> None:
     p.add_argument("--data", default="data", metavar="目录", help="样例数据目录（默认 ./data）")
     p.add_argument("--out", metavar="目录", help="演示仓库放在这里（默认临时目录，用完删除）")
     p.add_argument("--limit", type=int, metavar="数量", help="只取前若干份申请（加快演示）")
+    p.add_argument("--site", action="store_true",
+                   help="再用演示仓库生成网站（放在 --out 目录的 site/ 下）：逐日进展、是否按时都按重放的签名历史计算")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="与 --site 一起用：计算剩余天数所用的日期（默认今天）")
 
 
 def run(args, out, err) -> int:
@@ -26,6 +29,17 @@ def run(args, out, err) -> int:
     if not (data / "reviewers.yaml").is_file() or not (data / "units.yaml").is_file():
         raise UserError(f"{args.data} 中没有 units.yaml 和 reviewers.yaml，无法演示")
     holder = None
+    if args.site and not args.out:
+        raise UserError("--site 须与 --out 一起用：网站写在 --out 目录的 site/ 下")
+    if args.today and not args.site:
+        raise UserError("--today 只能与 --site 一起用")
+    if args.today:
+        from datetime import date
+
+        try:
+            date.fromisoformat(args.today)
+        except ValueError:
+            raise UserError(f"--today：日期 {args.today} 应写成 2011-09-01 这样（年-月-日）") from None
     if args.out:
         target = Path(args.out).resolve()  # git runs in the demo repository: its key paths must not be relative
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -42,7 +56,30 @@ def run(args, out, err) -> int:
         out.write(f"签名提交数：{lab.git('rev-list', '--count', 'HEAD')}；核验后的状态：\n")
         for label, n in sorted(counts.items(), key=lambda kv: -kv[1]):
             out.write(f"  {label}：{n}\n")
-        return 1 if has_errors(problems) else 0
+        if has_errors(problems):
+            return 1
+        if args.site:
+            return _site(lab, target, args.today, out, err)
+        return 0
     finally:
         if holder:
             holder.cleanup()
+
+
+def _site(lab, target: Path, today: str | None, out, err) -> int:
+    """The public site of the demo repository, as `build` makes it (no printed forms)."""
+    from datetime import date
+
+    from ..publish import pipeline
+
+    opts = pipeline.Options(data=lab.data, out=target, today=today or date.today().isoformat(), forms=False, pdf=False)
+    try:
+        result = pipeline.build(opts)
+    except pipeline.BuildError as exc:
+        err.write(f"错误：{exc}\n")
+        return 1
+    if result.site_dir is None or result.findings:
+        err.write("演示网站没有生成（见上面的问题）。\n")
+        return 1
+    out.write(f"演示网站：{result.site_dir / 'index.html'}（逐日进展按重放的签名历史计算）\n")
+    return 0

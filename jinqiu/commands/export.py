@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ..check import unitref
+from ..check import city, unitref
 from ..edit import exporter, importer
 from ..problems import UserError
 from ..trust import gitlog
@@ -71,7 +71,9 @@ def _warn_if_committable(path: Path, personal: bool, err) -> None:
 def _run(args, out, err) -> int:
     if args.template:
         path = _target(args.out, f"模板-{exporter.TEMPLATE_NAMES[args.template].replace(' ', '-')}.xlsx")
-        exporter.write_template(path, args.template)
+        root = Path(args.data)
+        units = load_units(root, args.data) if root.is_dir() else None
+        exporter.write_template(path, args.template, conventions=city.of_units(units or {}))
         err.write(f"已写出空白表格 {shown(path)}\n")
         _warn_if_committable(path, False, err)
         return 0

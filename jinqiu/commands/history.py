@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..check import ids, validate
+from ..check import ids, rounds, validate
 from ..records import layout, yamlstrict
-from ..trust import gitlog
+from ..trust import digest, gitlog
 from ..problems import UserError
 from .common import add_data_argument, data_dir, verified_statuses
 
@@ -17,11 +17,11 @@ HELP = "历程：一份申请在 git 中的每个版本、每次改动（个人�
 _SIGNED = {"N": "未签名", "G": "有签名（git 认可）", "U": "有签名（git 认可，密钥未设信任）", "B": "签名无效",
            "X": "有签名（签名已过期）", "Y": "有签名（密钥已过期）", "R": "有签名（密钥已吊销）",
            "E": "有签名（git 无法自行核验，以 verify 为准）"}
-_DECISIONS = {"approve": "同意", "reject": "不同意"}
+_DECISIONS = rounds.DECISIONS
 
 
 def add_arguments(p) -> None:
-    p.add_argument("file", metavar="文件", help="申请文件，例如 data/applications/2011/dl-zs-0001/2011-dl-zs-0001-001.yaml")
+    p.add_argument("file", metavar="文件", help="申请文件（data/applications/年度/基层工会编号/申请编号.yaml）")
     add_data_argument(p)
 
 
@@ -149,32 +149,73 @@ def run(args, out, err) -> int:
         previous, before = now, len(entries)
 
     st = statuses.get(record.rel)
-    counted = {level for level, _, _ in (st.proofs if st else ())}
+    filed = record.data.get("filed_on")
+    if st is not None and st.filed_day and st.filed_day != filed:
+        out.write(f"\n填表日期写的是 {filed}，申请在 {st.filed_day} 进入仓库（是否按时填报以此为准）\n")
     out.write(f"\n二、审批与发放（核验结果：{st.label if st else '未知'}）\n")
-    entries = record.data.get("approvals") if isinstance(record.data.get("approvals"), list) else []
-    if not entries:
-        out.write("  还没有审批记录\n")
-    for i, e in enumerate(entries):
-        if not isinstance(e, dict):
-            continue
-        why = [p.message for p in mine if p.pointer == f"/approvals/{i}" or p.pointer.startswith(f"/approvals/{i}/")]
-        ok = e.get("level") in counted and not why
-        out.write(f"  第 {e.get('level')} 级 {_DECISIONS.get(e.get('decision'), e.get('decision'))}，"
-                  f"审核人 {e.get('reviewer')}，{e.get('date')}：{'核验通过，计入' if ok else '不计入'}\n")
-        for m in why:
-            out.write(f"     原因：{m}\n")
-        if not ok and not why:
-            out.write("     原因：前面的审批未核验通过，或这一条已因内容改动而失效\n")
+    _decisions(out, record, st, mine)
     aid = record.data.get("aid") if isinstance(record.data.get("aid"), dict) else {}
     if aid.get("paid_on"):
         why = [p.message for p in mine if p.pointer.startswith("/aid")]
         ok = bool(st and st.state == "paid")
-        out.write(f"  发放：{aid.get('paid_on')}，经办 {aid.get('paid_by')}：{'核验通过，计入' if ok else '不计入'}\n")
+        day = f"，{st.paid_day} 进入仓库（按此判断是否按时）" if ok and st.paid_day and st.paid_day != aid.get("paid_on") else ""
+        out.write(f"  发放：{aid.get('paid_on')}{day}，经办 {aid.get('paid_by')}：{'核验通过，计入' if ok else '不计入'}\n")
         for m in why:
             out.write(f"     原因：{m}\n")
-    others = [p for p in mine if not p.pointer.startswith(("/approvals", "/aid"))]
+    others = [p for p in mine if not p.pointer.startswith(("/approvals", "/aid")) or p.pointer == "/approvals"]
     if others:
         out.write("\n三、核验发现的其他问题\n")
         for p in others:
             out.write(f"  {p.message}\n")
     return 0
+
+
+def _decisions(out, record, st, mine) -> None:
+    """Every entry, round by round (jinqiu.check.rounds, in list order): decided what, by whom, dated
+    what (and, for a counted one, the day it entered the branch when that differs), counted or not
+    and why not."""
+    listed = record.data.get("approvals") if isinstance(record.data.get("approvals"), list) else []
+    entries = [(i, e) for i, e in enumerate(listed) if isinstance(e, dict)]
+    if not entries:
+        out.write("  还没有审批记录\n")
+        return
+    walked = rounds.walk([e for _, e in entries])
+    proofs = {p.index: p for p in (st.proofs if st else ())}
+    current = digest.of(record.data)
+    shown = 0
+    for n in range(1, walked.count + 1):
+        mine_round = [(k, i, e) for k, (i, e) in enumerate(entries) if walked.steps[k].round == n]
+        if not mine_round:
+            continue
+        d = next((str(e.get("digest") or "") for _, _, e in mine_round if e.get("decision") != rounds.WITHDRAW), "")
+        if n < walked.count:
+            state = f"已由第 {walked.count} 轮取代，留作记录"
+        elif d and d != current:
+            state = "审批之后内容被改动过，这一轮已失效，需从第 1 级重新审批"
+        else:
+            state = "现行的一轮，决定申请的状态"
+        out.write(f"  第 {n} 轮（{state}）\n")
+        for k, i, e in mine_round:
+            shown += 1
+            why = [p.message for p in mine if p.pointer == f"/approvals/{i}" or p.pointer.startswith(f"/approvals/{i}/")]
+            proof = proofs.get(i)
+            day = f"，{proof.day} 进入仓库（按此判断是否按时）" if proof and proof.day and proof.day != e.get("date") else ""
+            if e.get("decision") == rounds.WITHDRAW:
+                target = next((x for _, x in entries if rounds.ref(x) == e.get("withdraws")), None)
+                what = f"撤回{rounds.describe(target)}" if target else "撤回（找不到被撤回的审批）"
+                ok = not why
+                out.write(f"    {what}，审核人 {e.get('reviewer')}，{e.get('date')}：{'核验通过，生效' if ok else '不起作用'}\n")
+            else:
+                ok = proof is not None
+                withdrawn = walked.steps[k].withdrawn_by
+                out.write(f"    第 {e.get('level')} 级 {_DECISIONS.get(e.get('decision'), e.get('decision'))}，"
+                          f"审核人 {e.get('reviewer')}，{e.get('date')}{day}：{'核验通过，计入' if ok else '不计入'}\n")
+                if not ok and not why:
+                    why = ["已被撤回"] if withdrawn is not None else ["这一轮已不决定状态（内容改动后失效，或已由后一轮取代）"] \
+                        if n < walked.count or (d and d != current) else ["前面的审批未核验通过，或本级之前的审批已被撤回"]
+            for m in why:
+                out.write(f"       原因：{m}\n")
+    kept = [p for p in (st.proofs if st else ()) if p.index < 0]
+    for p in kept:
+        out.write(f"  第 {p.level} 级审批已从文件中被删除，但删除它的提交没有审核人本人或管理员的签名：它仍然有效，计入"
+                  f"（提交 {p.commit[:10]}，{p.day} 进入仓库）\n")

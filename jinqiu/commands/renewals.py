@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..check import ids, unitref
-from ..edit import fmt, importer, renewals
+from ..edit import exporter, fmt, importer, renewals
 from ..records import dataset, layout
 from ..problems import UserError
 from .common import add_data_argument, data_dir, filing_date, load_campaign, load_units, resolve_unit
@@ -31,7 +31,11 @@ def run(args, out, err, today: date | None = None) -> int:
     filed_on, note = filing_date(args.date, campaign, args.year, today or date.today())
     if note and args.write:
         err.write(note + "\n")
-    due = renewals.due(renewals.load_applications(root, args.data), args.year, campaign, units)
+    statuses = exporter.verified_statuses(root, args.data)  # funded means: verified, never what a file claims
+    if not getattr(statuses, "verified", False):
+        err.write("注意：核验结果不计任何审批（没有固定信任根、数据不在 git 仓库中，或信任数据不是管理员签名的版本，"
+                  "见 docs/trust.md），所以没有经核验资助过的学生可以继续资助。\n")
+    due = renewals.due(renewals.load_applications(root, args.data), args.year, campaign, statuses)
     if args.unit:
         keep = unitref.descendants(units, args.unit) if units is not None else {args.unit}
         due = {u: items for u, items in due.items() if u in keep}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..check import ids, validate
-from ..trust import approve, registry, verify
+from ..trust import approve, registry, verify, when
 from ..problems import UserError
 from .common import add_data_argument, data_dir, forge_checker, resolve_unit
 
@@ -74,6 +74,9 @@ def run(args, out, err) -> int:
     campaign = dataset.campaigns.get(year) or {}
     due = campaign.get("materials_due") if isinstance(campaign.get("materials_due"), str) else None
     stale, lower, late = [], [], []
+    # whether the history can date the filings: not when every record of the year entered it after the campaign
+    fallback = when.starts_after([statuses[r.rel].filed_day for r in dataset.applications
+                                  if r.data.get("year") == year and r.rel in statuses], campaign) is not None
     for r in mine:
         st = statuses.get(r.rel)
         if st is None:
@@ -88,8 +91,11 @@ def run(args, out, err) -> int:
                 if acting != top and nxt <= level:
                     lower.append((r, nxt, acting))
         filed = r.data.get("filed_on")
-        if due and isinstance(filed, str) and filed > due:
-            late.append((r, f"填表日期 {filed} 晚于申报材料截止日期 {due}"))
+        day = when.judged(st.filed_day, filed, fallback)
+        if due and day and day > due:
+            told = f"填表日期 {filed}" if fallback or day == filed else f"申请 {st.filed_day} 才进入仓库" + (
+                f"（填表日期写的是 {filed}）" if filed != st.filed_day else "")
+            late.append((r, f"{told}，晚于申报材料截止日期 {due}"))
         elif due and today.isoformat() > due and st.state not in ("rejected", "paid") and not st.complete:
             late.append((r, f"申报材料截止日期 {due} 已过，仍未审批完成（{st.label}）"))
 
@@ -105,7 +111,8 @@ def run(args, out, err) -> int:
         out.write(f"  {describe(r, units)}：{why}\n")
     out.write(f"\n二、内容改动后待重新审批：{len(stale)} 份\n")
     for r in stale:
-        out.write(f"  {describe(r, units)}\n")
+        n = statuses[r.rel].round
+        out.write(f"  {describe(r, units)}：第 {n} 轮审批之后内容改动过，需从第 1 级开始第 {n + 1} 轮\n")
     out.write(f"\n三、逾期：{len(late)} 份\n")
     for r, why in late:
         out.write(f"  {describe(r, units)}：{why}\n")

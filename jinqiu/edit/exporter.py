@@ -17,16 +17,14 @@ from datetime import date
 from pathlib import Path
 
 from . import importer
+from ..check import city
 from ..check.unitref import UNIT_LEVEL
 from ..records import dataset
 from ..sheets import cellsafe, columns
 from ..trust import status
 
 SHEET_NAMES = {"application": "申请", "graduate": "毕业生"}
-TEMPLATE_NAMES = {
-    "new": "附件1 当年考入大学学生", "continuing": "附件2 大学在读学生",
-    "local": "自行资助学生", "graduate": "阳光就业 毕业生",
-}
+TEMPLATE_NAMES = columns.TEMPLATE_NAMES
 
 
 def chain_end(units: dict | None, funding_unit) -> int:
@@ -76,11 +74,11 @@ def verified_statuses(root: Path, display_root: str, loaded: list | None = None)
 
 
 def status_label(data: dict, st) -> str:
-    """The verified status, and how many of the entries the file holds did not verify."""
+    """The verified status, and how many decisions of the file's latest round did not verify."""
     st = st or status.Status(status.FILED)
     label = st.label
-    claimed = len([e for e in data.get("approvals") or [] if isinstance(e, dict)])
-    unproved = claimed - len(st.proofs)
+    claimed = status.from_claims(data, 3)  # the latest round as written: how many decisions it claims
+    unproved = (claimed.level if claimed.state != status.FILED else 0) - len(st.proofs)
     if st.state == status.STALE or unproved <= 0:  # a stale chain says so itself
         return label
     return label + f"（另有 {unproved} 条审批未通过核验，不计入）"
@@ -107,7 +105,7 @@ def _value(column: columns.Column, data: dict, units, st=None):
 def table(kind: str, records: list, units, statuses: dict | None = None) -> tuple[list, list]:
     """(columns, rows of cell values) for records of one kind; 审批状态 from statuses ({rel: Status},
     verified_statuses), 已填报 for a record verify has no status for."""
-    cols = columns.columns(kind) + ([columns.STATUS] if kind == "application" else [])
+    cols = columns.columns(kind) + ([columns.PAID, columns.STATUS] if kind == "application" else [])
     statuses = statuses or {}
     return cols, [[_value(c, r.data, units, statuses.get(r.rel)) for c in cols] for r in records]
 
@@ -150,9 +148,11 @@ def write_csv(path: Path, cols: list, rows: list) -> None:
             ])
 
 
-def write_template(path: Path, form: str, rows: int = 500) -> None:
+def write_template(path: Path, form: str, rows: int = 500, conventions: city.City | None = None) -> None:
     """A blank sheet for one form, generated from the schema: headers, text-formatted ID and
-    phone columns, 是/否 and choice lists as drop-downs, and a sheet of instructions."""
+    phone columns, 是/否 and choice lists as drop-downs, and a sheet of instructions whose examples
+    are the city's (conventions, from units.yaml; none given: examples that name no city)."""
+    conventions = conventions or city.City()
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -185,39 +185,41 @@ def write_template(path: Path, form: str, rows: int = 500) -> None:
             for r in range(2, rows + 2):
                 ws.cell(r, i).number_format = "yyyy-mm-dd"
     info = wb.create_sheet(importer.INSTRUCTIONS)
-    for line in TEMPLATE_INTRO.get(form, TEMPLATE_INTRO["*"]):
+    for line in template_intro(form, conventions):
         info.append([line])
     info.append([])
     info.append(["栏目", "怎么填"])
     info.cell(info.max_row, 1).font = Font(bold=True)
     info.cell(info.max_row, 2).font = Font(bold=True)
     for c in cols:
-        info.append([c.title, cell_instruction(kind, form, c)])
+        info.append([c.title, cell_instruction(kind, form, c, conventions)])
     info.column_dimensions["A"].width = 24
     info.column_dimensions["B"].width = 90
     wb.save(path)
 
 
-# The 填写说明 sheet speaks of cells: what to type in a cell, never how a YAML file is written.
-TEMPLATE_INTRO = {
-    "*": [
+# The 填写说明 sheet speaks of cells: what to type in a cell, never how a YAML file is written. Its
+# examples are the city's own (jinqiu.check.city: its unions and its area code).
+def template_intro(form: str, conventions: city.City) -> list[str]:
+    """The instructions above the columns of a blank sheet for one form."""
+    lines = [
         "填写说明：每一行填一名学生（毕业生表每一行一名毕业生）；第一行是栏目名称，请不要改动。",
         "身份证号码、联系电话、出生年月各栏已设为“文本”格式：直接输入号码即可，不要加引号、空格或撇号。",
         "有下拉箭头的栏目（是/否、所学学历等）请从下拉中选择。空着的勾选栏按“否”处理，和纸质表上不打勾一样。",
-        "工会可以写名称（如 大连市中山区总工会），也可以写工会编号（如 dl-zs）；编号可用 python build.py units 查询。",
+        f"{conventions.unit_example()}；编号可用 python build.py units 查询。",
         "填好后保存为 .xlsx，用 python build.py import 文件名.xlsx --unit 本单位 导入；有问题的行不会导入，并会逐行说明原因。",
-    ],
-}
-TEMPLATE_INTRO["new"] = TEMPLATE_INTRO["*"] + [
-    "“资助单位”空着即为市总工会资助（附件1、附件2 由市总工会资助）；只有本单位或区市县、产业工会自己出资时才填写，"
-    "此时审批到该工会即完成，不报市总工会。",
-]
-TEMPLATE_INTRO["continuing"] = TEMPLATE_INTRO["new"]
-TEMPLATE_INTRO["local"] = TEMPLATE_INTRO["*"] + ["“资助单位”空着即为本单位自行资助；由区市县、产业工会出资时填写该工会。"]
+    ]
+    if form in ("new", "continuing"):
+        lines.append("“资助单位”空着即为市总工会资助（附件1、附件2 由市总工会资助）；只有本单位或区市县、产业工会自己出资时才填写，"
+                     "此时审批到该工会即完成，不报市总工会。")
+    elif form == "local":
+        lines.append("“资助单位”空着即为本单位自行资助；由区市县、产业工会出资时填写该工会。")
+    return lines
+
 
 _CELL_TEXT = {
     columns.ID_NUMBER: "18 位身份证号码，最后一位可以是 X。直接输入，不加引号或空格；请对照身份证原件逐位核对。",
-    columns.PHONE: "手机号 11 位；固定电话写区号和连字符，例如 0411-84123456。直接输入，不加引号。",
+    columns.PHONE: "手机号 11 位；固定电话写区号和连字符，例如 {phone}。直接输入，不加引号。",
     columns.MONTH: "年和月，例如 1968-03。",
     columns.DATE: "日期，例如 2011-08-01；写 2011/8/1、2011年8月1日 或用 Excel 的日期格式也可以。",
     columns.BOOLEAN: "从下拉中选“是”或“否”；空着按“否”。",
@@ -227,20 +229,22 @@ _POINTER_TEXT = {
     "/aid/funding_unit": "出资的工会，写名称或编号。附件1、附件2 空着即为市总工会；自行资助空着即为本单位。",
     "/aid/amount": "助学资金（元），填数字，可以带“元”。",
     "/aid/paid_on": "实际发放助学资金的日期；尚未发放就空着。",
-    "/continues": "往年资助这名学生的申请编号（导出的表格里有），例如 2010-dl-zs-0003-004。",
+    "/continues": "往年资助这名学生的申请编号（导出的表格里有），例如 {record_id}。",
 }
 
 
-def cell_instruction(kind: str, form: str, column: columns.Column) -> str:
-    """What to type in one column's cells (the 填写说明 sheet)."""
+def cell_instruction(kind: str, form: str, column: columns.Column, conventions: city.City | None = None) -> str:
+    """What to type in one column's cells (the 填写说明 sheet), with the city's own examples."""
     from ..records import layout
 
+    conventions = conventions or city.City()
+    examples = {"phone": conventions.phone_example(), "record_id": conventions.record_id_example(2010)}
     if column.pointer in _POINTER_TEXT:
-        return _POINTER_TEXT[column.pointer]
+        return _POINTER_TEXT[column.pointer].format(**examples)
     node = layout.field(kind, column.pointer)
     description = node.get("description", "")
     if column.type in _CELL_TEXT:
-        text = _CELL_TEXT[column.type]
+        text = _CELL_TEXT[column.type].format(**examples)
         return f"{description.rstrip('。')}。{text}" if column.type == columns.BOOLEAN and description else text
     if node.get("enum"):
         return f"从下拉中选择：{'、'.join(map(str, node['enum']))}。"

@@ -7,9 +7,11 @@ one → check it (schema and record rules) → only then write. A row with any e
 A row matches an existing record by its 编号 when the sheet has one, else by what identifies an
 application within a union and a year: the worker's ID number and the student's name (for a
 graduate: the graduate's ID number). A matched record that would not change is left alone, so
-importing the same sheet twice changes nothing. A matched record that would change but already
-carries approvals is refused: changing it would void the approvals, and that must be a person's
-decision made in the file itself, not a side effect of an import.
+importing the same sheet twice changes nothing. A matched record that already carries decisions
+is corrected like any other, and the row's message says so: the decisions were made on the old
+content, so their round is stale and the application goes through a new round of approvals (the
+old entries stay in the file as history). Only a record whose payout was recorded is refused: the
+payout is a signed act on that content.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from ..check import cache, ids, rules, schemacheck, unitref
+from ..check import cache, city, identity, ids, rules, schemacheck, unitref
 from . import fmt
 from ..records import dataset, layout
 from ..sheets import cells, columns, tables
@@ -152,8 +154,13 @@ def _copy(tree):
 def match_key(kind: str, data: dict) -> tuple:
     """What identifies a record within one union and year, besides its id."""
     if kind == "graduate":
-        return ((data.get("graduate") or {}).get("id_number"),)
-    return ((data.get("worker") or {}).get("id_number"), (data.get("student") or {}).get("name"))
+        return (_canonical((data.get("graduate") or {}).get("id_number")),)
+    return (_canonical((data.get("worker") or {}).get("id_number")), _canonical((data.get("student") or {}).get("name")))
+
+
+def _canonical(value):
+    """A name or ID number in the one form validate compares (jinqiu.check.identity)."""
+    return identity.canonical(value) if isinstance(value, str) else value
 
 
 def describe_key(kind: str, key: tuple) -> str:
@@ -196,6 +203,38 @@ def _get(tree: dict, pointer: str):
     return tree
 
 
+def _leaves(tree, pointer: str = "", out: dict | None = None) -> dict:
+    """{pointer: value} of every leaf of a record but its approvals."""
+    out = {} if out is None else out
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if pointer or k != "approvals":
+                _leaves(v, f"{pointer}/{k}", out)
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            _leaves(v, f"{pointer}/{i}", out)
+    else:
+        out[pointer] = tree
+    return out
+
+
+def stale_message(shown: str, old: dict, new: dict) -> str:
+    """What a correction to an application that already has decisions does: the fields it changed
+    (by their labels; no values, they may be personal), and that the decisions now need a new round."""
+    before, after = _leaves(old), _leaves(new)
+    changed = []
+    for pointer in sorted(set(before) | set(after)):
+        if before.get(pointer, cells.MISSING) != after.get(pointer, cells.MISSING):
+            try:
+                label = layout.label("application", pointer)
+            except Exception:  # a field the schema does not know
+                label = pointer
+            if label not in changed:
+                changed.append(label)
+    return (f"已更正 {shown}（改动了 {'、'.join(changed)}）：这份申请已有审批，审批针对的是改动前的内容，"
+            "现在失效，需要从第 1 级开始重新审批（新一轮；原来的审批留在文件里作为记录）")
+
+
 def _required_booleans(kind: str, form: str) -> list[str]:
     """Boolean fields a form must have; an empty checkbox means 否, as on the paper form."""
     if kind == "graduate":
@@ -205,8 +244,6 @@ def _required_booleans(kind: str, form: str) -> list[str]:
         out += ["/documents/admission_notice", "/documents/exam_scores"]
     elif form == "continuing":
         out += ["/documents/scholarship_letter", "/documents/transcript"]
-    else:
-        out.remove("/documents/system_printout")
     return out
 
 
@@ -290,6 +327,7 @@ class SheetImport:
         self.existing = existing
         self.outcome = outcome
         self.writes: list = []  # (rel, text, created)
+        self.area_codes = city.of_units(opts.units).area_codes if opts.units else ()
 
     def where(self, row: int | None = None) -> str:
         return f"{self.file_label}:{self.table.name}" + (f"!{row}" if row else "")
@@ -326,12 +364,16 @@ class SheetImport:
         pointers = {c.pointer for c in header.columns.values()}
         form_fixed = self.opts.form
         if kind == "application" and not form_fixed and "/form" not in pointers:
+            named = columns.form_of_name(self.table.name)
             if "/continues" in pointers or "/documents/scholarship_letter" in pointers:
                 form_fixed = "continuing"
             elif "/documents/admission_notice" in pointers:
                 form_fixed = "new"
+            elif named in ("new", "continuing", "local"):
+                form_fixed = named  # the blank template's own name (its sheet, or the CSV file saved from it)
             else:
-                self.note(header.row + 1, ERROR, f"无法判断是哪种表格：请用 --form {'|'.join(FORMS)} 指明，或加“表格”一栏")
+                self.note(header.row + 1, ERROR, f"无法判断是哪种表格：请用 --form {'|'.join(FORMS)} 指明，或加“表格”一栏"
+                          "（用 export --template 导出的空白表格不必指明）")
                 self.outcome.refused += 1
                 return
         self.form_fixed = form_fixed
@@ -362,7 +404,7 @@ class SheetImport:
             elif column.type == columns.SERVICES:
                 value, n = read_services(raw, self.table.epoch)
             else:
-                value, n = cells.read_value(column, raw, self.table.epoch)
+                value, n = cells.read_value(column, raw, self.table.epoch, self.area_codes)
             if n:
                 label = column.title
                 notes.extend((sev, msg if msg.startswith(label) else f"{label}：{msg}") for sev, msg in n)
@@ -474,10 +516,11 @@ class SheetImport:
                 if severity == WARNING:
                     self.note(rownum, severity, message)
             return
-        if old is not None and old.data.get("approvals"):
+        decided = old is not None and any(isinstance(e, dict) for e in old.data.get("approvals") or [])
+        if decided and any((old.data.get("aid") or {}).get(k) for k in ("paid_on", "paid_by", "paid_signature")):
             return self.refuse(rownum,
-                f"与已有申请 {shown} 不同，但该申请已有审批意见；导入不会覆盖已审批的申请（改动会使审批失效）。"
-                "如确需修改，请直接编辑该文件并重新走审批")
+                f"与已有申请 {shown} 不同，但该申请已登记发放：发放所依据的内容不能再通过导入改动；"
+                "如确需更正，请先由发放登记人或管理员撤回发放")
         problems = self.check(kind, data, rel, shown)
         if any(s == ERROR for s, _ in problems):
             for s, m in problems:
@@ -486,6 +529,8 @@ class SheetImport:
             return
         for s, m in problems:
             self.note(rownum, s, m)
+        if decided:
+            self.note(rownum, WARNING, stale_message(shown, old.data, data))
         old_bytes = dataset.read_bytes(self.existing.root, rel) if old is not None else None
         text = fmt.render(data, kind, old_bytes)
         self.writes.append((rel, text, old is None))

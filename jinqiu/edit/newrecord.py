@@ -48,7 +48,7 @@ def _pointers(kind: str, form: str | None) -> set:
     if kind == "application" and form == "local":
         out.add("/documents")
     # Left out: optional fields that are wrong when empty (added when there is something to say).
-    return out - {"/student/id_number", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature",
+    return out - {"/student/id_number", "/student/birth_date", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature",
                   "/government_aid/source", "/government_aid/amount"}
 
 

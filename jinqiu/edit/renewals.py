@@ -4,10 +4,12 @@ The notice funds a student admitted to university every year until the course en
 继续资助). A student is due a continuing application in YEAR when their latest application
 before YEAR
 - is a new-student (附件1) or continuing (附件2) application,
-- was approved up to its funding union (or paid), as the record's approvals claim,
+- was approved up to its funding union (or paid), as verify proves it (its verified status: a
+  claimed approval that does not verify funds nobody),
 - and YEAR is still within the course: admission_year + course_years[education] > YEAR,
   with course_years from the campaign file of YEAR,
-and no application for the same student exists in YEAR yet.
+and no application for the same student exists in YEAR yet (the same student as validate's
+duplicate rule sees it: by canonical ID number, or the worker's ID number and the student's name).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import exporter
+from ..check import crossrules, identity
 from ..records import dataset
 from ..trust import status
 
@@ -34,10 +36,14 @@ class Renewal:
 
 
 def student_key(data: dict) -> tuple:
+    """Who the student is, in the canonical form validate compares (jinqiu.check.identity): the
+    student's ID number, else the worker's ID number with the student's name."""
     student = data.get("student") or {}
-    if student.get("id_number"):
-        return ("id", student["id_number"])
-    return ("worker", (data.get("worker") or {}).get("id_number"), student.get("name"))
+    if isinstance(student.get("id_number"), str) and identity.canonical(student["id_number"]):
+        return ("id", identity.canonical(student["id_number"]))
+    worker, name = (data.get("worker") or {}).get("id_number"), student.get("name")
+    return ("worker", identity.canonical(worker) if isinstance(worker, str) else worker,
+            identity.canonical(name) if isinstance(name, str) else name)
 
 
 def load_applications(root: Path, display_root: str) -> list:
@@ -52,15 +58,15 @@ def load_applications(root: Path, display_root: str) -> list:
     return out
 
 
-def funded(data: dict, units: dict | None) -> bool:
-    """Approved all the way to the funding union, or paid (as the approvals claim)."""
-    aid = data.get("aid") or {}
-    s = status.from_claims(data, exporter.chain_end(units, aid.get("funding_unit")))
-    return s.complete or s.state == status.PAID
+def funded(st) -> bool:
+    """Approved all the way to the funding union, or paid, as verify proved it (st: the record's
+    verified Status, None when verify has none)."""
+    return st is not None and st.verified and (st.complete or st.state == status.PAID)
 
 
-def due(applications: list, year: int, campaign: dict, units: dict | None) -> dict:
-    """{unit: [Renewal]} for YEAR, each list sorted by the previous application's id."""
+def due(applications: list, year: int, campaign: dict, statuses: dict) -> dict:
+    """{unit: [Renewal]} for YEAR, each list sorted by the previous application's id. statuses:
+    verify's, by record rel."""
     course_years = campaign.get("course_years") or {}
     latest: dict = {}
     this_year = set()
@@ -70,15 +76,15 @@ def due(applications: list, year: int, campaign: dict, units: dict | None) -> di
         if not isinstance(y, int):
             continue
         if y == year:
-            this_year.add(student_key(d))
-        elif y < year and d.get("form") in ("new", "continuing") and funded(d, units):
+            this_year.update(crossrules.child_keys(d))
+        elif y < year and d.get("form") in ("new", "continuing") and funded(statuses.get(r.rel)):
             k = student_key(d)
             if k not in latest or latest[k].data["year"] < y:
                 latest[k] = r
     out: dict = {}
     for k, r in latest.items():
-        if k in this_year:
-            continue
+        if this_year & set(crossrules.child_keys(r.data)):
+            continue  # applied for already (the same child as validate's duplicate rule sees it)
         student = r.data.get("student") or {}
         years = course_years.get(student.get("education"))
         admitted = student.get("admission_year")

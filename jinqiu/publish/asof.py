@@ -31,30 +31,30 @@ def _after(value, day: str) -> bool:
 
 def status_on(record: dict, s: st.Status, day: str, chain_end: int) -> st.Status:
     """The status s (derived from the whole verified history up to the commit) as it stood at the
-    end of day: only approvals dated on or before it, paid only when paid on or before it."""
-    entries = [e for e in record.get("approvals") or [] if isinstance(e, dict)]
-    counted = s.level  # verified entries 1..level (for REJECTED the last of them is the rejection)
-    kept = counted
-    for i in range(counted):
-        if _after(entries[i].get("date") if i < len(entries) else None, day):
+    end of day: only the latest round's counted decisions dated on or before it (a decision that
+    was removed from the file without authority counts by the day it entered the branch), paid
+    only when paid on or before it. A stale status stays stale: the edit is in the commit."""
+    if s.state in (st.FILED, st.STALE):
+        return s
+    entries = record.get("approvals") or []
+    proofs = sorted(s.proofs, key=lambda p: p.level)
+    kept = len(proofs)
+    for i, p in enumerate(proofs):
+        entry = entries[p.index] if 0 <= p.index < len(entries) and isinstance(entries[p.index], dict) else {}
+        if _after(entry.get("date") if entry else p.day, day):
             kept = i
             break
-    proofs = tuple(p for p in s.proofs if p[0] <= kept)
-    if s.state == st.STALE:
-        stale_entry = entries[counted] if counted < len(entries) else {}
-        if kept == counted and not _after(stale_entry.get("date"), day):
-            return s
-    elif s.state == st.REJECTED and kept == counted:
-        return s
-    elif s.state == st.FILED:
+    if kept == len(proofs) and s.state == st.REJECTED:
         return s
     if kept == 0:
-        return st.Status(st.FILED, verified=s.verified)
-    complete = kept >= chain_end
+        return st.Status(st.FILED, verified=s.verified, round=s.round, filed_day=s.filed_day)
+    level = proofs[kept - 1].level
+    proofs = tuple(proofs[:kept])
+    complete = level >= chain_end
     paid_on = (record.get("aid") or {}).get("paid_on")
-    if complete and s.state == st.PAID and kept == counted and not _after(paid_on, day):
-        return st.Status(st.PAID, kept, True, s.verified, proofs)
-    return st.Status(st.APPROVED, kept, complete, s.verified, proofs)
+    if complete and s.state == st.PAID and kept == len(s.proofs) and not _after(paid_on, day):
+        return st.Status(st.PAID, level, True, s.verified, proofs, s.round, s.filed_day, s.paid_day)
+    return st.Status(st.APPROVED, level, complete, s.verified, proofs, s.round, s.filed_day)
 
 
 def _cut_record(kind: str, data: dict, day: str) -> dict | None:

@@ -43,7 +43,7 @@ from ..trust import anchor, gitlog
 from ..records.dataset import discover
 
 KIND = "build"
-FORMAT = "build-3"
+FORMAT = "build-4"  # 3: statuses carry rounds and trusted days; 4: statuses kept once per distinct row
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -90,7 +90,7 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
     if repo is not None:
         roots, source = anchor.pinned_keys(repo, None)
         head = gitlog.head(repo)
-        h.update(f"{head}\0{sorted(roots)}\0{source}\0".encode())
+        h.update(f"{head}\0{sorted(roots)}\0{source}\0{anchor.run_context(repo)}\0".encode())
         try:
             dirty = gitlog.git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--",
                                str(data.resolve()))
@@ -98,7 +98,7 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
             return None
         h.update(dirty + b"\0")
     else:
-        h.update(b"no git\0" + os.environ.get("JINQIU_ROOT_KEY", "").encode() + b"\0")
+        h.update(b"no git\0" + os.environ.get("JINQIU_ROOT_KEY", "").encode() + b"\0" + anchor.run_context(None).encode())
     if opts.pdf and opts.forms:
         from . import browser, printing
 
@@ -202,7 +202,7 @@ def status_rows(statuses: dict) -> dict:
     (100,000 rows of proofs are 25 MB; the distinct ones a few thousand)."""
     rows, index, out = [], {}, {}
     for rid, st in statuses.items():
-        key = (st, st.proofs)  # a Status compares without its proofs
+        key = (st, st.proofs, st.round, st.filed_day, st.paid_day)  # a Status compares without these
         n = index.get(key)
         if n is None:
             n = index[key] = len(rows)

@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import parallel
+from ..check import rounds
 from . import statistics as stats
 from ..trust import status as st
 
@@ -60,30 +61,39 @@ def _fingerprint(reviewer: dict | None, on: str) -> str:
     return ""
 
 
-def opinions(record: dict, reviewers: dict, proofs: dict) -> dict:
-    """level -> what the opinion box shows: opinion, date, reviewer, fingerprint, commit, verified."""
+def opinions(record: dict, reviewers: dict, status: st.Status | None) -> dict:
+    """level -> what the opinion box shows: opinion, date, reviewer, fingerprint, commit, verified,
+    and the day the commit entered the branch when it differs from the date written. The boxes are
+    the latest round's (jinqiu.check.rounds): the decisions verify counted, else (nothing verified)
+    the latest round as written; earlier rounds are history (build.py history shows them)."""
+    listed = record.get("approvals") or []
+    chosen = []
+    if status is not None and status.proofs:
+        chosen = [(p.index, p) for p in status.proofs]
+    else:
+        entries = [(i, e) for i, e in enumerate(listed) if isinstance(e, dict)]
+        chosen = [(entries[i][0], None) for i in rounds.walk([e for _, e in entries]).chain]
     boxes = {}
-    for entry in record.get("approvals") or []:
-        level = entry.get("level")
-        if level in boxes:
-            continue
+    for index, proof in chosen:
+        entry = listed[index] if 0 <= index < len(listed) and isinstance(listed[index], dict) else {}
+        level = proof.level if proof is not None else entry.get("level")
         reviewer = reviewers.get(entry.get("reviewer"))
-        proof = proofs.get((record["id"], level), {})
         boxes[level] = {
-            "opinion": entry.get("opinion", ""),
+            "opinion": entry.get("opinion", "（这条审批已被未经授权地从文件中删除，仍然有效，见 build.py verify）"),
             "decision": entry.get("decision"),
             "date": entry.get("date"),
             "reviewer": (reviewer or {}).get("name", entry.get("reviewer", "")),
-            "fingerprint": proof.get("fingerprint") or _fingerprint(reviewer, entry.get("date", "")),
-            "commit": proof.get("commit", ""),
-            "verified": bool(proof),
+            "fingerprint": (proof.proof if proof is not None else "") or _fingerprint(reviewer, entry.get("date", "")),
+            "commit": proof.commit if proof is not None else "",
+            "entered": proof.day if proof is not None and proof.day and proof.day != entry.get("date") else "",
+            "verified": proof is not None,
         }
     return boxes
 
 
-def application_context(record: dict, units: dict, reviewers: dict, status: st.Status, proofs: dict) -> dict:
+def application_context(record: dict, units: dict, reviewers: dict, status: st.Status) -> dict:
     number, title = TITLES[record["form"]]
-    boxes = opinions(record, reviewers, proofs)
+    boxes = opinions(record, reviewers, status)
     funder = record["aid"]["funding_unit"]
     return {
         "a": record,
@@ -91,6 +101,7 @@ def application_context(record: dict, units: dict, reviewers: dict, status: st.S
         "title": title,
         "unit_name": units.get(record["unit"], {}).get("name", record["unit"]),
         "boxes": boxes,
+        "round": status.round if status is not None else 0,
         "own_funded": units.get(funder, {}).get("kind") != "city",  # 本单位资助的对象
         "status": status,
         "checked_by": boxes.get(1, {}).get("reviewer", ""),
@@ -199,13 +210,11 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None = None, load=None,
-           versions: dict | None = None) -> Forms:
+def render(dataset, year: int, statuses: dict, tables: dict, load=None, versions: dict | None = None) -> Forms:
     """Every union's own forms as HTML pages: its 附件3 page, then one page per application it filed.
     load(record) -> the record's whole data, when the dataset holds only part of each (read when the
     union's pages are rendered). versions: {rel: an id of the file's content} of every application,
     for Forms.own_key (what a union's pages show, known without rendering them)."""
-    proofs = proofs or {}
     env = environment()
     page_app = env.get_template("application.html")
     page_stats = env.get_template("statistics.html")
@@ -226,7 +235,7 @@ def render(dataset, year: int, statuses: dict, tables: dict, proofs: dict | None
                                            filled_by=report.get("filled_by", ""), phone=report.get("phone", "")))
         found = by_unit.get(uid, [])
         for record in sorted(found if load is None else (load(rec) for rec in found), key=lambda r: r["id"]):
-            pages.append(page_app.render(**application_context(record, units, reviewers, statuses[record["id"]], proofs)))
+            pages.append(page_app.render(**application_context(record, units, reviewers, statuses[record["id"]])))
         return pages
 
     counts = {uid: (uid in tables) + len(by_unit.get(uid, [])) for uid in order}

@@ -51,9 +51,9 @@ from ..records import dataset as ds
 from ..trust import anchor, chain, gitlog, prscope, verify
 from ..trust import status as st
 from ..trust.entries import git_blob_id, record_digest
-from . import privacy, timeline
+from . import privacy
 
-FORMAT = "records-6"
+FORMAT = "records-7"
 MAX_SCOPE = 5000  # more records than this in a change's scope: a build from scratch is as quick
 CHUNK = 250  # files to a worker's task
 BULK = validate.BULK_FOLDERS
@@ -101,34 +101,31 @@ class Entry:
     kind: str
     own: list | tuple = ()  # problem rows: the file's own checks
     coll: list | tuple = ()  # problem rows: the rules between records
-    vprob: list | tuple = ()  # problem rows: verify's proof of this file
-    removal: list | tuple = ()  # problem rows: signed entries removed from this file
+    vprob: list | tuple = ()  # problem rows: verify's proof of this file (signed entries removed from it too)
     link: str | None = None  # JSON: id, year, form, continues (dataset.to_json)
     facts: str | None = None  # JSON: FACTS (dataset.to_json), for the year built
     personal: str | None = "[]"  # JSON list: privacy.record_personal_values (None: kept, not read yet)
     hashes: str = ""  # keyed hashes of the values others join it by, space-separated
     digest: str = ""  # the approval digest (applications)
     status: str | None = None  # JSON: Status.row() before the checks over every record (applications)
-    events: str | None = None  # JSON [unit, {series: day}] for the over-time chart (the year built), or None
     blob: str = ""  # git's blob id of the bytes read
     # not kept, for this build only:
     join: str | None = None  # JSON: crossrules.JOIN_FIELDS of the record (real values)
     form: str | None = None  # JSON: form_data of an application of the year, on its way to the Spool
-    suspect: bool = False  # verify.removed must look at this file
 
     def dump(self, status_index) -> list:
         """The entry as kept, but its personal values (kept apart, read only when wanted) and with its
         status as an index into the table of distinct statuses (status_index(text) -> n)."""
-        return [self.kind, self.blob, self.own, self.coll, self.vprob, self.removal, self.link, self.facts,
-                self.hashes, self.digest, None if self.status is None else status_index(self.status), self.events]
+        return [self.kind, self.blob, self.own, self.coll, self.vprob, self.link, self.facts,
+                self.hashes, self.digest, None if self.status is None else status_index(self.status)]
 
     @classmethod
     def load(cls, row, statuses: list) -> "Entry":
-        kind, blob, own, coll, vprob, removal, link, facts, hashes, digest, status, events = row
+        kind, blob, own, coll, vprob, link, facts, hashes, digest, status = row
         if not (isinstance(kind, str) and isinstance(hashes, str) and (status is None or isinstance(status, int))):
             raise ValueError("not an entry")
-        return cls(kind, own or (), coll or (), vprob or (), removal or (), link, facts, None, hashes, digest,
-                   None if status is None else statuses[status], events, blob)
+        return cls(kind, own or (), coll or (), vprob or (), link, facts, None, hashes, digest,
+                   None if status is None else statuses[status], blob)
 
     def link_data(self) -> dict:
         return ds.from_json_text(self.link)
@@ -193,19 +190,18 @@ def _foreign_digest(data: dict, current: str) -> bool:
 
 def prove_batch(session, view, batch, defer: bool) -> list:
     """Prove the applications of a batch of (entry, record, raw), setting each entry's status and
-    verify problems; with defer, those whose approvals carry a foreign digest are not proved but
-    returned (to be proved once every record's digest is known)."""
+    verify's problems with its file (signed entries removed from it included); with defer, those
+    whose approvals carry a foreign digest are not proved but returned (to be proved once every
+    record's digest is known)."""
     deferred, apps = [], []
     for e, record, raw in batch:
         if record.kind != "application" or record.data is None:
             continue
-        e.status = _j(st.Status(st.FILED, verified=True).row())
-        e.vprob = ()
-        if verify.needs_proof(record.data):
-            if defer and _foreign_digest(record.data, e.digest):
-                deferred.append((e, record, raw))
-            else:
-                apps.append((e, record))
+        e.status, e.vprob = _j(st.Status(st.FILED, verified=True).row()), ()
+        if defer and verify.needs_proof(record.data) and _foreign_digest(record.data, e.digest):
+            deferred.append((e, record, raw))
+        else:
+            apps.append((e, record))
     if apps and session.ctx is not None:
         found, problems = verify.prove(session, view, [r for _, r in apps], {r.rel: e.digest for e, r in apps})
         by_path: dict[str, list] = {}
@@ -214,11 +210,6 @@ def prove_batch(session, view, batch, defer: bool) -> list:
         for e, record in apps:
             e.status = _j(found[record.rel].row())
             e.vprob = _rows(by_path.get(record.path, [])) or ()
-    if session.checks_removals:
-        ctx = session.ctx
-        for e, record, raw in batch:
-            if record.rel.startswith("applications/"):
-                e.suspect = raw is None or not verify.versions.nothing_removed(ctx, record.rel, raw)
     return deferred
 
 
@@ -245,8 +236,6 @@ def _work(rels):
     out = []
     held = {id(e) for e, _, _ in deferred}
     for rel, (e, record, raw) in zip(rels, batch):
-        if id(e) in held:
-            e.suspect = True  # proved at home, where its versions were not read
         out.append((rel, e, record if id(e) in held else None))
     checked = {}
     if session.ctx is not None:
@@ -359,7 +348,7 @@ def context_key(root: Path, display_root: str, repo: Path | None) -> str:
     for rel in sorted(anchor.work_tree_state(root)):
         h.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
     roots, source = anchor.pinned_keys(repo, None)
-    h.update(f"{sorted(roots)}\0{source}\0".encode())
+    h.update(f"{sorted(roots)}\0{source}\0{anchor.run_context(repo)}\0".encode())
     return h.hexdigest()
 
 
@@ -527,6 +516,7 @@ class Records:
     tokens: list = field(default_factory=list)  # the kept shards' tokens (recall)
     spool: "Spool | None" = None  # the year's applications as their forms show them (a build from scratch)
     values: str = ""  # names the entries' personal values: the same as long as they are (values_token)
+    report_days_of: dict = field(default_factory=dict)  # report rel -> the day it entered the branch
     statuses_kept: list = field(default_factory=list)  # the kept table of distinct statuses (remember appends)
     store: object = None  # where the entries are kept (their personal values are read from it when wanted)
     _links: dict = field(default_factory=dict, repr=False)
@@ -567,6 +557,10 @@ class Records:
         self._links.update(zip(rels, ds.from_json_text(text)))
         self._links.setdefault("", {})  # decoded, even when there is nothing
 
+    def report_days(self, year: int) -> dict:
+        """{union: the day its report of the year entered the branch} (site.public_view's report_days)."""
+        return {r.data["unit"]: self.report_days_of.get(r.rel, "") for r in self.small.reports if r.data.get("year") == year}
+
     def read_personal(self, shards=None) -> bool:
         """Read the kept personal values of the entries of these shards (default all) that lack them."""
         missing = {shard_of(rel) for rel, e in self.entries.items() if e.personal is None}
@@ -596,10 +590,6 @@ class Records:
         for part in json.loads("[" + ",".join(lists) + "]"):  # one decode for all: 100,000 calls cost more
             found.update(part)
         return found
-
-    def events(self) -> list:
-        """(unit, {series: day}) of every committed application of the year built."""
-        return [tuple(json.loads(e.events)) for _, e in sorted(self.entries.items()) if e.events is not None]
 
     def dirty(self) -> set[str]:
         """The files read afresh whose content is not the commit's (changed, or not tracked)."""
@@ -715,7 +705,8 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
         forget(store, root)  # a build stopped half-way leaves nothing behind that speaks for it
         scope, ghosts, records.tokens, records.gone, records.statuses_kept = None, {}, [], set(), []
         records.values = os.urandom(16).hex()
-    paths = None if scope is None else [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(scope | set(ghosts))]
+    # the history of the scope, of the files gone, of the trust data and of the unions' reports (the day each entered)
+    paths = None if scope is None else [*anchor.TRUST_FILES, anchor.TRUST_DIR, "reports/", *sorted(scope | set(ghosts))]
     # the signatures checked before are remembered for a build that reads everything; a scope's few are
     # checked afresh, leaving the memo as the last full run left it (it keeps only what a run used)
     memo = verify.SignatureMemo(root) if old is None else None
@@ -739,10 +730,9 @@ def load(root: Path, display_root: str, year_of, *, store: cache.Store, repo: Pa
         _validate_problems(records)
         # every entry proved, even when validate stops the build (which then shows validate's problems
         # only): the entries are kept either way, for the build after the fix
-        _prove(records, session, deferred, fresh_only=old is not None, ghosts=ghosts)
+        _prove(records, session, deferred, ghosts=ghosts)
     finally:
         session.close()
-    _events(records, session, set(records.fresh))
     return records
 
 
@@ -756,9 +746,10 @@ def _validate_problems(records: Records) -> None:
     records.problems = sorted(set(problems))
 
 
-def _prove(records: Records, session, deferred, *, fresh_only: bool, ghosts: dict) -> None:
+def _prove(records: Records, session, deferred, *, ghosts: dict) -> None:
     """Statuses and verify's problems of every record: the deferred proofs (every digest now known),
-    signed entries removed, continuing records resting on verified earlier ones."""
+    signed entries removed from files that are not records (gone, or unreadable), continuing records
+    resting on verified earlier ones; and the day each union's report entered the branch."""
     ctx, entries = session.ctx, records.entries
     ctx.digests = _digest_map(entries)
     view = ds.Dataset(root=records.root, display_root=records.display_root)
@@ -781,22 +772,17 @@ def _prove(records: Records, session, deferred, *, fresh_only: bool, ghosts: dic
     named = {links[rel]["continues"] for rel in continuing}
     stubs.records = [ds.Record("application", ds.display_path(records.display_root, rel), rel, links[rel])
                      for rel in apps if rel in continuing or (isinstance(links[rel].get("id"), str) and links[rel]["id"] in named)]
-    if session.checks_removals:
+    if session.checks_removals:  # the files of the history read that are no record: their removals, kept as ghosts
         h = ctx.history
-        if fresh_only:  # the history read holds the scope (and the files gone): look at each of them
-            look = sorted(rel for rel in h.changes if rel.startswith("applications/"))
-        else:
-            look = sorted({rel for rel, e in entries.items() if e.suspect}
-                          | {rel for rel in h.changes if rel.startswith("applications/") and rel not in entries})
-        found: dict = {}
+        parsed = set(apps)
+        look = sorted(rel for rel in h.changes if rel.startswith("applications/") and rel not in parsed)
+        found_rows: dict = {}
         for p in verify.versions.removed(ctx, records.root, stubs, rels=look):
-            found.setdefault(p.path, []).append(list(cache.astuple_problem(p)))
-        ghosts = {rel: rows for rel, rows in ghosts.items() if rel not in look}
+            found_rows.setdefault(p.path, []).append(list(cache.astuple_problem(p)))
+        ghosts = {rel: rows for rel, rows in ghosts.items() if rel not in look and rel not in records.fresh}
         for rel in look:
-            rows = found.get(ds.display_path(records.display_root, rel), [])
-            if rel in entries:
-                entries[rel].removal = rows or ()
-            elif rows:
+            rows = found_rows.get(ds.display_path(records.display_root, rel), [])
+            if rows:
                 ghosts[rel] = rows
     records.ghosts = ghosts
     problems = list(session.problems)
@@ -804,29 +790,11 @@ def _prove(records: Records, session, deferred, *, fresh_only: bool, ghosts: dic
         e = entries.get(rel)
         if e is not None:
             problems.extend(_problems(e.vprob))
-            problems.extend(_problems(e.removal))
     for rows in ghosts.values():
         problems.extend(_problems(rows))
     problems += chain.check_continuing(ctx, stubs, statuses)
     records.verify_problems = problems
     records.statuses = statuses
-
-
-def _events(records: Records, session, fresh: set) -> None:
-    """The over-time chart's days of the applications read afresh (of the year built), from their
-    final statuses."""
-    if records.statuses is None or session.ctx is None or session.ctx.history is None:
-        return
-    todo = []
-    for rel in sorted(fresh):
-        e = records.entries.get(rel)
-        if e is None or e.kind != "application":
-            continue
-        e.events = None
-        if e.facts is None:
-            continue
-        data = ds.from_json_text(e.facts)
-        todo.append((rel, data, records.statuses.get(rel), e))
-    found = timeline.Events(session.ctx.history).of([(rel, d, s) for rel, d, s, _ in todo])
-    for (_, _, _, e), ev in zip(todo, found):
-        e.events = None if ev is None else _j([ev[0], ev[1]])
+    clock = ctx.clock
+    records.report_days_of = {r.rel: clock.first_day(r.rel) if clock is not None else ""
+                              for r in records.small.reports}

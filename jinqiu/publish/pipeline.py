@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..check import cache, validate
 from . import asof, buildmemo, privacy, site, statistics, timeline
-from ..trust import forge, verify
+from ..trust import forge, verify, when
 from ..problems import ERROR, Problem, has_errors
 
 
@@ -27,7 +27,7 @@ class BuildError(Exception):
 
 # ---------------------------------------------------------------- statuses
 
-# Statuses come from verify: only approvals it proved count (jinqiu.trust.status.derive_one); the site
+# Statuses come from verify: only approvals it proved count (jinqiu.trust.status.derive, read as rounds); the site
 # says "经签名核验" only when verify had a root of trust in force (verify.Statuses.verified).
 
 
@@ -238,20 +238,17 @@ def _build(opts: Options) -> Result:
     result.statuses = sts
     result.problems = sorted(set(result.problems) | set(verify_problems))
     result.timings["verify"] = time.perf_counter() - t
-    campaign = dataset.campaigns[year]
-    first, last = (campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
-                   min(opts.as_of or opts.today, opts.today, site.timeline_end(campaign)))
-    parts = {"dataset": dataset,
-             "over_time": functools.partial(_over_time, everything, year, verified_sts, site.timeline_groups(dataset.units),
-                                            first, last),
-             "personal": functools.partial(privacy.personal_values, everything),  # before the --as-of cut: every value
-             "load": None}
-    del dataset, everything  # _publish lets them go before mkdocs and jieba load
+    history = history_of(everything)
+    try:
+        checker = forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError:
+        checker = None  # statuses() above has said so already
+    clock = when.Clock(history, getattr(checker, "merged_at", None))
+    report_days = {r.data["unit"]: clock.first_day(r.rel) for r in dataset.reports if r.data.get("year") == year}
+    parts = {"dataset": dataset, "everything": everything, "history": history is not None, "report_days": report_days,
+             "personal": functools.partial(privacy.personal_values, everything)}  # before the --as-of cut: every value
+    del dataset, everything, history  # _publish lets them go before mkdocs and jieba load
     return _publish(opts, result, parts, year, sts, verified_sts)
-
-
-def _over_time(everything, year, verified_sts, groups, first, last):
-    return timeline.build(everything, year, verified_sts, history_of(everything), groups, first, last)
 
 
 def _build_records(opts: Options, repo: Path, store) -> Result:
@@ -298,22 +295,14 @@ def _from_records(opts: Options, result: Result, box: list, store, t0: float) ->
     result.statuses = sts
     result.problems = sorted(set(result.problems) | set(records.verify_problems))
     dataset = records.dataset()
-    campaign = dataset.campaigns[year]
-    first, last = (campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
-                   min(opts.today, site.timeline_end(campaign)))
-    parts = {"dataset": dataset,
-             "over_time": functools.partial(_counted, records.events(), site.timeline_groups(dataset.units), first, last),
+    parts = {"dataset": dataset, "everything": dataset, "history": True, "report_days": records.report_days(year),
              "personal": records.personal_values,
              "load": functools.partial(_whole, Path(opts.data), str(opts.data), records.spool),  # a form's whole record
              "versions": {rel: e.blob for rel, e in records.entries.items()},
              "values_token": records.values_token(),
-             "forms_memo": store}
+             "store": store}
     del dataset, records  # _publish lets them go before mkdocs and jieba load (the caller holds the records no more)
     return _publish(opts, result, parts, year, sts, sts)
-
-
-def _counted(events, groups, first, last):
-    return timeline.count(events, groups, first, last)
 
 
 def _whole(root: Path, shown: str, spool, record) -> dict:
@@ -325,11 +314,13 @@ def _whole(root: Path, shown: str, spool, record) -> dict:
 
 
 def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verified_sts) -> Result:
-    """Statistics, the site, the privacy scan and the forms, from the records (parts["dataset"]) and
-    their statuses; parts["over_time"]() and parts["personal"]() give the chart and the values to
-    scan for, parts["load"] a form's whole record when the dataset holds only part of it. parts is
-    emptied as each is used, so that the records are let go before mkdocs and jieba load."""
-    dataset = parts.pop("dataset")
+    """Statistics, the site, the privacy scan and the forms, from the records (parts["dataset"], and
+    parts["everything"] before an --as-of cut) and their statuses. parts["personal"]() gives the
+    values to scan for, parts["load"] a form's whole record when the dataset holds only part of it;
+    with parts["store"], what the last build into this output made is used again where it holds.
+    parts is emptied as each is used, so that the records are let go before mkdocs and jieba load."""
+    dataset, everything = parts.pop("dataset"), parts.pop("everything")
+    store = parts.get("store")
     t = time.perf_counter()
     tables = statistics.compute_all(dataset, year, sts)
     result.timings["stats"] = time.perf_counter() - t
@@ -343,15 +334,21 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
         config = site.site_config(opts.site_url, opts.repo_url)
     except ValueError as exc:
         raise BuildError(str(exc)) from None
-    over = parts.pop("over_time")()
+    campaign = dataset.campaigns[year]
+    days = statistics.campaign_days(everything, year, verified_sts)
+    starts, typed_only = when.starts_after(days, campaign), when.typed_only(days, campaign)
+    over_time = timeline.build(everything, year, verified_sts, parts.pop("history") or None, site.timeline_groups(dataset.units),
+                               campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
+                               min(opts.as_of or opts.today, opts.today,
+                                   max([site.timeline_end(campaign)] + timeline.last_days(everything, year, verified_sts))))
     result.timings["timeline"] = time.perf_counter() - t
     t = time.perf_counter()
     version = data_version(opts.data, opts.commit, opts.as_of)
     view = site.public_view(dataset, year, sts, tables, opts.today, version, verified_sts.verified and verified_sts.trust,
-                            len(result.left_out), repo_url=config["extra"].get("repository"))
-    view.timelines = over
+                            len(result.left_out), repo_url=config["extra"].get("repository"), history_starts=starts,
+                            typed_only=typed_only, report_days=parts.pop("report_days"))
+    view.timelines = over_time
     work = result.private_dir / "site-build"
-    store = parts.get("forms_memo")
     pages_kind = f"pages-{cache.name_of(result.site_dir)}"
     pages_memo = None
     if store is not None:  # what the last build into this site made its workbook from
@@ -368,15 +365,17 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
     # of the build's memory at 100,000 applications) are let go before mkdocs and jieba load.
     t = time.perf_counter()
     sources = (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)
-    store, token = parts.get("forms_memo"), parts.pop("values_token", None)
-    kept = None  # the needles the last scan built from the same values, and what it found of them
+    token = parts.pop("values_token", None)
+    kept = None  # the needles the last scan built from the same values, and what it set aside
     if store is not None:
         scan_kind, scan_key = f"scan-{cache.name_of(result.site_dir)}", cache.code_version()
         scan_memo = store.get(scan_kind, scan_key)
-        scan_memo = scan_memo if isinstance(scan_memo, dict) and isinstance(scan_memo.get("fixed"), dict) else {"fixed": {}, "scan": {}}
+        scan_memo = scan_memo if isinstance(scan_memo, dict) else {}
         fixed_digest = privacy.sources_digest(sources)
         if token is not None and scan_memo.get("token") == [token, fixed_digest] and isinstance(scan_memo.get("needles"), dict):
-            kept = store.get_bytes(scan_kind + "-needles", f"{scan_key}:{token}")
+            kept = [store.get_bytes(scan_kind + "-words", f"{scan_key}:{token}"),
+                    store.get_bytes(scan_kind + "-latin", f"{scan_key}:{token}")]
+            kept = None if None in kept else kept
     personal = parts.pop("personal")() if kept is None else None  # the values are not needed again when kept
     parts.pop("personal", None)
     words = search_words(dataset.units)
@@ -384,11 +383,9 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
     if opts.forms:
         from . import forms
 
-        proofs = {(rid, level): {"fingerprint": proof, "commit": commit}
-                  for rid, st in sts.items() for level, proof, commit in st.proofs}
-        rendered = forms.render(dataset, year, sts, tables, proofs, load=parts.pop("load"),  # this year's applications only
+        rendered = forms.render(dataset, year, sts, tables, load=parts.pop("load", None),  # this year's applications only
                                 versions=parts.pop("versions", None))
-    del dataset, view
+    del dataset, everything, view
     result.timings["scan"] = time.perf_counter() - t
     t = time.perf_counter()
     run_mkdocs(work / "mkdocs.yml", result.site_dir, words)
@@ -397,29 +394,24 @@ def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verifie
         store.put(pages_kind, cache.code_version(), pages_memo)
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
-    if store is None:
+    if kept is not None:  # the same values as the last scan: the needles it built, and what it set aside
+        needles = privacy.Needles.restore(kept[0], kept[1], scan_memo["needles"])
+        result.unscannable = set(scan_memo["hidden"])
+        result.findings = privacy.scan(result.site_dir, needles)
+    else:
         values, result.unscannable = privacy.scannable(personal, privacy.fixed_text(sources))
         result.findings = privacy.scan(result.site_dir, values)
-    elif kept is not None:  # the same values as the last scan: its needles, and the files it found clean
-        needles = privacy.Needles.restore(kept, scan_memo["needles"])
-        result.unscannable = set(scan_memo["hidden"])
-        result.findings = privacy.scan(result.site_dir, needles, scan_memo["scan"], key=token)
-        store.put(scan_kind, scan_key, scan_memo)
-    else:  # what the last build's scan of this site found clean, and the site's fixed text
-        values, result.unscannable = privacy.scannable_memo(personal, sources, scan_memo["fixed"])
-        needles = privacy.Needles(values)
-        result.findings = privacy.scan(result.site_dir, needles, scan_memo["scan"], key=token or privacy.values_digest(values))
-        if token is not None:
-            data, rest = needles.dump()
-            store.put_bytes(scan_kind + "-needles", f"{scan_key}:{token}", data)
-            scan_memo.update(token=[token, fixed_digest], needles=rest, hidden=sorted(result.unscannable))
-        store.put(scan_kind, scan_key, scan_memo)
+        if store is not None and token is not None:
+            words_raw, latin_raw, rest = values.needles.dump()
+            store.put_bytes(scan_kind + "-words", f"{scan_key}:{token}", words_raw)
+            store.put_bytes(scan_kind + "-latin", f"{scan_key}:{token}", latin_raw)
+            store.put(scan_kind, scan_key, {"token": [token, fixed_digest], "needles": rest, "hidden": sorted(result.unscannable)})
     result.timings["scan"] += time.perf_counter() - t
     if result.findings:
         return result
     if rendered is not None:
         t = time.perf_counter()
-        store, memo = parts.pop("forms_memo", None), None
+        memo = None
         if store is not None:  # what the last build into this output wrote, and from what
             memo = store.get(_forms_memo_kind(result.private_dir), FORMS_MEMO)
             memo = memo if isinstance(memo, dict) and isinstance(memo.get("html"), dict) else {"html": {}, "pdf": {}}
@@ -483,11 +475,14 @@ def compact_search_index(site_dir: Path) -> None:
 
 def search_words(units: dict) -> list[str]:
     """The distinctive part of each union's name as one word for the Chinese segmenter, so that
-    searching 中山区 finds 中山区总工会 (jieba alone splits it 中 / 山区): the name without 大连市
-    and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
+    searching 和平区 finds 沈阳市和平区总工会 (jieba alone may split such a name): the name without the
+    city's place name and its 总工会 or 工会 ending. Whole names are not added: they would hide their parts."""
+    from ..check import city
+
+    place = city.of_units(units).place
     words = set()
     for unit in units.values():
-        short = site.short_name(unit.get("name", ""))
+        short = site.short_name(unit.get("name", ""), place)
         if 2 <= len(short) <= 6:
             words.add(short)
     words.add("附件3")  # the statistics table's name in the notice: one word, so that searching it finds the table
@@ -501,14 +496,19 @@ def run_mkdocs(config: Path, site_dir: Path, words=()) -> None:
     from mkdocs.exceptions import Abort, MkDocsException
 
     logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter
+    jieba = None
     try:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
-        for word in words:
-            jieba.add_word(word)
+        jieba.initialize()
     except ImportError:
         pass
+    # the words are this build's: jieba's dictionary is the process's, and another city's (or data
+    # set's) union names must not change how this one's are segmented
+    before = {word: jieba.get_FREQ(word) for word in words} if jieba else {}
+    for word in before:
+        jieba.add_word(word)
     log = logging.getLogger("mkdocs")
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -521,6 +521,11 @@ def run_mkdocs(config: Path, site_dir: Path, words=()) -> None:
         raise BuildError(f"mkdocs 构建失败：{exc} {stream.getvalue().strip()}") from None
     finally:
         log.removeHandler(handler)
+        for word, freq in before.items():
+            if freq is None:
+                jieba.del_word(word)
+            else:
+                jieba.add_word(word, freq)
 
 
 # ---------------------------------------------------------------- --as-of

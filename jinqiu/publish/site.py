@@ -16,11 +16,12 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from ..check import safemd
+from ..check import city as citycon, safemd
 from . import charts, disclosure, privacy
 from ..sheets import cellsafe
 from . import statistics as stats
 from ..trust import status as st
+from ..trust import when
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -51,13 +52,10 @@ STAGES = [
 FORM_LABELS = {"new": "当年考入大学（附件1）", "continuing": "大学在读（附件2）", "local": "各级工会自行资助"}
 
 
-def short_name(name: str) -> str:
-    """The distinctive part of a union's name, as people search for it: without 大连市 and its
-    总工会 or 工会 ending (大连市中山区总工会 -> 中山区)."""
-    short = name.removeprefix("大连市")
-    for suffix in ("总工会", "工会"):
-        short = short.removesuffix(suffix)
-    return short
+def short_name(name: str, place: str = "") -> str:
+    """The distinctive part of a union's name, as people search for it: without the city's place
+    name in front (place, from jinqiu.check.city) and its 总工会 or 工会 ending (沈阳市和平区总工会 -> 和平区)."""
+    return citycon.City(place=place).short_name(name)
 
 
 def stage_of(s: st.Status) -> str:
@@ -93,9 +91,15 @@ class PublicView:
     tables: dict  # unit id -> StatisticsTable
     apps: list  # projected applications, each with "_stage"
     notice_rows: list = field(default_factory=list)
-    notice_left_out: int = 0  # approved applications not on the 公示 list (no consent, or a minor)
+    notice_left_out: dict = field(default_factory=dict)  # reason -> approved applications not on the 公示 list (privacy.LEFT_OUT_REASONS)
     hidden: dict = field(default_factory=dict)  # unit id -> keys not shown in public (jinqiu.publish.disclosure)
     timelines: dict = field(default_factory=dict)  # city or level-2 unit id -> timeline.Timeline
+    # trusted time (jinqiu.trust.when): the day the history starts when that is after the campaign
+    # (the chart says so instead of drawing zeros), whether deadlines can only be judged by typed
+    # dates, and the day each union's report entered the branch
+    history_starts: str | None = None
+    typed_only: bool = False
+    report_days: dict = field(default_factory=dict)
 
     def shown(self, uid: str, key: str):
         """A figure as the public sees it: the value, or disclosure.HIDDEN."""
@@ -132,12 +136,13 @@ def in_notice_window(campaign: dict, today: str) -> bool:
     return bool(notice.get("enabled")) and notice.get("from", "9999") <= today <= notice.get("to", "0000")
 
 
-def materials_state(record: dict, s: st.Status, units: dict, due: str) -> str | None:
+def materials_state(record: dict, s: st.Status, units: dict, due: str, typed_only: bool = False) -> str | None:
     """Where an application stands against the materials deadline (申报材料报市总工会): the
     district or industry union sends the city the applications the city funds; an application is
-    sent when its level-2 approval is verified. "on_time" (sent on or before the deadline), "late",
-    "missing" (not sent yet), or None when nothing goes to the city (funded below it, or rejected
-    below it)."""
+    sent when its level-2 approval (of the latest round) is verified, on the day that approval entered
+    the branch (never a typed date alone: jinqiu.trust.when.judged). "on_time" (sent on or before the
+    deadline), "late", "missing" (not sent yet), or None when nothing goes to the city (funded below
+    it, or rejected below it)."""
     from ..trust.registry import funding_level
 
     if funding_level(str(record.get("unit")), (record.get("aid") or {}).get("funding_unit"), units) < 3:
@@ -146,8 +151,12 @@ def materials_state(record: dict, s: st.Status, units: dict, due: str) -> str | 
         return None
     if s.level < 2:
         return "missing"
-    entries = [e for e in record.get("approvals") or [] if isinstance(e, dict)]
-    sent = str(entries[1].get("date", "")) if len(entries) > 1 else ""
+    proof = s.proof(2)
+    if proof is None:
+        return "missing"
+    entries = record.get("approvals") or []
+    entry = entries[proof.index] if 0 <= proof.index < len(entries) and isinstance(entries[proof.index], dict) else {}
+    sent = when.judged(proof.day, entry.get("date"), typed_only)
     return "on_time" if sent and sent <= due else "late"
 
 
@@ -174,7 +183,10 @@ def timeline_end(campaign: dict) -> str:
 
 
 def timeline_chart(view: PublicView, uid: str, name: str) -> Markup:
-    """The campaign over time for one union (or the city), or nothing when there is no history."""
+    """The campaign over time for one union (or the city); when the history starts after the
+    campaign, a plain sentence saying so instead of lines at zero; nothing when there is no history."""
+    if view.history_starts:
+        return Markup("<p class=\"jq-no-timeline\">{}</p>").format(history_note(view))
     tl = view.timelines.get(uid)
     if tl is None:
         return Markup("")
@@ -182,14 +194,33 @@ def timeline_chart(view: PublicView, uid: str, name: str) -> Markup:
 
     axis = _day_range(tl.days[0], max(tl.days[-1], timeline_end(view.campaign)))
     series = [(label, tl.counts[key]) for key, label in SERIES]
-    marks = [(label, view.campaign[key]) for key, label in DEADLINES]
+    marks = same_day_marks([(label, view.campaign[key]) for key, label in DEADLINES])
     title = f"{name}：申请和审批进度（逐日累计）"
     svg = charts.line_chart(title, axis, series, marks)
     return Markup(charts.timeline_figure(title, svg, series, marks, axis))  # built from escaped parts
 
 
-def public_view(dataset, year, statuses, tables, today, version, verified, left_out, repo_url=None) -> PublicView:
-    """Project everything to its public fields; compute the masked 公示 list only inside its window."""
+def history_note(view: PublicView) -> str:
+    """Why there is no chart: the records entered the repository after the campaign."""
+    sample = ("这是示例数据：运行 python3 build.py demo --site 可以看到把它按记录中的日期重放成签名历史之后的逐日进展。"
+              if view.verified == "test" else "")
+    return (f"{view.campaign['year']} 年度的记录是在活动结束之后（{_cn_date(view.history_starts)}起）才录入仓库的，"
+            "仓库的历史无法说明活动期间每一天的进展，所以这里不画逐日进展图；各项是否按时，也只能按记录中填写的日期判断。" + sample)
+
+
+def same_day_marks(marks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Deadlines on the same day as one mark whose label names them all (in order), so that their
+    markers do not print over each other."""
+    days: dict[str, list[str]] = {}
+    for label, day in marks:
+        days.setdefault(day, []).append(label)
+    return [("、".join(labels), day) for day, labels in days.items()]
+
+
+def public_view(dataset, year, statuses, tables, today, version, verified, left_out, repo_url=None,
+                history_starts=None, typed_only=False, report_days=None) -> PublicView:
+    """Project everything to its public fields; compute the masked 公示 list only inside its window.
+    history_starts, typed_only, report_days: what the history can say about when (see PublicView)."""
     campaign = privacy.project("campaign", dataset.campaigns[year])
     units = {}
     for uid, u in dataset.units.items():
@@ -200,11 +231,13 @@ def public_view(dataset, year, statuses, tables, today, version, verified, left_
             continue
         a = privacy.project("application", rec.data)
         a["_stage"] = stage_of(statuses[rec.data["id"]])
-        a["_materials"] = materials_state(rec.data, statuses[rec.data["id"]], dataset.units, campaign["materials_due"])
+        a["_materials"] = materials_state(rec.data, statuses[rec.data["id"]], dataset.units, campaign["materials_due"],
+                                          typed_only)
         apps.append(a)
     reports = {r.data["unit"]: privacy.project("report", r.data) for r in dataset.reports if r.data.get("year") == year}
     view = PublicView(campaign, today, version, verified, left_out, units, tables, apps, reports=reports,
-                      repo_url=repo_url or None)
+                      repo_url=repo_url or None, history_starts=history_starts, typed_only=typed_only,
+                      report_days=dict(report_days or {}))
     level_of = {uid: LEVEL_OF_KIND.get(u.get("kind"), 1) for uid, u in units.items()}
     view.hidden = disclosure.suppress(tables, units, level_of, disclosure.threshold_of(campaign))
     if in_notice_window(campaign, today):
@@ -319,6 +352,10 @@ def home_charts(f: dict) -> dict:
     return {k: Markup(v) for k, v in c.items()}  # built from escaped parts in charts.py
 
 
+def _on_time(day: str, due: str) -> bool:
+    return bool(day) and day <= due
+
+
 def progress_rows(view: PublicView) -> list[dict]:
     """One row per district, county and industry union: applications at each stage, report, timeliness."""
     due = view.campaign["report_due"]
@@ -357,7 +394,7 @@ def progress_rows(view: PublicView) -> list[dict]:
             "reported": bool(report),
             "typed": bool(report and report.get("typed_statistics")),
             "filed_on": filed or "",
-            "on_time": bool(filed and filed <= due),
+            "on_time": _on_time(when.judged(view.report_days.get(uid, ""), filed, view.typed_only) if filed else "", due),
             "grassroots": len(grassroots[uid]),
             "active": len(active[uid]),
             "reported_below": reported_below,
@@ -580,7 +617,8 @@ class PageError(Exception):
     """A page cannot be written; the message is one line for people."""
 
 
-def environment() -> jinja2.Environment:
+def environment(place: str = "") -> jinja2.Environment:
+    """The site's templates; place: the city's place name, which short union names leave out."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES / "site")),
         undefined=jinja2.StrictUndefined,
@@ -593,8 +631,13 @@ def environment() -> jinja2.Environment:
     env.filters["notice_markdown"] = _notice_markdown
     env.filters["fmt"] = stats.fmt
     env.filters["cn_date"] = _cn_date
-    env.filters["short_name"] = short_name
+    env.filters["short_name"] = lambda name: short_name(name, place)
     return env
+
+
+def notice_left_out_text(counts: dict) -> str:
+    """How many approved students the 公示 leaves out and why, in words: "本人未同意公示 3 名；…"."""
+    return "；".join(f"{label} {counts[key]} 名" for key, label in privacy.LEFT_OUT_REASONS.items() if counts.get(key))
 
 
 def write_pages(view: PublicView, docs: Path, memo: dict | None = None, previous: Path | None = None) -> list[str]:
@@ -604,7 +647,7 @@ def write_pages(view: PublicView, docs: Path, memo: dict | None = None, previous
     if docs.exists():
         shutil.rmtree(docs)
     shutil.copytree(SITE_SRC, docs)
-    env = environment()
+    env = environment(citycon.of_units(view.units).place)
     year = view.campaign["year"]
     figures = home_figures(view)
     level2 = [uid for uid in _ordered_units(view) if LEVEL_OF_KIND.get(view.units[uid]["kind"]) == 2]
@@ -636,6 +679,8 @@ def write_pages(view: PublicView, docs: Path, memo: dict | None = None, previous
             over_time=timeline_chart(view, city[0], view.units[city[0]]["name"]) if city else Markup("")),
         "progress.md": env.get_template("progress.md").render(**common, rows=progress_rows(view)),
         "notice.md": env.get_template("notice.md").render(**common, rows=view.notice_rows,
+                                                          left_out=sum(view.notice_left_out.values()),
+                                                          left_out_why=notice_left_out_text(view.notice_left_out),
                                                           open=in_notice_window(view.campaign, view.today)),
         "statistics/index.md": env.get_template("statistics.md").render(
             **common, table=view.tables[city[0]] if city else None, unions=[view.tables[u] for u in level2],

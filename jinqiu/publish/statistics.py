@@ -7,8 +7,9 @@ posts after the job fairs, the yuan after the loans) adds ``_amount`` (``04B_amo
 a union uses for ``typed_statistics`` in its report.
 
 What is counted (统计口径):
-- 02–05: applications of the year whose aid was paid (approved up to the funding union and
-  ``aid.paid_on`` on or before the campaign's ``statistics_as_of``), by the union that filed them;
+- 02–05: applications of the year whose aid was paid (approved up to the funding union, and the
+  payout made on or before the campaign's ``statistics_as_of`` as the history proves it: the day
+  it entered the branch, and ``aid.paid_on``; see jinqiu.trust.when), by the union that filed them;
 - 06–08, 11–16: graduate records of the year; each service dated on or before ``statistics_as_of``
   counts once (人次);
 - 01, 09, 10: the unions' own reports, summed over the union and every union below it.
@@ -20,6 +21,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..trust import status as st
+from ..trust import when
+
+
+def campaign_days(dataset, year: int, statuses: dict) -> list[str]:
+    """The day each application of the year entered the history (statuses by application id)."""
+    return [getattr(statuses.get(r.data.get("id")), "filed_day", "") for r in dataset.applications if r.data.get("year") == year]
 
 WAN = Decimal(10000)
 
@@ -162,9 +169,14 @@ def _add(into: dict, other: dict) -> None:
         into[k] += v
 
 
-def own_tallies(dataset, year: int, statuses: dict, as_of: str) -> dict:
-    """unit id -> the figures from that union's own records (not those below it)."""
+def own_tallies(dataset, year: int, statuses: dict, as_of: str, typed_only: bool | None = None) -> dict:
+    """unit id -> the figures from that union's own records (not those below it). A payment counts
+    when it was made by the statistics date as the history proves it (the day it entered the branch,
+    jinqiu.trust.when), never by its typed 发放日期 alone; typed_only (default: worked out from the
+    statuses): the history cannot date this campaign's facts, the typed dates are all there is."""
     tallies: dict[str, dict] = {}
+    if typed_only is None:
+        typed_only = when.typed_only(campaign_days(dataset, year, statuses), dataset.campaigns.get(year, {}))
 
     def t(unit):
         if unit not in tallies:
@@ -177,7 +189,10 @@ def own_tallies(dataset, year: int, statuses: dict, as_of: str) -> dict:
             continue
         s = statuses.get(d["id"])
         paid_on = (d.get("aid") or {}).get("paid_on")
-        if s is None or s.state != st.PAID or not paid_on or paid_on > as_of:
+        if s is None or s.state != st.PAID or not paid_on:
+            continue
+        day = when.judged(s.paid_day, paid_on, typed_only)
+        if not day or day > as_of:
             continue
         stage = STAGE.get(d["student"]["education"])
         if stage is None:

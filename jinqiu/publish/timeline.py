@@ -18,18 +18,18 @@ So the figure for day D is what `build --as-of D` shows, with these differences,
 counting less: an approval that verified then but is stale or gone now (the record was edited
 afterwards, or re-approved) is not counted on the days before the edit; and the registry is
 today's (a key registered later with an earlier valid_from counts from that date, as verify
-allows). A payment counts from the first commit whose version of the file holds its 发放日期
-(and then on, without a gap). An application not yet committed is not on the chart.
+allows). A payment counts from the day the commit that recorded it entered the branch. The days
+are verify's (jinqiu.trust.when: Status.filed_day, Proof.day, Status.paid_day): this module only
+adds them up. An application not yet committed is not on the chart.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..trust import gitlog, registry
+from ..trust import gitlog, when
 from ..trust import status as st
 
 # The lines of the chart, in order: (key, label).
@@ -40,7 +40,6 @@ SERIES = [
     ("complete", "审批完成"),
     ("paid", "已发放"),
 ]
-_PAID_LINE = re.compile(rb"(?m)^\s+paid_on:")
 
 
 @dataclass
@@ -51,24 +50,7 @@ class Timeline:
     counts: dict = field(default_factory=dict)  # series key -> [count on each day]
 
 
-def entered(history: gitlog.History) -> dict[str, str]:
-    """commit -> the first-parent commit of the branch through which it entered (itself for a
-    commit on the first-parent chain; the merge for a commit merged in)."""
-    chain, node = [], history.head
-    while node is not None:
-        chain.append(node)
-        parents = history.parents.get(node) or []
-        node = parents[0] if parents else None
-    out: dict[str, str] = {}
-    for first in reversed(chain):  # oldest first: a commit belongs to the earliest that reaches it
-        stack = [first]
-        while stack:
-            c = stack.pop()
-            if c in out:
-                continue
-            out[c] = first
-            stack.extend(p for p in history.parents.get(c, []) if p not in out)
-    return out
+entered = when.entered  # commit -> the first-parent commit through which it entered the branch
 
 
 def _day_range(first: str, last: str) -> list[str]:
@@ -76,75 +58,44 @@ def _day_range(first: str, last: str) -> list[str]:
     return [(a + timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
 
 
-def events(dataset, year: int, statuses: dict, history: gitlog.History) -> list[tuple[str, dict]]:
-    """(application's unit, {series key: the day it counts from}) for each committed application."""
-    apps = [r for r in dataset.applications if r.data.get("year") == year]
-    found = Events(history).of([(r.rel, r.data, statuses.get(r.data["id"])) for r in apps])
-    return [ev for ev in found if ev is not None]
-
-
-class Events:
-    """The days each application's facts count from (see the module's docstring), one record at a
-    time or many: a record's events depend on its own data, its verified status and the history of
-    its own file (and on the graph, for the day each commit entered the branch)."""
-
-    def __init__(self, history: gitlog.History):
-        self.history = history
-        self.into = entered(history)
-        self.day_memo: dict[str, str] = {}
-
-    def day_of(self, commit: str) -> str | None:
-        first = self.into.get(commit)
-        if first is None:
-            return None
-        if first not in self.day_memo:
-            self.day_memo[first] = registry.day_of(self.history.effective_time(first))
-        return self.day_memo[first]
-
-    def of(self, apps) -> list:
-        """For each (rel, data, status or None): (unit, {series key: day}), or None when the
-        application is not committed (or has no status)."""
-        history = self.history
-        paid_blobs = {}
-        for rel, d, s in apps:
-            if s is not None and s.state == st.PAID:
-                for commit, blob in history.changes.get(rel, []):
-                    if blob:
-                        paid_blobs[blob] = None
-        texts = history.read(sorted(paid_blobs)) if paid_blobs else {}
-        return [self._one(rel, d, s, texts) for rel, d, s in apps]
-
-    def _one(self, rel, d, s, texts):
-        day_of = self.day_of
-        versions = self.history.changes.get(rel, [])
-        if not versions or s is None:
-            return None
-        first_day = day_of(versions[0][0])
-        if first_day is None:
-            return None
-        ev = {"filed": max(first_day, str(d.get("filed_on") or ""))}
-        entries = [e for e in d.get("approvals") or [] if isinstance(e, dict)]
+def events(dataset, year: int, statuses: dict) -> list[tuple[str, dict]]:
+    """(application's unit, {series key: the day it counts from}) for each committed application:
+    the trusted days verify gave each counted fact (status.filed_day, Proof.day, status.paid_day),
+    never before the fact's own date."""
+    out = []
+    for rec in dataset.applications:
+        d = rec.data
+        if d.get("year") != year:
+            continue
+        s = statuses.get(d["id"])
+        if s is None or not s.filed_day:
+            continue
+        ev = {"filed": max(s.filed_day, str(d.get("filed_on") or ""))}
+        entries = d.get("approvals") or []
         reached, ok = ev["filed"], True
-        for level, _proof, commit in sorted(s.proofs):
-            commit_day = day_of(commit) if commit else None
-            entry = entries[level - 1] if level - 1 < len(entries) else {}
-            if commit_day is None or entry.get("decision") == "reject":
+        for p in sorted(s.proofs, key=lambda p: p.level):
+            entry = entries[p.index] if 0 <= p.index < len(entries) and isinstance(entries[p.index], dict) else {}
+            if not p.day or entry.get("decision") == "reject":
                 ok = False
                 break
-            reached = max(reached, commit_day, str(entry.get("date") or ""))
-            ev[f"level{level}"] = reached
+            reached = max(reached, p.day, str(entry.get("date") or ""))
+            ev[f"level{p.level}"] = reached
         if ok and s.complete:
             ev["complete"] = reached
-            if s.state == st.PAID:
-                since = None
-                for commit, blob in versions:
-                    has = blob is not None and bool(_PAID_LINE.search(texts.get(blob, b"")))
-                    since = (since or commit) if has else None
-                paid_day = day_of(since) if since else None
-                if paid_day:
-                    ev["paid"] = max(reached, paid_day, str((d.get("aid") or {}).get("paid_on") or ""))
+            if s.state == st.PAID and s.paid_day:
+                ev["paid"] = max(reached, s.paid_day, str((d.get("aid") or {}).get("paid_on") or ""))
         ev.pop("level3", None)  # the third level is the city's: its approvals are 审批完成
-        return d["unit"], ev
+        out.append((d["unit"], ev))
+    return out
+
+
+def last_days(dataset, year: int, statuses: dict) -> list[str]:
+    """The last day a counted fact of the year entered the branch (a late city approval, a payout),
+    as a list of at most one: the chart's axis runs at least that far (and past the campaign's end)."""
+    days = [d for r in dataset.applications if r.data.get("year") == year
+            for s in [statuses.get(r.data.get("id"))] if s is not None
+            for d in [s.paid_day, *(p.day for p in s.proofs)] if d]
+    return [max(days)] if days else []
 
 
 def build(dataset, year: int, statuses: dict, history: gitlog.History | None, groups: dict,
@@ -153,7 +104,7 @@ def build(dataset, year: int, statuses: dict, history: gitlog.History | None, gr
     city's id and its district or industry union's id). first, last: the days shown."""
     if history is None or last < first:
         return {}
-    return count(events(dataset, year, statuses, history), groups, first, last)
+    return count(events(dataset, year, statuses), groups, first, last)
 
 
 def count(found, groups: dict, first: str, last: str) -> dict[str, Timeline]:

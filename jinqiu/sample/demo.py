@@ -4,7 +4,9 @@
 ssh-keygen keys (comment "TEST KEY ... not for real use"), write files, commit signed or not with a
 given date and author. `build_sample(data_dir, out_dir)` copies a data tree into a new repository,
 registers a TEST key for every reviewer (signed by a TEST root administrator), and replays the
-sample's approvals as signed commits made by the right reviewers, each with its own key.
+sample day by day as it would have happened: each file filed on its own date, each decision as a
+commit signed by its reviewer (approve), each payout as a commit signed by its payer (pay), every
+commit dated the day of its facts, so that the history itself dates the campaign.
 """
 
 from __future__ import annotations
@@ -163,10 +165,14 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
     lab.write("root-of-trust.txt", f"# TEST root of trust made by `build.py demo` - not for real use\n{lab.fingerprint(root)}  # {root}\n")
     lab.pin_root(root)
     lab.commit("登记审核人（演示用 TEST 测试密钥）", key=root, date="2000-01-02")
-    # 2. every other file, with applications' approvals emptied, as one unsigned filing commit.
+    # 2. the rest replayed day by day, as it would have happened: each file filed on its own
+    # 填表日期 (an unsigned commit that day), then that day's decisions level by level (one signed
+    # commit per reviewer, decision and opinion, through approve), then that day's payouts (one
+    # signed commit per reviewer and amount, through pay). Every commit is dated the day of its
+    # facts, so the history dates the campaign, and the over-time chart and the deadlines are real.
     apps = sorted(src.applications, key=lambda r: r.rel)[:limit] if limit else src.applications
     keep = {r.rel for r in apps}
-    pending = []
+    texts, pending, payouts = {}, [], []
     for rel in sorted(_files(data_dir)):
         if rel in ("reviewers.yaml", "units.yaml", "root-of-trust.txt") or rel.startswith("campaigns/"):
             continue
@@ -177,33 +183,87 @@ def build_sample(data_dir: Path, out_dir: Path, limit: int | None = None, log=No
             m = re.search(r"(?m)^approvals:", text)
             if m:
                 tree, _ = yamlstrict.load(text[m.start():].encode(), rel)
-                pending.append((rel, tree.get("approvals") or []))
+                pending.append((rel, [e for e in tree.get("approvals") or [] if isinstance(e, dict)]))
                 text = text[:m.start()] + "approvals: []\n"
-        lab.write(rel, text)
-    lab.commit("填报申请（演示）", date="2000-01-03")
-    # 3. replay approvals level by level, one signed commit per reviewer, date, opinion and decision.
-    for level in (1, 2, 3):
-        groups: dict[tuple, list[str]] = {}
-        for rel, entries in pending:
-            if len(entries) >= level and isinstance(entries[level - 1], dict):
-                e = entries[level - 1]
-                groups.setdefault((str(e.get("date")), str(e.get("reviewer")), str(e.get("decision")), str(e.get("opinion"))), []).append(rel)
-        if not groups:
-            continue
-        dataset = validate.load(lab.data, "data")
-        by_rel = {r.rel: r for r in dataset.applications}
-        for (date, rid, decision, opinion), rels in sorted(groups.items()):
+            paid = re.search(r'(?m)^  paid_on: *"?([0-9-]+)"?\n  paid_by: *([^\s]+)\n(?:  paid_signature: \|\n(?:    .*\n)*)?', text)
+            if paid:
+                payouts.append((rel, paid.group(1), paid.group(2)))
+                text = text[:paid.start()] + text[paid.end():]
+        texts[rel] = text
+    days: dict[str, dict] = {}
+    for rel, text in texts.items():
+        m = re.search(r'(?m)^filed_on: *"?([0-9]{4}-[0-9]{2}-[0-9]{2})"?', text)
+        days.setdefault(m.group(1) if m else "2000-01-03", {}).setdefault("file", []).append(rel)
+    for rel, entries in pending:
+        for e in entries:
+            key = (int(e.get("level") or 0), str(e.get("reviewer")), str(e.get("decision")), str(e.get("opinion")))
+            days.setdefault(str(e.get("date")), {}).setdefault("decide", {}).setdefault(key, []).append(rel)
+    for rel, day, rid in payouts:
+        days.setdefault(day, {}).setdefault("pay", {}).setdefault(rid, []).append(rel)
+    from ..records import dataset as ds
+
+    dataset = validate.load(lab.data, "data")  # the registry, units and campaigns; each file is added as it is filed
+    by_rel: dict = {}
+    for day in sorted(days):
+        todo = days[day]
+        if todo.get("file"):
+            for rel in todo["file"]:
+                lab.write(rel, texts[rel])
+                record = ds.read_one(lab.data, "data", rel)[0]
+                dataset.records.append(record)
+                if record.kind == "application" and record.data is not None:
+                    by_rel[rel] = record
+            dataset._by_kind = None
+            lab.commit("填报（演示）", date=day)
+        for (level, rid, decision, opinion), rels in sorted(todo.get("decide", {}).items()):
             if rid not in reviewers:
                 continue
             signing = approve.Signing("ssh", str(lab.keys / rid), lab.fingerprint(rid))
             try:
                 approve.approve(lab.repo, lab.data, [by_rel[r] for r in rels], opinion=opinion,
-                                reject=decision == "reject", today=_date(date), signing=signing, dataset=dataset,
-                                env=lab.signing_env(rid, date))
+                                reject=decision == "reject", today=_date(day), signing=signing, dataset=dataset,
+                                env=lab.signing_env(rid, day))
             except approve.ApproveError as exc:
-                log(f"跳过 {rid} {date}：{exc}")
-        log(f"第 {level} 级：{len(groups)} 次签名提交")
+                log(f"跳过 {rid} {day}：{exc}")
+            _reread(lab, by_rel, rels)
+        for rid, rels in sorted(todo.get("pay", {}).items()):
+            _pay(lab, dataset, by_rel, rid, rels, day, log)
+    log(f"重放了 {len(days)} 天的填报、审批和发放")
     return lab
+
+
+def _reread(lab: Lab, by_rel: dict, rels) -> None:
+    """The records as approve or pay left them (the dataset is kept, not read again)."""
+    from ..records import dataset as ds
+
+    for rel in rels:
+        record = ds.read_one(lab.data, "data", rel)[0]
+        if record.data is not None:
+            by_rel[rel].data = record.data
+
+
+def _pay(lab: Lab, dataset, by_rel: dict, rid: str, rels, day: str, log) -> None:
+    """One payout commit per amount, signed by the sample's payer; statuses as the replayed files claim
+    (the demo made every approval itself; verify proves them afterwards)."""
+    from decimal import Decimal
+
+    from ..trust import approve, payout, registry, status
+
+    amounts: dict = {}
+    for rel in rels:
+        amounts.setdefault(Decimal(str((by_rel[rel].data.get("aid") or {}).get("amount"))), []).append(rel)
+    signing = approve.Signing("ssh", str(lab.keys / rid), lab.fingerprint(rid))
+    for amount, group in sorted(amounts.items()):
+        records = [by_rel[r] for r in group]
+        claims = {r.rel: status.from_claims(r.data, registry.funding_level(str(r.data.get("unit")),
+                                                                          (r.data.get("aid") or {}).get("funding_unit"),
+                                                                          dataset.units)) for r in records}
+        try:
+            payout.pay_batch(lab.repo, lab.data, records, amount=amount, statuses=claims, today=_date(day),
+                             signing=signing, dataset=dataset, env=lab.signing_env(rid, day), partial=True)
+        except approve.ApproveError as exc:
+            log(f"跳过发放 {rid} {day}：{exc}")
+        _reread(lab, by_rel, group)
 
 
 def _date(text):

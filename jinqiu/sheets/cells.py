@@ -15,9 +15,11 @@ Excel's damage and what is done about it:
 - Dates: date cells are read as dates; a bare number under a date header is an Excel serial
   date (1900 or 1904 system, as the workbook says) and converted; 2011/8/1, 2011.8.1 and
   2011年8月1日 are rewritten as 2011-08-01.
-- Phones: a Dalian landline that lost its leading 0 (41184123456, 411-84123456) is exactly
-  0411 plus an eight-digit local number, so it is repaired to 0411-84123456 with a warning.
-  Anything else that is not a mobile or an area-coded landline is refused.
+- Phones: a landline of the city that lost its leading 0 is exactly one of the city's area codes
+  (units.yaml, jinqiu.check.city) without its 0 plus an eight-digit local number (for 024:
+  2423456789 or 24-23456789), so it is repaired to 024-23456789 with a warning; one typed without
+  its hyphen (02423456789) gets it. Anything else that is not a mobile or an area-coded landline is
+  refused, and so is every landline without its 0 when the data names no area code.
 
 Formulas are refused (formula_notes): a clerk's sheet holds values, and a cell that a spreadsheet
 evaluates (=…, or text starting with + - @ that is not a plain number or phone) must never reach
@@ -32,7 +34,7 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from ..check import ids
+from ..check import city, ids
 from . import cellsafe, columns
 
 MISSING = object()
@@ -44,7 +46,6 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 _MONTH_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 _TEXT_FORMULA = re.compile(r'^="([^"]*)"$')  # a constant: no quote inside, so nothing can follow it
 _PLAIN_SIGNED = re.compile(r"^[+-]\s*[0-9][0-9\s,.()/-]*$|^-+$")  # -5, +86 139…, a dash for "none"
-_DALIAN_LOST_ZERO = re.compile(r"^411-?([2-9][0-9]{7})$")
 
 
 def text_of(value) -> str:
@@ -112,24 +113,25 @@ def read_id_number(value, *, numeric: bool):
     return text, []
 
 
-def read_phone(value, *, numeric: bool):
-    """A phone is a mobile or an area-coded landline; a Dalian landline missing its 0 is restored."""
+def read_phone(value, *, numeric: bool, area_codes=()):
+    """A phone is a mobile or an area-coded landline; a landline of the city missing its 0 is restored."""
     text = unicodedata.normalize("NFKC", text_of(value)).replace(" ", "")
     m = re.fullmatch(r"[（(](0\d{2,3})[)）]-?(\d{7,8})", text)
     if m:
         text = f"{m.group(1)}-{m.group(2)}"
     if ids.phone_ok(text):
         return text, []
-    m = re.fullmatch(r"(0411)([2-9]\d{7})", text)
-    if m:
-        return f"{m.group(1)}-{m.group(2)}", []
-    m = _DALIAN_LOST_ZERO.match(text)
-    if m:
-        fixed = f"0411-{m.group(1)}"
-        return fixed, [(WARNING, f"联系电话 {ids.mask_phone(text)} 丢了开头的 0（Excel 把它当成了数字），已改为 {ids.mask_phone(fixed)}（大连区号 0411）；请核对")]
+    fixed = city.glued(text, area_codes)
+    if fixed:
+        return fixed, []
+    fixed = city.lost_zero(text, area_codes)
+    if fixed:
+        return fixed, [(WARNING, f"联系电话 {ids.mask_phone(text)} 丢了开头的 0（Excel 把它当成了数字），"
+                                 f"已改为 {ids.mask_phone(fixed)}（本市区号 {fixed.split('-')[0]}）；请核对")]
     why = "被 Excel 存成了数字，开头的 0 可能已丢失，" if numeric else ""
+    example = f"{area_codes[0]}-{city.LOCAL_EXAMPLE}" if area_codes else "区号-电话号码"
     return MISSING, [(ERROR,
-        f"联系电话 {ids.mask_phone(text)} {why}不是 11 位手机号，也不是带区号的固定电话（如 0411-84123456），无法确定原号码；请核对后重新输入")]
+        f"联系电话 {ids.mask_phone(text)} {why}不是 11 位手机号，也不是带区号的固定电话（如 {example}），无法确定原号码；请核对后重新输入")]
 
 
 def _excel_date(serial: float, epoch: datetime) -> date | None:
@@ -214,17 +216,18 @@ def is_empty(value) -> bool:
     return not text or (len(text) <= 4 and text_of(value) == "")  # nothing longer can come to ""
 
 
-def read(column: columns.Column, value, epoch: datetime):
-    """(value, notes) for one cell of a column; MISSING when the cell is empty or refused."""
+def read(column: columns.Column, value, epoch: datetime, area_codes=()):
+    """(value, notes) for one cell of a column; MISSING when the cell is empty or refused.
+    area_codes: the city's telephone area codes (jinqiu.check.city), for a landline's lost 0."""
     if is_empty(value):
         return MISSING, []
     refused = formula_notes(value)
     if refused:
         return MISSING, refused
-    return read_value(column, value, epoch)
+    return read_value(column, value, epoch, area_codes)
 
 
-def read_value(column: columns.Column, value, epoch: datetime):
+def read_value(column: columns.Column, value, epoch: datetime, area_codes=()):
     """read() for a cell already known to be neither empty nor a formula (is_empty, formula_notes)."""
     t = column.type
     if t == columns.TEXT and isinstance(value, str):  # most cells: names, schools, addresses
@@ -233,7 +236,7 @@ def read_value(column: columns.Column, value, epoch: datetime):
     if t == columns.ID_NUMBER:
         return read_id_number(value, numeric=numeric)
     if t == columns.PHONE:
-        return read_phone(value, numeric=numeric)
+        return read_phone(value, numeric=numeric, area_codes=tuple(area_codes))
     if t in (columns.DATE, columns.MONTH):
         return read_date(value, epoch=epoch, month=t == columns.MONTH)
     if t in (columns.INTEGER, columns.NUMBER):

@@ -40,7 +40,6 @@ _FORM_ONLY = {
     "/documents/exam_scores": ("new",),
     "/documents/scholarship_letter": ("continuing",),
     "/documents/transcript": ("continuing",),
-    "/documents/system_printout": ("new", "continuing"),
 }
 
 # Usual variants of headers, by pointer (normalised like headers are).
@@ -85,10 +84,12 @@ _ALIASES = {
     },
 }
 
-# Columns that exports add for the reader and imports ignore.
+# Columns that exports add for the reader and imports ignore: the verified status, and the payout
+# (recorded only by `pay`, a signed act of the funding union).
 STATUS = Column("", "审批状态", INFO)
+PAID = Column("/aid/paid_on", "发放日期", INFO)
 
-_SKIP = {"application": ("/approvals", "/aid/paid_by", "/aid/paid_signature"), "graduate": ()}  # signed acts, not typed
+_SKIP = {"application": ("/approvals", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature"), "graduate": ()}  # signed acts, not typed
 
 
 def _type_of(kind: str, pointer: str, node: dict) -> str:
@@ -173,6 +174,8 @@ class Matcher:
             for a in c.aliases:
                 self._by_name.setdefault(a, c)
         self._by_name.setdefault(normalize(STATUS.title), STATUS)
+        if kind == "application":
+            self._by_name.setdefault(normalize(PAID.title), PAID)
 
     def match(self, header: str, group: str = "") -> Column | None:
         """The column for a header (under a group label from the row above, if any)."""
@@ -228,7 +231,23 @@ def find_header(rows: list[list], matcher: Matcher, max_rows: int = 12) -> Heade
                 unknown.append(str(text).strip())
             else:
                 found[c] = col
-        real = [c for c in found.values() if c is not STATUS]
-        if len(real) >= 3 and (best is None or len(real) > len([c for c in best.columns.values() if c is not STATUS])):
+        real = [c for c in found.values() if c.type != INFO]
+        if len(real) >= 3 and (best is None or len(real) > len([c for c in best.columns.values() if c.type != INFO])):
             best = Header(r, found, unknown)
     return best
+
+
+# The names of the blank templates (their sheet, and the file `export --template` writes), by form:
+# a sheet or a CSV file so named is that form's, with no --form needed.
+TEMPLATE_NAMES = {
+    "new": "附件1 当年考入大学学生", "continuing": "附件2 大学在读学生",
+    "local": "自行资助学生", "graduate": "阳光就业 毕业生",
+}
+_NAME_HINTS = (("自行资助", "local"), ("附件2", "continuing"), ("大学在读", "continuing"), ("附件1", "new"),
+               ("当年考入大学", "new"), ("毕业生", "graduate"))
+
+
+def form_of_name(name: str) -> str | None:
+    """The form a sheet's (or a CSV file's) name says it holds, e.g. 模板-自行资助学生 -> local."""
+    text = unicodedata.normalize("NFKC", str(name or ""))
+    return next((form for hint, form in _NAME_HINTS if hint in text), None)

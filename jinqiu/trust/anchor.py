@@ -19,6 +19,15 @@ variable JINQIU_ROOT_KEY that the workflows set from a forge variable, git confi
 ROOT_FILE in the data directory states the root; on its own it pins only a TEST root (every key in
 it derivable from a published TEST seed: the sample data's), under which results are a
 demonstration and the history of the trust data is not checked (anyone can sign with those keys).
+
+No commit can make TEST keys count in a city's repository (test_root_refusal): the TEST root in the
+data is honoured only in a repository that has only ever been TEST, i.e. whose full history (not a
+shallow clone) never held, in any version of ROOT_FILE or of the registry, a key that is not
+derivable from the published seeds. A city's first commit (init-city) names its real root and keys,
+and no later commit can take that version out of the history; the project's own sample has only
+ever had TEST keys. In a workflow run (CI) a root pinned outside the data is required: with none,
+or with only the data's TEST root, verify reports an error, so the run fails instead of publishing
+a site where nothing is verified.
 """
 
 from __future__ import annotations
@@ -39,8 +48,10 @@ TRUST_FILES = ("reviewers.yaml", "units.yaml", ROOT_FILE)
 TRUST_DIR = "campaigns/"
 TRUST_SPEC = [*TRUST_FILES, TRUST_DIR]
 ENV_ROOT = "JINQIU_ROOT_KEY"
+ROOT_CONFIG = "jinqiu.rootKey"  # git config: the root pinned in a clone
 
 PINNED, TEST, NONE = "pinned", "test", "none"
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITEA_ACTIONS", "FORGEJO_ACTIONS")
 TRUST_LABELS = {"reviewers.yaml": "审核人登记", "units.yaml": "工会名录", ROOT_FILE: "信任根文件"}
 _FINGERPRINT = re.compile(r"^(SHA256:[A-Za-z0-9+/]{43}|[0-9A-Fa-f]{40})$")
 
@@ -59,6 +70,16 @@ class Root:
     source: str  # where it came from, for messages
     mode: str  # PINNED, TEST or NONE
     problems: list = field(default_factory=list)  # (code, message, severity), said on ROOT_FILE
+    from_data: bool = False  # a TEST root taken from ROOT_FILE alone (nothing pinned)
+
+
+def in_ci(env) -> bool:
+    """A workflow run: CI, GITHUB_ACTIONS, GITEA_ACTIONS or FORGEJO_ACTIONS set to a true value."""
+    return any(str(env.get(name, "")).strip().lower() not in ("", "0", "false", "no") for name in CI_VARIABLES)
+
+
+CI_NO_ROOT = ("在工作流（CI）中运行，却没有在仓库之外固定信任根：请在平台的仓库变量中设置 JINQIU_ROOT_KEY"
+              "（市总工会管理员密钥的指纹，见 docs/city.md），否则审批一律不计、网站上什么都没有核验，这次运行不能算通过")
 
 
 def fingerprints(text: str) -> tuple[set[str], list[int]]:
@@ -86,7 +107,7 @@ def _split(values) -> set[str]:
 def _git_config(repo: Path | None) -> set[str]:
     if repo is None:
         return set()
-    proc = subprocess.run(["git", "-C", str(repo), "config", "--get-all", "jinqiu.rootKey"], capture_output=True, text=True)
+    proc = subprocess.run(["git", "-C", str(repo), "config", "--get-all", ROOT_CONFIG], capture_output=True, text=True)
     return _split(proc.stdout.splitlines())
 
 
@@ -123,13 +144,101 @@ def resolve(repo: Path | None, data_dir: Path, given, reviewer_ids, env=None) ->
             problems.append(("root-mismatch", f"{ROOT_FILE} 写的信任根与固定的信任根（{source}）不一致；以固定的为准", ERROR))
         mode = TEST if pinned <= set(test) else PINNED
         return Root(frozenset(pinned), source, mode, problems)
+    if in_ci(env):
+        problems.append(("root-not-pinned-ci", CI_NO_ROOT, ERROR))
+        return Root(frozenset(), "", NONE, problems)
     if in_data:
         if in_data <= set(test):
-            return Root(frozenset(in_data), f"{ROOT_FILE}（示例数据的测试信任根）", TEST, problems)
+            return Root(frozenset(in_data), f"{ROOT_FILE}（示例数据的测试信任根）", TEST, problems, from_data=True)
         problems.append(("root-not-pinned", f"{ROOT_FILE} 在数据目录里，任何能提交的人都能改动它，单凭它不能作为信任根；"
                          "请在仓库之外固定信任根（git config jinqiu.rootKey、--root-key 或平台变量 JINQIU_ROOT_KEY），"
                          "见 docs/trust.md", WARNING))
     return Root(frozenset(), "", NONE, problems)
+
+
+def run_context(repo: Path | None, env=None) -> str:
+    """What a cached result depends on beyond the history and the pinned root: whether this is a
+    workflow run (no pinned root is then an error) and whether the clone is shallow."""
+    env = os.environ if env is None else env
+    shallow = b""
+    if repo is not None:
+        try:
+            shallow = gitlog.git(repo, "rev-parse", "--is-shallow-repository").strip()
+        except gitlog.GitError:
+            shallow = b"?"
+    return f"ci={in_ci(env)} shallow={shallow.decode()}"
+
+
+def _keys_of_root_file(raw: bytes) -> set[str]:
+    try:
+        return fingerprints(raw.decode("utf-8"))[0]
+    except UnicodeDecodeError:
+        return {"?"}  # unreadable: not a TEST root
+
+
+def _registry_keys(raw: bytes) -> tuple[set[str], dict[str, str]] | None:
+    """(reviewer ids, {fingerprint: reviewer id}) of one version of the registry, TEST-commented and
+    unreadable keys left out (no one's real key); None when the version is unreadable."""
+    try:
+        tree, _ = yamlstrict.load(raw, "reviewers.yaml")
+    except Exception:  # an unreadable version proves nothing either way
+        return None
+    ids, keys = set(), {}
+    for r in (tree or {}).get("reviewers") or [] if isinstance(tree, dict) else []:
+        if not isinstance(r, dict):
+            continue
+        rid = str(r.get("id", ""))
+        ids.add(rid)
+        for k in r.get("keys") or []:
+            if not isinstance(k, dict):
+                continue
+            if k.get("type") == "ssh" and testkeys.is_test_comment(str(k.get("public_key", ""))):
+                continue  # a TEST key by its comment: never a city's key (the registry refuses them under a real root)
+            try:
+                fpr = registry.ssh_fingerprint(str(k.get("public_key", ""))) if k.get("type") == "ssh" else f"gpg:{k.get('fingerprint')}"
+            except Exception:  # noqa: BLE001 - a key nobody can sign with (a placeholder) is no one's
+                continue
+            keys[fpr] = rid
+    return ids, keys
+
+
+def test_root_refusal(h: gitlog.History, repo: Path) -> str | None:
+    """Why the data's own TEST root may not be honoured in this repository, or None when it may: it
+    may only where the whole history (not a shallow clone) never held, in any version of ROOT_FILE or
+    of the registry, a key that is not derivable from the published TEST seeds (a city's history
+    always does, from its first commit on; no later commit can take a version out of the history)."""
+    try:
+        shallow = gitlog.git(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
+    except gitlog.GitError:
+        shallow = True
+    if shallow:
+        return "这是浅克隆（历史不完整），无法确认仓库从未用过真实的信任根；请取完整历史（git fetch --unshallow）或固定信任根"
+    versions = {rel: [b for _, b in h.changes.get(rel, [])] for rel in (ROOT_FILE, "reviewers.yaml")}
+    blobs = h.read(sorted({b for bs in versions.values() for b in bs if b}))
+    ids: set[str] = set()
+    registries = []
+    for b in versions["reviewers.yaml"]:
+        if b and b in blobs:
+            found = _registry_keys(blobs[b])
+            if found is not None:
+                ids |= found[0]
+                registries.append(found[1])
+    for keys in registries:
+        for fpr, rid in keys.items():
+            if fpr not in testkeys.derivable([rid]):
+                return (f"审核人登记在历史上登记过不是测试密钥的公钥（{rid}）：这是一个城市的正式仓库，"
+                        "测试密钥在这里一律不予承认")
+    test = set(testkeys.derivable(ids))
+    for b in versions[ROOT_FILE]:
+        if b and b in blobs and not _keys_of_root_file(blobs[b]) <= test:
+            return f"{ROOT_FILE} 在历史上写过不是测试密钥的信任根：这是一个城市的正式仓库，测试密钥在这里一律不予承认"
+    return None
+
+
+def test_root_refused(reason: str) -> str:
+    return (f"{ROOT_FILE} 现在写的是示例数据的测试信任根，但{reason}。任何人都能由公开的种子算出测试密钥的私钥，"
+            "一次提交不能让它们生效：本次核验不把任何审批计为有效。请在仓库之外固定本市的信任根（git config jinqiu.rootKey、"
+            "--root-key 或平台变量 JINQIU_ROOT_KEY，见 docs/trust.md），并查清是谁改动了信任根文件")
 
 
 def blob_id(raw: bytes) -> str:

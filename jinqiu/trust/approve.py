@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from ..check import rules, validate
+from ..check import rounds, rules, validate
 from ..records import yamlwrite
 from . import digest, gitlog, registry
 from ..check.unitref import descendants
@@ -153,15 +153,16 @@ def append_entry(raw: str, entry: dict) -> str:
     return head + item + tail
 
 
-def detached_signature(signing: Signing, payload: bytes) -> str | None:
-    """`ssh-keygen -Y sign` of the entry payload with the project's namespace (SSH keys only)."""
+def detached_signature(signing: Signing, payload: bytes, namespace: str = NAMESPACE_ENTRY) -> str | None:
+    """`ssh-keygen -Y sign` of a payload (an entry's, or a payout's) with the project's namespace
+    for it (SSH keys only)."""
     if signing.format != "ssh" or signing.key.startswith("key::"):
         return None
     with tempfile.TemporaryDirectory() as tmp:
         msg = Path(tmp) / "entry"
         msg.write_bytes(payload)
         try:
-            p = subprocess.run(["ssh-keygen", "-Y", "sign", "-q", "-f", os.path.expanduser(signing.key), "-n", NAMESPACE_ENTRY,
+            p = subprocess.run(["ssh-keygen", "-Y", "sign", "-q", "-f", os.path.expanduser(signing.key), "-n", namespace,
                                 str(msg)], capture_output=True, text=True, stdin=subprocess.DEVNULL)
         except OSError:
             raise ApproveError("找不到 ssh-keygen 程序，无法签名") from None
@@ -201,9 +202,6 @@ def load_units(data_dir: Path, display_root: str, units: set[str], year: int | N
     another union's or year's folder is validate's error, and not seen here), the records each of
     them continues back to the first year (a continuing record's status rests on them), and the
     holders of the foreign digests their approvals carry (load_named)."""
-    from ..records import dataset as ds
-    from . import prscope
-
     rels = []
     for unit in sorted(units):
         folder = data_dir / "applications" / str(year) / unit
@@ -211,9 +209,17 @@ def load_units(data_dir: Path, display_root: str, units: set[str], year: int | N
             rels += [f"applications/{year}/{unit}/{e.name}" for e in os.scandir(folder) if not e.name.startswith(".")]
         except OSError:
             continue
+    return load_named(data_dir, display_root, rels, chains=True)
+
+
+def continued(data_dir: Path, display_root: str, rels) -> list[str]:
+    """rels and the records each continues, back to the first year (a continuing record's status rests on them)."""
+    from ..records import dataset as ds
+    from . import prscope
+
     known = set(rels)
     todo = list(rels)
-    while todo:  # the chains of continued records, back to the first year
+    while todo:
         rel = todo.pop()
         record = ds.read_one(data_dir, display_root, rel)[0]
         link = record.data.get("continues") if isinstance(record.data, dict) else None
@@ -221,17 +227,19 @@ def load_units(data_dir: Path, display_root: str, units: set[str], year: int | N
         if earlier is not None and earlier not in known:
             known.add(earlier)
             todo.append(earlier)
-    return load_named(data_dir, display_root, sorted(known))
+    return sorted(known)
 
 
-def load_named(data_dir: Path, display_root: str, rels: list[str]):
+def load_named(data_dir: Path, display_root: str, rels: list[str], chains: bool = False):
     """What approving these records decides on, and nothing more: the small files (units, reviewers,
     campaigns, the root file, reports), these records, and every record whose content digest one of
     their approvals carries when it is not their own (a copied approval is told from a stale one by
-    it; prscope.grep finds them, and git does not track an untracked file: those are read too)."""
-    from ..records import dataset as ds
+    it; prscope.grep finds them, and git does not track an untracked file: those are read too).
+    chains: also the records they continue, back to the first year (what their statuses rest on)."""
     from . import prscope
 
+    if chains:
+        rels = continued(data_dir, display_root, rels)
     small = small_rels(data_dir)
     wanted = sorted(set(small) | set(rels))
     dataset = validate.load(data_dir, display_root, rels=wanted)
@@ -325,8 +333,31 @@ def _reviewer_for(signing: Signing, reg, day: str, entry_day: str):
     return key, reg.reviewers[key.reviewer]
 
 
-def _prepare(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool, today, signing, dataset, env):
-    """Every check, nothing written: (signing, key, reviewer, [(record, entry)], [(record, reason)])."""
+@dataclass
+class Withdrawal:
+    """What `approve --withdraw` asks: which level (None: the reviewer's own decision) and the
+    statuses verify derived (whose counted decisions may be withdrawn; None: read the files)."""
+
+    level: int | None = None
+    statuses: dict | None = None
+
+
+@dataclass
+class Session:
+    """Who is acting and when, checked before anything else: git's identity, the signing key, the
+    registered reviewer it belongs to, the commit's day and the typed day."""
+
+    signing: Signing
+    key: object
+    reviewer: dict
+    reg: object
+    dataset: object
+    day: str  # the day verify will date the commit at
+    entry_day: str  # the date typed (--date), or that day
+
+
+def session(repo: Path, data_dir: Path, *, today, signing, dataset, env, what: str = "审批") -> Session:
+    """Everything about the reviewer, checked: ApproveError in Chinese when anything is wrong."""
     ident = check_identity(repo, env)
     signing = signing or signing_config(repo, env)
     dataset = dataset or validate.load(data_dir)
@@ -334,23 +365,38 @@ def _prepare(repo: Path, data_dir: Path, records: list, *, opinion: str, reject:
     day = commit_day(repo, ident)
     entry_day = (today or dt.date.fromisoformat(day)).isoformat()
     if entry_day > day:
-        raise ApproveError(f"审批日期 {entry_day} 晚于这次提交的日期 {day}：不能预先审批")
+        raise ApproveError(f"{what}日期 {entry_day} 晚于这次提交的日期 {day}：不能预先{what}")
     key, reviewer = _reviewer_for(signing, reg, day, entry_day)
+    return Session(signing, key, reviewer, reg, dataset, day, entry_day)
+
+
+def _prepare(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool, today, signing, dataset, env,
+             withdraw: Withdrawal | None = None):
+    """Every check, nothing written: (signing, key, reviewer, [(record, entry)], [(record, reason)])."""
+    s = session(repo, data_dir, today=today, signing=signing, dataset=dataset, env=env)
+    dataset, key, reviewer = s.dataset, s.key, s.reviewer
     if not records:
         raise ApproveError("没有要审批的申请")
     if not str(opinion or "").strip():
-        raise ApproveError("请写审批意见（--opinion）")
-    ctx = Context(dataset, reg, None, None, True, dataset.units, {digest.of(r.data): r.rel for r in dataset.applications}, None)
+        raise ApproveError("请写审批意见（--opinion）" if withdraw is None else "请写撤回的原因（--opinion）")
+    ctx = Context(dataset, s.reg, None, None, True, dataset.units, {digest.of(r.data): r.rel for r in dataset.applications}, None)
     refusals, changes = [], []
     for r in records:
-        entry = {"level": reviewer["level"], "decision": "reject" if reject else "approve", "opinion": opinion,
-                 "reviewer": key.reviewer, "date": entry_day, "digest": digest.of(r.data)}
+        if withdraw is not None:
+            st = withdraw.statuses.get(r.rel) if withdraw.statuses is not None else None
+            entry, why = withdrawal_for(r, st, key.reviewer, withdraw.level, s.reg.is_admin(key.reviewer), opinion, s.entry_day)
+            if entry is None:
+                refusals.append((r, why))
+                continue
+        else:
+            entry = {"level": reviewer["level"], "decision": "reject" if reject else "approve", "opinion": opinion,
+                     "reviewer": key.reviewer, "date": s.entry_day, "digest": digest.of(r.data)}
         reasons = refusal_reasons(ctx, r, entry)
         if reasons:
             refusals.append((r, "；".join(reasons)))
         else:
             changes.append((r, entry))
-    return signing, key, reviewer, changes, refusals
+    return s.signing, key, reviewer, changes, refusals
 
 
 def preview(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool = False, today=None,
@@ -363,14 +409,17 @@ def preview(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: 
 
 def approve_batch(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool = False,
                   today: dt.date | None = None, signing: Signing | None = None, dataset=None, env=None,
-                  partial: bool = False) -> Outcome:
+                  partial: bool = False, withdraw: Withdrawal | None = None) -> Outcome:
     """Check everything, then append one entry to each record and make one signed commit.
     partial=False: any refused record refuses the whole batch (ApproveError, nothing written);
-    partial=True: refused records are left out and returned with their reasons."""
+    partial=True: refused records are left out and returned with their reasons. withdraw: append
+    withdrawals instead of decisions (`approve --withdraw`)."""
     signing, key, reviewer, changes, refusals = _prepare(repo, data_dir, records, opinion=opinion, reject=reject,
-                                                         today=today, signing=signing, dataset=dataset, env=env)
+                                                         today=today, signing=signing, dataset=dataset, env=env,
+                                                         withdraw=withdraw)
+    what = "撤回" if withdraw is not None else "审批"
     if refusals and not partial:
-        raise ApproveError("以下申请不能审批（verify 会拒绝），没有写入任何内容：\n"
+        raise ApproveError(f"以下申请不能{what}（verify 会拒绝），没有写入任何内容：\n"
                            + "\n".join(f"{r.path}: {why}" for r, why in refusals))
     if not changes:
         return Outcome(None, [], refusals)
@@ -378,28 +427,73 @@ def approve_batch(repo: Path, data_dir: Path, records: list, *, opinion: str, re
         sig = detached_signature(signing, entry_payload(str(r.data.get("id", "")), entry))
         if sig:
             entry["signature"] = sig
-    verb = "不同意" if reject else "同意"
-    message = (f"审批：第 {reviewer['level']} 级{verb} {len(changes)} 份申请（审核人 {key.reviewer}）\n\n"
-               + "\n".join(r.rel for r, _ in changes) + "\n")
+    if withdraw is not None:
+        levels = "、".join(f"第 {lv} 级" for lv in sorted({e["level"] for _, e in changes}))
+        message = (f"撤回：撤回 {len(changes)} 份申请的{levels}审批（审核人 {key.reviewer}）\n\n"
+                   + "\n".join(f"{r.rel}：{rounds.describe(_withdrawn(r, e))}" for r, e in changes) + "\n")
+    else:
+        verb = "不同意" if reject else "同意"
+        message = (f"审批：第 {reviewer['level']} 级{verb} {len(changes)} 份申请（审核人 {key.reviewer}）\n\n"
+                   + "\n".join(r.rel for r, _ in changes) + "\n")
     files = {data_dir / r.rel: append_entry((data_dir / r.rel).read_text(encoding="utf-8"), entry) for r, entry in changes}
     oid = commit_files(repo, files, message, sign=True, env=env)
     return Outcome(oid, [r for r, _ in changes], refusals)
 
 
+def _withdrawn(r, withdrawal: dict) -> dict:
+    """The decision a withdrawal entry names, among the record's entries."""
+    return next((e for e in r.data.get("approvals") or [] if isinstance(e, dict) and rounds.ref(e) == withdrawal["withdraws"]), {})
+
+
 def refusal_reasons(ctx: Context, r, entry: dict) -> list[str]:
-    """Why verify (or validate) would reject this entry appended to the record; [] when it would not."""
-    existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
-    new = Entry(len(existing), entry, "")
+    """Why verify (or validate) would reject this entry appended to the record; [] when it would not.
+    The entries already there are read as they stand (approve checks no signatures: `--pending`
+    chooses its files by verify's statuses)."""
+    listed = [e for e in r.data.get("approvals") or [] if isinstance(e, dict)]
+    existing = [Entry(i, e, "", verified=True) for i, e in enumerate(listed)]
+    new = Entry(len(existing), entry, "", verified=True)
     check_chain(ctx, r, existing + [new])
     reasons = [m for code, m, sev in new.problems if sev == "error" and code != "paid-before-approved"]
-    reasons += [f"已有的第 {e.data.get('level')} 级审批：{m}" for e in existing for code, m, sev in e.problems
-                if code == "approval-stale"]
-    probe = type(r)(r.kind, r.path, r.rel, dict(r.data, approvals=list(r.data.get("approvals") or []) + [entry]), r.parts)
-    n = len(existing)
+    probe = type(r)(r.kind, r.path, r.rel, dict(r.data, approvals=listed + [entry]), r.parts)
+    n = len(listed)
     for pointer, code, message, *_ in rules.approvals_in_order(probe):
-        if pointer.startswith(f"/approvals/{n}") and message not in reasons:
+        if pointer.startswith(f"/approvals/{n}") and message not in reasons and code != "approval-level-order":
             reasons.append(message)
     return reasons
+
+
+def in_force(r, st) -> list[tuple[int, dict]]:
+    """(index in the approvals list, entry) of the decisions that count for a record now: those
+    verify counted (st: its Status) when given, else the latest round as written."""
+    listed = r.data.get("approvals") if isinstance(r.data.get("approvals"), list) else []
+    if st is not None:
+        return [(p.index, listed[p.index]) for p in st.proofs if 0 <= p.index < len(listed) and isinstance(listed[p.index], dict)]
+    entries = [(i, e) for i, e in enumerate(listed) if isinstance(e, dict)]
+    walked = rounds.walk([e for _, e in entries])
+    return [entries[i] for i in walked.chain]
+
+
+def withdrawal_for(r, st, reviewer_id: str, level: int | None, admin: bool, opinion: str, day: str) -> tuple[dict | None, str]:
+    """The withdrawal entry a reviewer would append to withdraw a decision in force (theirs, or at
+    `level` for an administrator), or (None, why not)."""
+    force = in_force(r, st)
+    if not force:
+        return None, "没有在效力中的审批可撤回（还没有审批，或审批已因内容改动失效、已被撤回）"
+    if level is not None:
+        mine = [(i, e) for i, e in force if e.get("level") == level]
+        if not mine:
+            return None, f"第 {level} 级没有在效力中的审批可撤回"
+    else:
+        mine = [(i, e) for i, e in force if str(e.get("reviewer")) == reviewer_id]
+        if not mine:
+            return None, "在效力中的审批里没有你做的（只能撤回自己的审批；管理员用 --level 指明撤回哪一级）"
+    _, target = mine[-1]
+    if str(target.get("reviewer")) != reviewer_id and not admin:
+        return None, f"{rounds.describe(target)}不是你做的：只能撤回自己的审批，其他人的由管理员撤回"
+    if st is not None and st.state == "paid" and not admin:
+        return None, "已登记发放：发放所依据的审批只能由管理员撤回"
+    return {"level": target.get("level"), "decision": rounds.WITHDRAW, "opinion": opinion, "reviewer": reviewer_id,
+            "date": day, "digest": digest.of(r.data), "withdraws": rounds.ref(target)}, ""
 
 
 def approve(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool = False,
@@ -507,10 +601,7 @@ def record_forge_review(repo: Path, data_dir: Path, dataset, payload: dict, forg
         body = payload["review"].get("body") or payload["review"].get("content")
         entry = {"level": reviewer["level"], "decision": "approve", "opinion": str(body or "同意").strip() or "同意",
                  "reviewer": rid, "date": day, "digest": digest.of(r.data), "forge": f}
-        existing = [Entry(i, e, "") for i, e in enumerate(r.data.get("approvals") or []) if isinstance(e, dict)]
-        new = Entry(len(existing), entry, "")
-        check_chain(ctx, r, existing + [new])
-        reasons = [m for _, m, sev in new.problems if sev == "error"]
+        reasons = refusal_reasons(ctx, r, entry)
         if reasons:
             refusals.append(f"{r.path}: " + "；".join(reasons))
             continue

@@ -1,12 +1,14 @@
-"""The decision chain of one application: levels 1, 2, 3 in order up to the funding union, each by
-a reviewer registered for that level and union, none on their own family's application, each for
-the content as it is (its digest); a payout only by the funding union after the chain; a
-continuing student's application only on a verified earlier approval.
+"""The decisions of one application, read as rounds (jinqiu.check.rounds): in each round levels 1,
+2, 3 in order up to the funding union, each by a reviewer registered for that level and union,
+none on their own family's application, each for the content it names (its digest); withdrawals
+by the decision's own reviewer or an administrator; a payout only by the funding union after the
+chain; a continuing student's application only on a verified earlier approval.
 """
 
 from __future__ import annotations
 
 from . import digest, registry, status
+from ..check import identity, rounds
 from .entries import Context, Entry
 from .signatures import NAMESPACE_PAYMENT
 from .entries import payment_payload
@@ -16,64 +18,63 @@ from ..problems import ERROR, WARNING, Problem
 REGISTRY_REL = "reviewers.yaml"
 
 
-def chains(entries: list) -> list[list]:
-    """The entries grouped by the content they approve (their digest), in list order: an edit
-    after approval makes the old chain stale and re-approval appends a new chain from level 1."""
-    groups: dict[str, list] = {}
-    for e in entries:
-        groups.setdefault(str(e.data.get("digest") or ""), []).append(e)
-    return list(groups.values())
+def in_order(ctx: Context, entries: list[Entry]) -> list[Entry]:
+    """The entries in the order they were made, as the commit graph says: by the place of the
+    commit that brought each in the history (parents first), then by place in the list; entries
+    not committed yet come last. A list reordered by hand cannot change which round is the latest."""
+    if not ctx.position and ctx.history is not None:
+        ctx.position = {oid: i for i, oid in enumerate(ctx.history.order)}
+    last = len(ctx.position)
+    return sorted(entries, key=lambda e: (ctx.position.get(e.commit, last) if e.commit else last + 1, e.index))
 
 
-def check_chain(ctx: Context, record, entries: list[Entry]) -> None:
-    """Within each chain (the entries for one content): levels 1, 2, 3 in order, none skipped or
-    repeated, nothing after a rejection, not past the funding union; each reviewer registered at
-    that level for that union, and not approving an application of their own or their family's
-    (the worker's or the student's ID number); each digest the content the reviewer saw."""
+def check_chain(ctx: Context, record, entries: list[Entry]) -> tuple[list[Entry], rounds.Rounds]:
+    """Each entry on its own: a decision by a reviewer registered at that level for that union, not
+    past the funding union, not on their own or their family's application (the worker's or the
+    student's ID number); a withdrawal by the withdrawn decision's own reviewer or an administrator;
+    each digest the content the reviewer saw. Then the rounds (jinqiu.check.rounds) over the entries
+    that hold, in the order they were made: levels in order within a round, nothing after a
+    rejection unless withdrawn; a decision of the latest round on other content than the record's
+    is stale. Returns (in_order(entries), the walk over them)."""
     data = record.data
     app_unit = str(data.get("unit") or record.parts.get("unit", ""))
     end = registry.funding_level(app_unit, (data.get("aid") or {}).get("funding_unit"), ctx.units)
     current = ctx.current.get(record.rel) or digest.of(data)
-    people = [(who, str(n)) for who, n in (("职工", (data.get("worker") or {}).get("id_number")),
-                                            ("学生", (data.get("student") or {}).get("id_number"))) if n]
-    for chain in chains(entries):
-        prev, rejected = 0, False
-        for e in chain:
-            level = e.data.get("level")
-            if not isinstance(level, int):
-                continue
-            if rejected:
-                e.add("approval-after-reject", f"第 {level} 级审批在上一级已不同意之后，不应再有审批")
-            elif level == prev:
-                e.add("approval-repeated-level", f"第 {level} 级审批重复出现")
-            elif level < prev:
-                e.add("approval-out-of-order", f"第 {level} 级审批排在第 {prev} 级之后，顺序颠倒")
-            elif level > prev + 1:
-                e.add("approval-skipped-level", f"跳过了第 {prev + 1} 级审批，直接到第 {level} 级")
-            prev = max(prev, level)
-            rejected = rejected or e.data.get("decision") == "reject"
+    people = [(who, identity.canonical(str(n))) for who, n in (("职工", (data.get("worker") or {}).get("id_number")),
+                                                                ("学生", (data.get("student") or {}).get("id_number"))) if n]
+    people = [(who, n) for who, n in people if n]  # compared in canonical form (jinqiu.check.identity)
+    decisions = {rounds.ref(e.data): e for e in entries if e.data.get("decision") != rounds.WITHDRAW} \
+        if any(e.data.get("decision") == rounds.WITHDRAW for e in entries) else {}
     for e in entries:
         entry = e.data
         level = entry.get("level")
         if not isinstance(level, int):
             continue
-        if level > end:
-            e.add("approval-past-funding", f"资助单位是 {(data.get('aid') or {}).get('funding_unit')}，审批到第 {end} 级为止，不应有第 {level} 级")
         rid = str(entry.get("reviewer", ""))
         rv = ctx.reg.reviewers.get(rid)
-        if rv is None:
-            e.add("approval-reviewer-unknown", f"审核人 {rid} 不在审核人登记中")
+        if entry.get("decision") == rounds.WITHDRAW:
+            target = decisions.get(str(entry.get("withdraws") or ""))
+            if rv is None:
+                e.add("approval-reviewer-unknown", f"审核人 {rid} 不在审核人登记中")
+            elif target is not None and str(target.data.get("reviewer")) != rid and not ctx.reg.is_admin(rid):
+                e.add("withdraw-not-entitled", f"{rounds.describe(target.data)}只能由审核人 {target.data.get('reviewer')} 本人"
+                      f"或管理员撤回，{rid} 不是；这条撤回不起作用")
         else:
-            if rv.get("level") != level:
-                e.add("approval-wrong-level", f"审核人 {rid} 登记的审批层级是第 {rv.get('level')} 级，不能做第 {level} 级审批")
-            expected = registry.reviewer_unit_for(level, app_unit, ctx.units)
-            if rv.get("level") == level and rv.get("unit") != expected:
-                e.add("approval-wrong-union", f"第 {level} 级审批应由 {expected} 的审核人做，审核人 {rid} 属于 {rv.get('unit')}")
-            own = {str(rv.get("id_number") or "")} | {str(f) for f in (rv.get("family_id_numbers") or [])}
-            for who, number in people:
-                if number in own:
-                    e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请（与{who}的身份证号码相同），须回避")
-                    break
+            if level > end:
+                e.add("approval-past-funding", f"资助单位是 {(data.get('aid') or {}).get('funding_unit')}，审批到第 {end} 级为止，不应有第 {level} 级")
+            if rv is None:
+                e.add("approval-reviewer-unknown", f"审核人 {rid} 不在审核人登记中")
+            else:
+                if rv.get("level") != level:
+                    e.add("approval-wrong-level", f"审核人 {rid} 登记的审批层级是第 {rv.get('level')} 级，不能做第 {level} 级审批")
+                expected = registry.reviewer_unit_for(level, app_unit, ctx.units)
+                if rv.get("level") == level and rv.get("unit") != expected:
+                    e.add("approval-wrong-union", f"第 {level} 级审批应由 {expected} 的审核人做，审核人 {rid} 属于 {rv.get('unit')}")
+                own = {identity.canonical(str(n)) for n in [rv.get("id_number"), *(rv.get("family_id_numbers") or [])] if n}
+                for who, number in people:
+                    if number in own:
+                        e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请（与{who}的身份证号码相同），须回避")
+                        break
         d = entry.get("digest")
         if not d:
             if ctx.strict or not e.problems:  # unsigned sample data: one warning per entry is enough
@@ -89,17 +90,30 @@ def check_chain(ctx: Context, record, entries: list[Entry]) -> None:
                 # (locate leaves the digest at the commit out when the content then was as it is now)
                 e.add("approval-digest-mismatch", "这条审批的摘要与提交它时的记录内容不符")
                 e.verified = False
-            else:
-                e.stale = True
-                later = any(str(x.data.get("digest")) == current for x in entries)
-                e.add("approval-stale", f"审批之后记录内容被改动过（摘要不符），这条第 {level} 级审批失效"
-                      + ("，已由其后针对现有内容的审批取代" if later else "，需重新审批（在列表末尾从第 1 级追加新的审批）"), WARNING)
+    ordered = in_order(ctx, entries)
+    counts = [e.verified and not any(sev == ERROR for _, _, sev in e.problems) for e in ordered]
+    walked = rounds.walk([e.data for e in ordered], counts)
+    for e, step in zip(ordered, walked.steps):
+        if step.problem:
+            code, message, severity = step.problem
+            e.add(code, message, severity)
+            if severity == ERROR:
+                e.verified = False
+    if walked.digest != current:
+        for i in walked.chain:
+            e = ordered[i]
+            e.stale = True
+            e.add("approval-stale", f"审批之后记录内容被改动过（摘要不符），这条第 {e.data.get('level')} 级审批失效，"
+                  "需重新审批：approve 会在列表末尾从第 1 级开始新一轮审批（旧的审批留作记录）", WARNING)
+    return ordered, walked
 
 
-def check_payment(ctx: Context, record, st: status.Status) -> tuple[bool, list]:
+def check_payment(ctx: Context, record, st: status.Status, kept=None) -> tuple[bool, list]:
     """A payout counts only as a signed act of a reviewer of the funding union, after the chain
-    reached the funding union verified: (verified, [(code, message, severity)])."""
-    aid = record.data.get("aid") or {}
+    reached the funding union verified: (verified, [(code, message, severity)]). kept: a payout
+    removed from the file without authority (versions.removed), as (its aid, the commit that
+    recorded it, the record's digest then), proved the same way and still in force."""
+    aid = kept[0] if kept else (record.data.get("aid") or {})
     paid_on, paid_by, funding = aid.get("paid_on"), str(aid.get("paid_by") or ""), aid.get("funding_unit")
     sev = ERROR if ctx.strict else WARNING
     if not (st.state == status.APPROVED and st.complete):
@@ -112,12 +126,13 @@ def check_payment(ctx: Context, record, st: status.Status) -> tuple[bool, list]:
     if rv is None or rv.get("unit") != funding:
         whose = f"属于 {rv.get('unit')}" if rv else "不在审核人登记中"
         return False, [("payment-wrong-union", f"发放登记人 {paid_by} {whose}，不是资助单位 {funding} 的审核人；这次发放不计入统计", ERROR)]
-    commit = ctx.payment_commits.get(record.rel)
-    c = ctx.commits.get(commit) if commit else None
+    commit = kept[1] if kept else ctx.payment_commits.get(record.rel)
+    c = (ctx.commits.get(commit) or ctx.history.commits([commit]).get(commit)) if commit and ctx.history is not None else None
     if c is None:
         return False, [("payment-uncommitted", "发放登记尚未提交（git commit），无法核验；这次发放不计入统计", sev)]
     if aid.get("paid_signature"):
-        payload = payment_payload(str(record.data.get("id", "")), aid, ctx.current.get(record.rel) or digest.of(record.data))
+        content = kept[2] if kept else ctx.current.get(record.rel) or digest.of(record.data)
+        payload = payment_payload(str(record.data.get("id", "")), aid, content)
         key, fpr, reason = ctx.signers.check(str(aid["paid_signature"]).encode(), payload, NAMESPACE_PAYMENT)
         where = "发放签名"
     else:

@@ -25,11 +25,17 @@ FORGES = ("github", "gitea")
 TARGETS = {"github": ".github/CODEOWNERS", "gitea": ".gitea/CODEOWNERS"}
 
 # paths relative to the repository: (path, is a directory)
-CITY_OWNED = [("jinqiu", True), ("build.py", False), ("schemas", True), (".github", True), (".gitea", True),
+CITY_OWNED = [("jinqiu", True), ("build.py", False), ("schemas", True), (".github", True), (".gitea", True), (".forgejo", True),
+              (".jinqiu-version", False), ("docs", True),
               ("setup.sh", False), ("requirements.txt", False), ("requirements-dev.txt", False),
               ("packages-debian.txt", False), ("package.json", False), ("package-lock.json", False),
               ("mkdocs.yml", False), ("site_src", True), ("site_theme", True)]
 CITY_OWNED_DATA = [("reviewers.yaml", False), ("units.yaml", False), ("campaigns", True), (registry.ROOT_FILE, False)]
+
+
+def login_of(r: dict, forge: str) -> str | None:
+    """A reviewer's account on a forge (Gitea's form serves Forgejo too)."""
+    return _login(r, forge)
 
 
 def _login(r: dict, forge: str) -> str | None:

@@ -29,6 +29,8 @@ class Entry:
     stale: bool = False
     proof: str = ""  # what proved it: the signing key's fingerprint, or the forge review
     payload: bytes | None = None  # what its detached signature signs (entry_payload), worked out once
+    day: str = ""  # the day its commit entered the branch (trusted time, jinqiu.trust.when)
+    removed_by: str | None = None  # removed from the file by this commit without authority (kept in force)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (code, message, severity)
 
     def add(self, code, message, severity=ERROR):
@@ -92,8 +94,11 @@ def split_approvals(text: bytes, parse: bool = False) -> tuple[bytes, list[str]]
 
 
 def entry_payload(record_id: str, entry: dict) -> bytes:
-    """What a detached signature inside an entry signs: the record id and the entry's own fields."""
+    """What a detached signature inside an entry signs: the record id and the entry's own fields
+    (a withdrawal's `withdraws` too; the fields of every other entry are those they always were)."""
     fields = {k: str(entry.get(k, "")) for k in ("level", "decision", "opinion", "reviewer", "date", "digest")}
+    if "withdraws" in entry:
+        fields["withdraws"] = str(entry["withdraws"])
     fields["record"] = record_id
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -179,3 +184,8 @@ class Context:
     keys_of: dict = field(default_factory=dict)  # blob id -> the entries' identity keys (fast path)
     paid_of: dict = field(default_factory=dict)  # blob id -> the payout it records (payment_key), or None
     current: dict = field(default_factory=dict)  # record rel -> its current digest (each computed once)
+    clock: object = None  # when.Clock: the day each commit entered the branch
+    position: dict = field(default_factory=dict)  # commit -> its place in the history (parents first)
+    kept: dict = field(default_factory=dict)  # record rel -> [Entry] removed without authority, still in force
+    kept_payout: dict = field(default_factory=dict)  # record rel -> (aid, commit, digest) of a payout so removed
+    kept_keys: set = field(default_factory=set)

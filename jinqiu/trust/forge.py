@@ -15,11 +15,13 @@ that asks the forge's API whether
   (GET /repos/{repo}/pulls/{n}/reviews/{id}; Gitea / Forgejo: the same path under /api/v1), and
 - the pull request changed the record's file (GET /repos/{repo}/pulls/{n}/files, every page);
 verify then checks that the file's content at the reviewed commit has the entry's digest, so a
-review proves exactly the files its pull request changed, as they were when reviewed.
+review proves exactly the files its pull request changed, as they were when reviewed. The same
+Checker tells trusted time (jinqiu.trust.when) when the forge merged a pull request (merged_at).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import re
@@ -117,6 +119,7 @@ class Checker:
         self.opener = opener or urllib.request.urlopen
         self.reviews: dict = {}
         self.files: dict = {}
+        self.merges: dict = {}
 
     def get(self, url: str):
         auth = f"Bearer {self.token}" if self.forge == "github" else f"token {self.token}"
@@ -153,6 +156,25 @@ class Checker:
 
             self.files[number] = self._ask(fetch)
         return self.files[number]
+
+    def merged_at(self, commit: str) -> int | None:
+        """When the forge merged the pull request whose merge commit this is (Unix seconds), by the
+        forge's own record, which no committer writes; None when it did not (or cannot say).
+        GitHub: GET /repos/{repo}/commits/{sha}/pulls (the pull requests associated with a commit);
+        Gitea / Forgejo: GET /repos/{repo}/commits/{sha}/pull (the pull request merged as it)."""
+        if commit not in self.merges:
+            def fetch():
+                if self.forge == "github":
+                    found = self.get(f"{self.api}/repos/{self.repo}/commits/{commit}/pulls")
+                else:
+                    found = [self.get(f"{self.api}/repos/{self.repo}/commits/{commit}/pull")]
+                for pr in found if isinstance(found, list) else []:
+                    if isinstance(pr, dict) and pr.get("merge_commit_sha") == commit and isinstance(pr.get("merged_at"), str):
+                        return int(dt.datetime.fromisoformat(pr["merged_at"].replace("Z", "+00:00")).timestamp())
+                return None
+
+            self.merges[commit] = self._ask(fetch)[0]
+        return self.merges[commit]
 
     def _ask(self, call):
         try:

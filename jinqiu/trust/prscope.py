@@ -15,15 +15,21 @@ between files: the same child aided twice or given 新生资助 twice (the stude
 worker's ID number with the student's name), a graduate registered twice (the graduate's ID number),
 and a continuing application's link to an earlier record (`continues` = that record's `id`); verify
 adds the approval copied from another record (its `digest`), and the continuing record's reliance on
-the status of the record it continues. Every one of these joins two records on an exact string
-value. Because the merge base passed, no two unchanged records join; so every join involves a
-changed record (or the old version of one: a record deleted, renamed or edited), and the other side
-contains the value in its text: YAML writes a string's characters as they are, except in a
-double-quoted scalar, which may spell any character as an escape (so every file holding a backslash
-is a candidate too) or fold a line (a space: the search looks for the longest piece of the value
-between spaces and quotes). Anchors, aliases and tags are refused by the loader, and no value is
-normalised (the rules compare exact strings). So `git grep -F` for the values finds every file that
-can join a changed record; the scope is the changed files,
+the status of the record it continues. Every one of these joins two records on a value: an exact
+string (`id`, `continues`, a digest) or a person's ID number compared in canonical form
+(jinqiu.check.identity: full-width digits, spaces, invisible characters and a trailing line break
+look the same), always with an ID number in the key (a name alone joins nothing). Because the merge
+base passed, no two unchanged records join; so every join involves a changed record (or the old
+version of one: a record deleted, renamed or edited), and the other side passed validate, so its ID
+numbers are 18 plain ASCII characters (the schema's pattern; at most a line break after them) and
+its text holds the canonical form of the value as it is: YAML writes a string's characters as they
+are, except in a double-quoted scalar, which may spell any character as an escape (so every file
+holding a backslash is a candidate too) or fold a line (a space: the search looks for the longest
+piece of the value between spaces and quotes). Anchors, aliases and tags are refused by the loader.
+So `git grep -F` for the values as written in the changed records and for the canonical form of
+their ID numbers (a changed record may disguise one: "２１０２…", "2102… " — invalid there, but the
+full run still reports the duplicate in the unchanged file too) finds every file that can join a
+changed record; the scope is the changed files,
 those candidates, the records that continue one of them (followed until none is added) and the
 records each of them continues (followed to the first year), plus the small files (units,
 reviewers, campaigns) read whole.
@@ -47,6 +53,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..check import identity
 from ..records import yamlstrict
 from . import gitlog
 
@@ -127,11 +134,15 @@ def join_values(data) -> set[str]:
     if not isinstance(data, dict):
         return set()
     out = set()
-    for value in (data.get("id"), data.get("continues"), *(
-            (data.get(part) or {}).get("id_number") if isinstance(data.get(part), dict) else None
-            for part in ("student", "worker", "graduate"))):
+    for value in (data.get("id"), data.get("continues")):
         if isinstance(value, str) and value:
             out.add(value)
+    for part in ("student", "worker", "graduate"):
+        value = (data.get(part) or {}).get("id_number") if isinstance(data.get(part), dict) else None
+        if isinstance(value, str) and value:
+            out.add(value)
+            if identity.canonical(value):
+                out.add(identity.canonical(value))  # what the rules compare, and what a valid record holds
     return out
 
 
@@ -145,8 +156,9 @@ def pattern(value: str) -> str:
 
 def grep(repo: Path, prefix: str, values, dirs=JOINED_DIRS) -> set[str]:
     """The tracked files under dirs whose text holds one of the values, or a backslash; relative to
-    the data directory. (Exact text: the rules compare values exactly, and the loader changes none,
-    so a case-insensitive search, several times slower, would find nothing more that matters.)"""
+    the data directory. (Exact text, for values given as written and in canonical form: the only
+    letter an ID number holds is an upper-case X in a valid file, so a case-insensitive search,
+    several times slower, would find nothing more that matters.)"""
     values = sorted(set(values))
     if not values:
         return set()

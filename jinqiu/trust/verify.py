@@ -16,7 +16,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import anchor, chain, forge, gitlog, registry, signatures, status, versions
+from . import anchor, chain, forge, gitlog, registry, signatures, status, versions, when
 from .entries import Context, Entry, approvals_line, entry_payload, payload_of, payment_payload, record_digest
 from .signatures import NAMESPACE_ENTRY, NAMESPACE_PAYMENT, SignatureMemo
 from .. import parallel
@@ -27,7 +27,7 @@ from ..problems import ERROR, WARNING, Problem
 __all__ = ["NAMESPACE_ENTRY", "NAMESPACE_PAYMENT", "Statuses", "entry_payload", "payment_payload", "run"]
 
 
-CACHE_VERSION = "verify-4"
+CACHE_VERSION = "verify-5"  # 5: rounds, withdrawals, trusted days
 
 
 VERIFY_CACHE = "verify"
@@ -41,7 +41,7 @@ def _cache_key(repo: Path, prefix: str, head: str, roots: set[str], display_root
     if dirty:
         return None  # uncommitted changes: check everything again
     h = hashlib.sha256()
-    for part in (CACHE_VERSION, head, prefix, ",".join(sorted(roots)), display_root, cache.code_version(),
+    for part in (CACHE_VERSION, head, prefix, ",".join(sorted(roots)), anchor.run_context(repo), display_root, cache.code_version(),
                  "\n".join(rels) if rels is not None else "*"):
         h.update(part.encode() + b"\0")
     return h.hexdigest()
@@ -55,7 +55,9 @@ def _result_to_json(result) -> dict:
 
     def row(st):
         return [st.state, st.level, st.complete, st.verified,
-                [[level, texts.setdefault(proof, len(texts)), texts.setdefault(commit, len(texts))] for level, proof, commit in st.proofs]]
+                [[p.level, texts.setdefault(p.proof, len(texts)), texts.setdefault(p.commit, len(texts)), p.index,
+                  texts.setdefault(p.day, len(texts))] for p in st.proofs],
+                st.round, texts.setdefault(st.filed_day, len(texts)), texts.setdefault(st.paid_day, len(texts))]
 
     rows = {rel: row(st) for rel, st in statuses.items()}
     return {"statuses": rows, "texts": list(texts),
@@ -74,12 +76,16 @@ def _result_from_json(doc):
             return None
         make = status.Status
 
+        proof = status.Proof
+
         def from_row(row):
-            state, level, complete, verified, proofs = row
-            if type(state) is not str or type(level) is not int or type(complete) is not bool or type(verified) is not bool:
+            state, level, complete, verified, proofs, rnd, filed, paid = row
+            if (type(state) is not str or type(level) is not int or type(complete) is not bool or type(verified) is not bool
+                    or type(rnd) is not int):
                 raise ValueError("not a status row")
             return make(state, level, complete, verified,
-                        tuple((lv, texts[p], texts[c]) for lv, p, c in proofs) if proofs else ())
+                        tuple(proof(lv, texts[p], texts[c], i, texts[d]) for lv, p, c, i, d in proofs) if proofs else (),
+                        rnd, texts[filed], texts[paid])
 
         statuses = Statuses({rel: from_row(row) for rel, row in doc["statuses"].items()})
         statuses.trust, statuses.verified, statuses.root_source = doc["trust"]
@@ -196,19 +202,22 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     statuses, problems = session.statuses, session.problems
     for r in dataset.applications:
         statuses[r.rel] = status.Status(status.FILED, verified=True)
-    apps = [r for r in dataset.applications if needs_proof(r.data)]
     if session.ctx is None:
-        for r in apps:
-            problems.append(Problem(r.path, approvals_line(dataset, r), "/approvals", "approval-no-git",
-                                    "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
+        for r in dataset.applications:
+            if needs_proof(r.data):
+                problems.append(Problem(r.path, approvals_line(dataset, r), "/approvals", "approval-no-git",
+                                        "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
         return statuses, sorted(problems)
     try:
         current = digests_of(dataset.applications)
         session.ctx.digests = {d: rel for rel, d in current.items()}
-        found, proved = prove(session, dataset, apps, current)
+        found, proved = prove(session, dataset, list(dataset.applications), current)
         statuses.update(found)
         problems += proved
-        problems += finish(session, dataset, statuses)
+        records = {r.rel for r in dataset.applications}
+        history = session.ctx.history
+        gone = [rel for rel in (history.changes if history is not None else {}) if rel.startswith("applications/") and rel not in records]
+        problems += finish(session, dataset, statuses, gone)
     finally:
         session.close()
     return statuses, sorted(set(problems))
@@ -226,9 +235,10 @@ def digests_of(records) -> dict[str, str]:
 
 
 class Session:
-    """What one verify run opens once: the root of trust and the registry it lets us read, the
-    history, the signature checker and the walk of the trust data (Context). Records are then proved
-    in batches (prove: the same results whatever the batches), and the checks over every record run
+    """What one verify run opens once: the history, the root of trust and the registry it lets us
+    read, the signature checker, the clock and the walk of the trust data (Context). Records are then
+    proved in batches (prove: the same results whatever the batches, since all a record's proof rests
+    on is its own file's history and what the session holds), and the checks over every record run
     last (finish). ctx is None outside git."""
 
     def __init__(self, repo, data_dir, root, reg, reg_record, statuses, problems, memo):
@@ -249,23 +259,24 @@ class Session:
             if self.memo is not None:
                 self.memo.save(self.ctx.signers.ssh)
         self.statuses.verified = self.root.mode != anchor.NONE and self.walk.ok
-        if not self.statuses.verified:  # nothing counts: every status is the unverified "filed"
-            for rel in self.statuses:
-                self.statuses[rel] = status.Status(status.FILED)
+        if not self.statuses.verified:  # nothing counts: every status is the unverified "filed" (the day filed is the graph's)
+            for rel, st in self.statuses.items():
+                self.statuses[rel] = status.Status(status.FILED, filed_day=st.filed_day)
 
 
 def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=None) -> Session:
-    """The root of trust, the registry (from dataset.reviewers), the history (of paths only, when
-    given) and the walk of the trust data; their problems are in session.problems. dataset needs to
-    hold only the small files (units, reviewers, campaigns)."""
+    """The history (of paths only, when given), the root of trust, the registry (from
+    dataset.reviewers) and the walk of the trust data; their problems are in session.problems.
+    dataset needs to hold only the small files (units, reviewers, campaigns)."""
     statuses, problems = Statuses(), []
-    root, reg, reg_record = _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems)
+    history = gitlog.load(repo, _prefix(repo, data_dir), paths) if repo is not None else None
+    root, reg, reg_record = _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems, history)
     session = Session(repo, data_dir, root, reg, reg_record, statuses, problems, memo)
     if repo is None:
         return session
-    history = gitlog.load(repo, _prefix(repo, data_dir), paths)
     signers = signatures.Signers(reg, memo.load() if memo is not None else None)
-    ctx = Context(dataset, reg, history, signers, root.mode != anchor.NONE, dataset.units, {}, forge_checker, current={})
+    ctx = Context(dataset, reg, history, signers, root.mode != anchor.NONE, dataset.units, {}, forge_checker, current={},
+                  clock=when.Clock(history, getattr(forge_checker, "merged_at", None)))
     try:
         if history is not None and root.mode == anchor.PINNED:
             session.walk = _walk_trust_data(ctx, data_dir, dataset, root, reg_record, problems)
@@ -279,40 +290,58 @@ def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, 
     return session
 
 
-def prove(session: Session, dataset, apps, current: dict[str, str]) -> tuple[dict, list]:
-    """({rel: Status}, [Problem]) of these applications (each needs_proof), whose current digests
-    are given; session.ctx.digests must map the current digest of every record of the tree (an
-    approval copied from another record is told by it). dataset: any Dataset over the same data
-    directory (its line() finds the line of a problem)."""
+def prove(session: Session, dataset, records, current: dict[str, str]) -> tuple[dict, list]:
+    """({rel: Status}, [Problem]) of these applications, whose current digests are given:
+    session.ctx.digests must map the current digest of every record of the tree (an approval copied
+    from another record is told by it). Their signed entries removed without authority are found
+    first (they stay in force). dataset: any Dataset over the same data directory (its line() finds
+    the line of a problem)."""
     ctx = session.ctx
     ctx.current.update(current)
+    apps = [r for r in records if needs_proof(r.data)]
     per_record = versions.locate(ctx, session.data_dir, apps)
     _prefetch_signatures(ctx, apps, per_record)
-    found, problems = {}, []
-    for r in apps:
-        found[r.rel] = _prove(ctx, dataset, r, per_record[r.rel], problems)
+    problems = []
+    if session.checks_removals:  # under a TEST root anyone can sign anything
+        problems += versions.removed(ctx, session.data_dir, dataset, rels=[r.rel for r in records])
+        wanted = {e.commit for r in records for e in ctx.kept.get(r.rel, [])} | \
+            {ctx.kept_payout[r.rel][1] for r in records if r.rel in ctx.kept_payout}
+        ctx.commits.update(ctx.history.commits(c for c in wanted if c and c not in ctx.commits))
+    found = {}
+    for r in records:
+        if r.rel in per_record or r.rel in ctx.kept or r.rel in ctx.kept_payout:
+            found[r.rel] = _prove(ctx, dataset, r, per_record.get(r.rel, []), problems)
+        elif ctx.clock is not None:
+            found[r.rel] = status.Status(status.FILED, verified=True, filed_day=ctx.clock.first_day(r.rel))
+        else:
+            found[r.rel] = status.Status(status.FILED, verified=True)
     return found, problems
 
 
-def finish(session: Session, dataset, statuses, removal_rels=None) -> list:
-    """The checks over every record, once every record is proved: signed entries removed (of the
-    files in the history, or of removal_rels only), and a continuing record resting on a verified
-    earlier one (statuses are changed in place). dataset: the applications (their year, form, id
-    and continues suffice)."""
+def finish(session: Session, dataset, statuses, gone=()) -> list:
+    """The checks over every record, once every record is proved: signed entries removed from the
+    files gone (of the history, not records), and a continuing record resting on a verified earlier
+    one (statuses are changed in place). dataset: the applications (their year, form, id and
+    continues suffice)."""
     problems = []
-    if session.checks_removals:
-        problems += versions.removed(session.ctx, session.data_dir, dataset, rels=removal_rels)
+    if session.checks_removals and gone:
+        problems += versions.removed(session.ctx, session.data_dir, dataset, rels=list(gone))
     problems += chain.check_continuing(session.ctx, dataset, statuses)
     return problems
 
 
-def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems):
+def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems, history=None):
     """The root of trust in force and the registry it lets us read: (root, registry, its record);
-    their problems appended to problems, the root's mode recorded on statuses."""
+    their problems appended to problems, the root's mode recorded on statuses. The data's own TEST
+    root counts only in a repository that has only ever been TEST (anchor.test_root_refusal)."""
     reg_record = _registry_record(dataset)
     root = anchor.resolve(repo, data_dir, root_keys, dataset.reviewers)
-    statuses.trust, statuses.root_source = root.mode, root.source
     root_path = f"{dataset.display_root}/{registry.ROOT_FILE}"
+    if root.from_data and history is not None:
+        reason = anchor.test_root_refusal(history, repo)
+        if reason:
+            root = anchor.Root(frozenset(), "", anchor.NONE, [*root.problems, ("root-test-refused", anchor.test_root_refused(reason), ERROR)])
+    statuses.trust, statuses.root_source = root.mode, root.source
     for code, message, sev in root.problems:
         problems.append(Problem(root_path, 1, "", code, message, sev))
     reg = registry.build(dataset.reviewers, refuse_test_keys=root.mode == anchor.PINNED)
@@ -360,9 +389,12 @@ def _prefetch_signatures(ctx: Context, apps, per_record) -> None:
 
 
 def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> status.Status:
-    """One application: each entry's signature or forge review, then the chain; the status its
-    verified entries (and a verified payout) give. Problems are appended with the entry's line."""
+    """One application: each entry's signature or forge review, then the rounds; the status its
+    verified entries (and a verified payout) give, with the day each counted fact entered the
+    branch. Entries removed without authority (ctx.kept) are proved and counted like the others.
+    Problems are appended with the entry's line."""
     strict, history = ctx.strict, ctx.history
+    entries = entries + ctx.kept.get(r.rel, [])
     by_commit: dict[str, set] = {}
     for e in entries:
         by_commit.setdefault(e.commit, set()).add(str(e.data.get("reviewer")))
@@ -374,23 +406,29 @@ def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> st
             signatures.check_forge(ctx, r, e)
         else:
             signatures.check_signature(ctx, r, e, by_commit.get(e.commit, set()))
-    chain.check_chain(ctx, r, entries)
+    ordered, walked = chain.check_chain(ctx, r, entries)
     for e in entries:
         if any(sev == ERROR for _, _, sev in e.problems):
             e.verified = False
-        pointer = f"/approvals/{e.index}"
-        line = dataset.line(r, pointer) if e.problems else 0
+        e.day = ctx.clock.day(e.commit) if ctx.clock is not None else ""
+        pointer = f"/approvals/{e.index}" if e.removed_by is None else "/approvals"
+        line = (dataset.line(r, pointer) if e.removed_by is None else approvals_line(dataset, r)) if e.problems else 0
         for code, message, sev in e.problems:
             problems.append(Problem(r.path, line, pointer, code, message, sev))
     end = registry.funding_level(str(r.data.get("unit")), (r.data.get("aid") or {}).get("funding_unit"), ctx.units)
-    st = status.derive_one(r.data, entries, end)
-    if (r.data.get("aid") or {}).get("paid_on"):
-        paid, found = chain.check_payment(ctx, r, st)
+    current = ctx.current.get(r.rel) or record_digest(r)
+    filed_day = ctx.clock.first_day(r.rel) if ctx.clock is not None else ""
+    st = status.derive(ordered, walked, current, end, filed_day=filed_day)
+    kept = ctx.kept_payout.get(r.rel)
+    if (r.data.get("aid") or {}).get("paid_on") or kept:
+        paid, found = chain.check_payment(ctx, r, st, kept)
         if found:  # the line is looked up only for a problem: it parses the file again
-            line = dataset.line(r, "/aid/paid_on")
+            line = dataset.line(r, "/aid/paid_on") if not kept else approvals_line(dataset, r)
             problems += [Problem(r.path, line, "/aid/paid_on", code, message, sev) for code, message, sev in found]
         if paid:
-            st = status.derive_one(r.data, entries, end, paid=True)
+            commit = kept[1] if kept else ctx.payment_commits.get(r.rel)
+            st = status.derive(ordered, walked, current, end, paid=True, filed_day=filed_day,
+                               paid_day=ctx.clock.day(commit) if ctx.clock is not None else "")
     return st
 
 

@@ -1,5 +1,6 @@
 """The history walk: which commit brought each approval entry and payout into a file (the oldest
-version that holds it), and which signed entries or payouts were later removed, by which commits.
+version that holds it), and which signed entries or payouts were later removed, by which commits;
+those removed without authority are kept in force.
 """
 
 from __future__ import annotations
@@ -114,30 +115,13 @@ def _removable(rel: str, versions) -> bool:
     return rel.startswith("applications/") and len(versions) >= 2
 
 
-def _gone(ctx: Context, versions, now_raw: bytes) -> set[str]:
-    """The identity keys of the entries and payouts some version of a file held that it holds no more."""
-    paid = payment_key(now_raw)
-    now = set(split_approvals(now_raw)[1]) | ({"payout:" + paid} if paid else set())
-    return set().union(*(_version_keys(ctx, b) for _, b in versions)) - now
-
-
-def nothing_removed(ctx: Context, rel: str, now_raw: bytes) -> bool:
-    """True when removed() has nothing to say of this file, known from what locate read of its
-    versions without reading anything more; False when removed() must look (something is gone, or a
-    version was not seen)."""
-    versions = ctx.history.changes.get(rel, []) if ctx.history is not None else []
-    if not _removable(rel, versions):
-        return True
-    if any(b and not (b in ctx.keys_of and b in ctx.paid_of) for _, b in versions):
-        return False
-    return not _gone(ctx, versions, now_raw)
-
-
 def removed(ctx: Context, data_dir: Path, dataset, rels=None) -> list[Problem]:
     """Entries are append-only: an approval entry (or payout) that was signed by its own reviewer
     and later disappears is an error unless each commit that removed it is signed by an
-    administrator or by that reviewer (withdrawing it). rels: only these files (the others known to
-    have nothing removed, see nothing_removed)."""
+    administrator or by that reviewer (withdrawing it). A decision removed without that authority
+    stays in force: it is kept (ctx.kept, with the commit that brought it) and counts as if it were
+    still in the file; so does a payout (ctx.kept_payout). rels: of these files only (a file's
+    findings rest on its own history alone: files can be looked at in batches)."""
     h = ctx.history
     out: list[Problem] = []
     changes = h.changes if rels is None else {rel: h.changes[rel] for rel in rels if rel in h.changes}
@@ -165,11 +149,13 @@ def removed(ctx: Context, data_dir: Path, dataset, rels=None) -> list[Problem]:
         line = 1
         if path.is_file():
             line = now_raw[:max(0, now_raw.find(b"\napprovals:") + 1)].count(b"\n") + 1
-        for key, (what, entitled) in sorted(found.items()):
+        kept = "它仍然有效、照常计入；撤回只能由审核人本人或管理员签名（approve --withdraw，见 docs/review.md）"
+        for key, (what, entitled, entry) in sorted(found.items(), key=lambda kv: kv[0]):
             by = [c for c, old, new in removals if key in _version_keys(ctx, old, True) and key not in _version_keys(ctx, new, True)]
             if not by:
                 out.append(Problem(shown, line, "/approvals", "approval-removed",
-                                   f"{what}曾经签名有效，现在工作区里被删掉了（尚未提交）；审批记录只能追加，不能删除"))
+                                   f"{what}曾经签名有效，现在工作区里被删掉了（尚未提交）；审批记录只能追加，不能删除。" + kept))
+                _keep(ctx, rel, key, entry, "")
                 continue
             for c in by:
                 commit = ctx.commits.get(c) or h.commits([c]).get(c)
@@ -181,16 +167,32 @@ def removed(ctx: Context, data_dir: Path, dataset, rels=None) -> list[Problem]:
                     signer = f"由 {key_.reviewer} 签名" if key_ is not None else "没有有效签名"
                     out.append(Problem(shown, line, "/approvals", "approval-removed",
                                        f"{what}曾经签名有效，被提交 {c[:10]} 删除，而这次提交{signer}，不是管理员或 {entitled} 本人；"
-                                       "审批记录只能追加，不能删除（内容改动后请在末尾追加新的审批，见 docs/review.md）"))
+                                       "审批记录只能追加，不能删除（内容改动后请在末尾追加新的审批）。" + kept))
+                    if (rel, key) not in ctx.kept_keys:
+                        ctx.kept_keys.add((rel, key))
+                        _keep(ctx, rel, key, entry, c)
     return out
 
 
-_DECISIONS = {"approve": "同意", "reject": "不同意"}
+def _keep(ctx: Context, rel: str, key: str, entry, by: str) -> None:
+    """A signed entry (or payout) removed without authority, kept in force."""
+    if key.startswith("payout:"):
+        ctx.kept_payout[rel] = entry
+        return
+    data, index, commit, at_commit = entry
+    e = Entry(index, dict(data, _digest_at_commit=at_commit), key, commit=commit)
+    e.removed_by = by or "（工作区）"
+    ctx.kept.setdefault(rel, []).append(e)
 
 
-def _signed_removed_entries(ctx: Context, rel: str, versions, now_parsed: set[str]) -> dict[str, tuple[str, str]]:
-    """{parsed identity key: (what it was, who may withdraw it)} of the entries and payouts once in
-    the file, not in it now, that were signed by the reviewer they name."""
+_DECISIONS = {"approve": "同意", "reject": "不同意", "withdraw": "撤回"}
+
+
+def _signed_removed_entries(ctx: Context, rel: str, versions, now_parsed: set[str]) -> dict[str, tuple]:
+    """{parsed identity key: (what it was, who may withdraw it, what to keep in force)} of the
+    entries and payouts once in the file, not in it now, that were signed by the reviewer they
+    name. What is kept: for an entry (its typed values, its place in the list, the commit that
+    brought it, the record's digest at that commit); for a payout (the typed `aid`, that commit)."""
     h = ctx.history
     found: dict[str, tuple[str, str]] = {}
     seen: set[str] = set()
@@ -208,7 +210,9 @@ def _signed_removed_entries(ctx: Context, rel: str, versions, now_parsed: set[st
         record_id = str(data.get("id", ""))
         c = ctx.commits.get(commit) or h.commits([commit]).get(commit)
         listed = tree.get("approvals")
-        for e in listed if isinstance(listed, list) else []:
+        typed = data.get("approvals") if isinstance(data.get("approvals"), list) else []
+        at_commit = digest.of(data)
+        for n, e in enumerate(listed if isinstance(listed, list) else []):
             if not isinstance(e, dict) or entry_key(e) not in keys:
                 continue
             rid = str(e.get("reviewer", ""))
@@ -216,9 +220,9 @@ def _signed_removed_entries(ctx: Context, rel: str, versions, now_parsed: set[st
                 key, _, _ = ctx.signers.check(str(e["signature"]).encode(), entry_payload(record_id, e), NAMESPACE_ENTRY)
             else:
                 key, _, _ = ctx.signers.commit(c) if c is not None else (None, None, None)
-            if key is not None and key.reviewer == rid:
+            if key is not None and key.reviewer == rid and n < len(typed) and isinstance(typed[n], dict):
                 found[entry_key(e)] = (f"第 {e.get('level')} 级审批（{rid}，{_DECISIONS.get(e.get('decision'), e.get('decision'))}，"
-                                        f"{e.get('date')}）", rid)
+                                        f"{e.get('date')}）", rid, (typed[n], n, commit, at_commit))
         aid = data.get("aid") or {}
         paid = payment_key(_blob(ctx, blob))
         if paid and "payout:" + paid in keys:
@@ -229,7 +233,7 @@ def _signed_removed_entries(ctx: Context, rel: str, versions, now_parsed: set[st
             else:
                 key, _, _ = ctx.signers.commit(c) if c is not None else (None, None, None)
             if key is not None and key.reviewer == by:
-                found["payout:" + paid] = (f"发放登记（{aid.get('paid_on')}，{by}）", by)
+                found["payout:" + paid] = (f"发放登记（{aid.get('paid_on')}，{by}）", by, (dict(aid), commit, at_commit))
     return found
 
 
