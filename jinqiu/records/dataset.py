@@ -368,7 +368,7 @@ def to_json(value):
     Decimal (written {"$": "481.50"}), and a key that starts with $ gets one more."""
     if isinstance(value, dict):
         return {("$" + k if k.startswith("$") else k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, Decimal):
         return {"$": str(value)}
