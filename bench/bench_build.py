@@ -48,12 +48,13 @@ FINDINGS: list = []
 SCAN = privacy.scan
 
 
-def scan_and_go_on(site, values, memo=None):
+def scan_and_go_on(site, values):
     """privacy.scan, unchanged and fully timed; its findings are kept and printed, not fatal, so the
     forms are timed too. On generated data they are names that are also everyday words of the site
     (a student named 余天 inside 剩余天数); each is printed with its context to be checked."""
-    found = SCAN(site, values, memo)
-    needles = privacy.Needles(values) if found else None
+    found = SCAN(site, values)
+    needles = (values if isinstance(values, privacy.Needles) else getattr(values, "needles", None)
+               or privacy.Needles(values)) if found else None
     for f in found:
         text = privacy.normalize(privacy.read_text(Path(f.path)))
         hit = needles.find(text)

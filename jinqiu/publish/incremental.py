@@ -3,11 +3,12 @@ build after a change recomputes what the change can affect and takes the rest fr
 
 What is kept of each application or graduate file (an `Entry`), and what the build needs of it:
 its own problems (the file's checks and the rules that need only the file and the small files), the
-problems the rules between records gave it, its verified status and verify's problems with it, the
-fields the site-wide stages read (statistics, the site's public projection, the 公示 row, the days
-of the campaign over time: `FACTS`, kept for the year built), its personal values (what the privacy
-scan looks for), its approval digest, and keyed hashes of the values other records can join it by
-(prscope.join_values, the digests its approvals carry, its own digest). Nothing else: no whole record.
+problems the rules between records gave it, its verified status (with the days its facts entered the
+branch: the chart over time is drawn from them) and verify's problems with it, the fields the
+site-wide stages read (statistics, the site's public projection, the 公示 row: `FACTS`, kept for the
+year built), its personal values (what the privacy scan looks for), its approval digest, and keyed
+hashes of the values other records can join it by (prscope.join_values, the digests its approvals
+carry, its own digest). Nothing else: no whole record.
 
 The invariant: a build with the kept entries writes what a build from scratch (--no-cache) writes,
 byte for byte (tests/test_incremental.py applies random changes and compares the two every time).
