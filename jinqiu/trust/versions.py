@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import digest, gitlog, registry
 from .entries import (Context, Entry, digest_of_blob, entry_key, entry_payload, git_blob_id, payment_key,
-                      payment_payload, split_approvals)
+                      payment_payload, split_approvals, without_payout)
 from .signatures import NAMESPACE_ENTRY, NAMESPACE_PAYMENT
 from ..problems import Problem
 from ..records import layout, yamlstrict
@@ -68,7 +68,7 @@ def _locate_one(ctx: Context, r, text: bytes, blobs: dict) -> list[Entry]:
             for commit, blob, prefix_then, keys_then in split:
                 if e.key in keys_then:
                     e.commit = commit
-                    if prefix_then != prefix_now:
+                    if prefix_then != prefix_now and without_payout(prefix_then) != without_payout(prefix_now):
                         e.data = dict(e.data, _digest_at_commit=digest_of_blob(blobs[blob], r))
                     break
         if all(e.commit for e in entries) or parse:
