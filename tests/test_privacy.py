@@ -482,3 +482,26 @@ def test_a_value_in_a_public_field_as_people_write_it_fails_the_build(tmp_path, 
     assert {"progress.html", "statistics/dl-xg.html", "downloads/statistics-2011.csv", "search/search_index.json"} <= shows
     assert shows <= found, shows - found
     assert {f.what for f in result.findings} >= what
+
+
+def test_names_are_spelt_as_pypinyin_reads_them():
+    """The scan reads pypinyin's own table of readings (its data file, without loading the phrase
+    dictionary): every character of the basic CJK block reads as pypinyin's Style.NORMAL reads it
+    (pypinyin's ê, which is not a Latin letter a page would carry, aside)."""
+    from pypinyin import Style, pinyin
+
+    from jinqiu.publish import renderings
+
+    differ = []
+    for cp in range(0x4E00, 0x9FA6):
+        ch = chr(cp)
+        ours = [spellings[0] for spellings in renderings._readings(ch)]
+        theirs = [r for r in dict.fromkeys(pinyin(ch, style=Style.NORMAL, heteronym=True)[0]) if r.isascii() and r.isalpha()]
+        if ours != theirs and [r for r in ours if r != "e"] != theirs:
+            differ.append((ch, ours, theirs))
+    assert differ == []
+    assert renderings.latin_forms("单乐") >= {"shanle", "lechan", "danle"}
+    assert renderings.latin_forms("吕芳") >= {"lvfang", "lufang", "lyufang", "fanglv"}
+    assert renderings.latin_forms("欧阳小明") == {"ouyangxiaoming", "xiaomingouyang"}
+    assert renderings.latin_forms("阿依古丽·买买提") == {"ayigulimaimaiti", "maimaitiayiguli"}
+    assert renderings.latin_forms("王") == frozenset() and renderings.latin_forms("John Smith") == frozenset()

@@ -333,7 +333,6 @@ _LANDLINE_GROUPS = {(3, 7), (3, 8), (4, 7), (4, 8), (3, 3, 4), (3, 4, 4), (4, 3,
 _AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
 # ... or written without a break: 010 and 02x have 8 digits after them, the other area codes 7 or 8.
 _LANDLINE_WHOLE = re.compile(r"0(?:10|2[0-9])[2-9][0-9]{7}|0[3-9][0-9]{2}[2-9][0-9]{6,7}")
-_VALUE_DIGITS = re.compile(r"[0-9]+X?")
 
 
 class ScanValues(frozenset):
@@ -366,20 +365,23 @@ class Needles:
         self.words = ahocorasick.Automaton()
         self.latin = ahocorasick.Automaton()
         self.longest = 0
+        self.squeezed: dict[str, str] = {}  # value -> its squeezed form, for the values separators change
         for v in values:
             if len(v) < 2:
                 continue
-            number = squeeze(renderings.digit_view(v)).upper()
-            if v[0].isdigit() or _VALUE_DIGITS.fullmatch(number):
+            word = v if v.isalnum() else squeeze(v)
+            if word is not v:
+                self.squeezed[v] = word
+            number = word.upper() if v[0].isdigit() else renderings.as_number(word)
+            if number is not None:
                 self.digits.add(number)
                 self.longest = max(self.longest, len(number))
-            else:
-                word = squeeze(v)
-                if len(word) >= 2:
-                    self.words.add_word(word, word)
-                for form in renderings.latin_forms(v):
-                    if form not in no_latin:
-                        self.latin.add_word(form, form)
+                continue
+            if len(word) >= 2:
+                self.words.add_word(word, word)
+            for form in renderings.latin_forms(v):
+                if form not in no_latin:
+                    self.latin.add_word(form, form)
         self.has_words = len(self.words) > 0
         if self.has_words:
             self.words.make_automaton()
@@ -589,7 +591,8 @@ def scannable(values, fixed: str) -> tuple[ScanValues, set[str]]:
     spellings of names that are: those names are looked for in Chinese characters only)."""
     needles = Needles(values)
     inside = needles.words_in(fixed)
-    hidden = {v for v in values if not v[0].isdigit() and squeeze(v) in inside}
+    hidden = {v for v in inside & set(values) if not v[0].isdigit()}
+    hidden |= {v for v, word in needles.squeezed.items() if word in inside and not v[0].isdigit()}
     latin = needles.latin_in(fixed)
     needles.set_aside({squeeze(v) for v in hidden}, latin)
     return ScanValues(set(values) - hidden, no_latin=latin, needles=needles), hidden | latin

@@ -21,8 +21,9 @@ dots), so that a table's column of single-digit counts (`3,1,2,0`) is not read a
 
 Names in Latin letters (`latin_forms`, pypinyin): a name of Chinese characters as pinyin without
 tones, the surname first or last (王小雨: wangxiaoyu, xiaoyuwang), every reading pypinyin knows of
-the surname (单: dan, chan, shan) and of each character of the given name (up to four spellings),
-ü as v, u and yu; a minority name's parts (阿依古丽·买买提) in their order and reversed. In text
+the surname (单: dan, chan, shan; 欧阳 and the other compound surnames as one) and the usual
+reading of each character of the given name, ü as v, u and yu; a minority name's parts
+(阿依古丽·买买提) in their order and reversed. In text
 (`latin_view`), letters are folded to lower case without accents, a markup tag's name is not a word,
 and a short run (one to three characters) of anything but letters and digits between two words
 joins them (Wang Xiaoyu, WANG, Xiaoyu, Xiao-yu Wang); a spelling counts only as whole words.
@@ -31,10 +32,13 @@ joins them (Wang Xiaoyu, WANG, Xiaoyu, Xiao-yu Wang); a spelling counts only as 
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import itertools
+import json
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 from ..check.identity import SEPARATOR_DOTS
 
@@ -82,6 +86,18 @@ def number_view(text: str) -> str:
     if "<" in text:
         text = _MARKUP.sub(lambda m: m.group().translate(_LETTERS_OFF), text)
     return digit_view(text)
+
+
+_NUMBER_LIKE = re.compile(r"[0-9Xx\d" + "".join(CJK_DIGITS) + "".join(CONTEXT_DIGITS) + "]+")
+_DIGITS_VALUE = re.compile(r"[0-9]+X?")
+
+
+def as_number(text: str) -> str | None:
+    """The digits of a value written with digits only (any of their forms, an ID number's X), or None."""
+    if not _NUMBER_LIKE.fullmatch(text):
+        return None
+    digits = digit_view(text).upper()
+    return digits if _DIGITS_VALUE.fullmatch(digits) else None
 
 
 def _ascii_digit(text: str, i: int) -> bool:
@@ -137,51 +153,87 @@ COMPOUND_SURNAMES = frozenset(
     "轩辕 澹台 公冶 太叔 申屠 钟离 宗政 濮阳 淳于 单于 赫连 拓跋 百里 东郭 第五".split())
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _DOTS = re.compile("[" + re.escape("".join(SEPARATOR_DOTS)) + r"\s]+")
-_MAX_SPELLINGS = 4
+_MAX_SURNAME_SPELLINGS = 8
+
+
+@lru_cache(maxsize=1)
+def _pinyin_table() -> dict:
+    """pypinyin's table of each character's readings ("单": "dān,chán,shàn"), read from the data file
+    it ships: importing the package loads its phrase dictionary too, a third of a second each build
+    for nothing a name needs."""
+    spec = importlib.util.find_spec("pypinyin")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "pinyin_dict.json"
+        if path.is_file():
+            return {chr(int(k)): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    from pypinyin.pinyin_dict import pinyin_dict  # another layout: the package's own loader
+
+    return {chr(k): v for k, v in pinyin_dict.items()}
+
+
+def _untoned(reading: str) -> str:
+    """A reading without its tone, ü as v (pypinyin's Style.NORMAL): zhōng → zhong, lǜ → lv."""
+    decomposed = unicodedata.normalize("NFD", reading.lower()).replace("u\u0308", "v")
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=None)
-def _readings(ch: str) -> tuple[str, ...]:
-    """Every pinyin reading of one character, without tones; ü as v, u and yu."""
-    from pypinyin import Style, pinyin
-
+def _readings(ch: str) -> tuple[tuple[str, ...], ...]:
+    """Each pinyin reading of one character (the most usual first), without tones, each as its
+    spellings: ü as v, u and yu."""
     out = []
-    for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]:
-        r = r.lower()
-        if not r.isascii() or not r.isalpha():
-            continue
-        out.append(r)
-        if "v" in r:
-            out += [r.replace("v", "u"), r.replace("v", "yu")]
-    return tuple(dict.fromkeys(out))
+    for r in dict.fromkeys(_untoned(r) for r in _pinyin_table().get(ch, "").split(",") if r):
+        if r.isascii() and r.isalpha():
+            out.append(tuple(dict.fromkeys([r, r.replace("v", "u"), r.replace("v", "yu")])) if "v" in r else (r,))
+    return tuple(out)
 
 
-def _spellings(chars: str, limit: int = _MAX_SPELLINGS) -> list[str]:
-    options = [_readings(c) for c in chars]
+@lru_cache(maxsize=None)
+def _surname_spellings(chars: str) -> tuple[str, ...]:
+    """Every reading of the surname (单: dan, chan, shan), up to a few."""
+    options = [tuple(sp for reading in _readings(c) for sp in reading) for c in chars]
     if not all(options):
-        return []
-    return ["".join(p) for p in itertools.islice(itertools.product(*options), limit)]
+        return ()
+    return tuple("".join(p) for p in itertools.islice(itertools.product(*options), _MAX_SURNAME_SPELLINGS))
+
+
+@lru_cache(maxsize=None)
+def _usual(ch: str) -> tuple[str, ...]:
+    readings = _readings(ch)
+    return readings[0] if readings else ()
 
 
 @lru_cache(maxsize=65536)
+def _given_spellings(chars: str) -> tuple[str, ...]:
+    """The given name in each character's usual reading (its ü spellings too)."""
+    options = [_usual(c) for c in chars]
+    if not all(options):
+        return ()
+    if all(len(o) == 1 for o in options):
+        return ("".join(o[0] for o in options),)
+    return tuple("".join(p) for p in itertools.product(*options))
+
+
 def latin_forms(name: str) -> frozenset[str]:
     """How a name of Chinese characters is written in Latin letters, as latin_view writes text
-    (lower case, words joined): surname first and last, each reading (see the module). A name with
-    anything but Chinese characters and separator dots has none."""
-    parts = [p for p in _DOTS.split(name) if p]
-    if not parts or not all(_HAN.fullmatch(p) for p in parts) or sum(map(len, parts)) < 2:
-        return frozenset()
-    if len(parts) == 1:
-        name = parts[0]
-        cut = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
-        parts = [name[:cut], name[cut:]]
-    spelt = [_spellings(p, 8 if i == 0 else _MAX_SPELLINGS) for i, p in enumerate(parts)]
-    if not all(spelt):
-        return frozenset()
+    (lower case, words joined): surname first and last, every reading of the surname and the usual
+    reading of the given name (see the module). A name with anything but Chinese characters and
+    separator dots has none."""
+    if _HAN.fullmatch(name):
+        if len(name) < 2:
+            return frozenset()
+        cut = 2 if len(name) > 2 and name[:2] in COMPOUND_SURNAMES else 1
+        first, second = _surname_spellings(name[:cut]), _given_spellings(name[cut:])
+    else:
+        parts = [p for p in _DOTS.split(name) if p]
+        if len(parts) < 2 or not all(_HAN.fullmatch(p) for p in parts):
+            return frozenset()
+        first, second = _given_spellings(parts[0]), _given_spellings("".join(parts[1:]))  # 阿依古丽·买买提
     out = set()
-    for combo in itertools.product(*spelt):
-        out.add("".join(combo))
-        out.add("".join(reversed(combo)))
+    for a in first:
+        for b in second:
+            out.add(a + b)
+            out.add(b + a)
     return frozenset(out)
 
 
