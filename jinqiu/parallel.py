@@ -15,7 +15,7 @@ def fork_map(fn, items: list, min_items: int = 2000, chunk: int | None = None):
     chunk: items per task (default: about four tasks a core); 1 for items of very unequal cost."""
     global _SHARED
     jobs = os.cpu_count() or 1
-    if jobs == 1 or len(items) < min_items:
+    if jobs == 1 or len(items) < min_items or multiprocessing.current_process().daemon:  # a pool's worker has no children
         return [fn(x) for x in items]
     size = chunk or max(200, len(items) // (jobs * 4))
     spans = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]

@@ -111,8 +111,8 @@ def test_build_fails_when_personal_data_reaches_the_site(tmp_path, monkeypatch):
 
     real = site_module.write_pages
 
-    def leaky(view, docs):
-        written = real(view, docs)
+    def leaky(view, docs, **kw):
+        written = real(view, docs, **kw)
         (docs / "apply.md").write_text("# 泄露\n\n" + ADDRESS + "\n", encoding="utf-8")
         return written
 

@@ -152,6 +152,8 @@ class Store:
         except OSError:
             return None
         mac, _, body = raw.partition(b"\n")
+        if key.encode() not in body[:len(kind) + len(key) + 200]:  # put writes format, kind and key first:
+            return None  # another key's value is not worth its HMAC and parse (100,000 statuses are 30 MB)
         if len(raw) > MAX_BYTES or not hmac.compare_digest(mac, self._mac(body).encode()):
             return None
         try:
@@ -177,6 +179,43 @@ class Store:
             os.replace(tmp, path)
         except OSError:
             pass
+
+
+    def put_bytes(self, kind: str, key: str, data: bytes) -> None:
+        """Store bytes (a file another library reads) under (kind, key), bound by the HMAC like put()."""
+        if not self.usable:
+            return
+        path = self.dir / f"{kind}.bin"
+        head = json.dumps({"format": FORMAT, "kind": kind, "key": key, "size": len(data)}).encode()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                f.write(self._mac(head + b"\n" + data).encode() + b"\n" + head + b"\n" + data)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def get_bytes(self, kind: str, key: str) -> bytes | None:
+        """The bytes put_bytes stored for exactly (kind, key), or None (missing, forged, another key's)."""
+        if not self.usable:
+            return None
+        try:
+            with open(self.dir / f"{kind}.bin", "rb") as f:
+                raw = f.read(MAX_BYTES + 1)
+        except OSError:
+            return None
+        mac, _, rest = raw.partition(b"\n")
+        head, _, data = rest.partition(b"\n")
+        if len(raw) > MAX_BYTES or key.encode() not in head or not hmac.compare_digest(mac, self._mac(rest).encode()):
+            return None
+        try:
+            doc = json.loads(head)
+        except ValueError:
+            return None
+        if doc != {"format": FORMAT, "kind": kind, "key": key, "size": len(data)}:
+            return None
+        return data
 
 
 def name_of(root: Path) -> str:

@@ -367,3 +367,9 @@ COLLISION_RULES = [
     no_duplicate_graduate,
 ]
 DATASET_RULES = LOCAL_RULES + COLLISION_RULES
+# What COLLISION_RULES read of an application or graduate record (jinqiu.records.dataset.restrict's
+# spec): the build keeps this much of every record, not the whole record, to run them over all.
+# A rule that reads more of a record names it here (the build's equivalence test fails otherwise).
+JOIN_FIELDS = {"id": True, "year": True, "form": True, "continues": True,
+               "student": {"id_number": True, "name": True}, "worker": {"id_number": True},
+               "graduate": {"id_number": True}}

@@ -26,10 +26,11 @@ _VIEW = "$view"  # load(): a keyed worker hands the opened record back inside th
 
 
 def check_file(root: Path, display_root: str, rel: str, context: ds.Dataset | None = None,
-               keep_view: bool = False) -> tuple[ds.Record, list[Problem]]:
+               raw_out: dict | None = None, keep_view: bool = False) -> tuple[ds.Record, list[Problem]]:
     """Read one file and check everything about it that needs no other file; with context (the
-    small files: units, reviewers, campaigns), an application's or graduate's LOCAL_RULES too."""
-    record, problems, line_of = ds.read_one(root, display_root, rel)
+    small files: units, reviewers, campaigns), an application's or graduate's LOCAL_RULES too.
+    raw_out: see dataset.read_one."""
+    record, problems, line_of = ds.read_one(root, display_root, rel, raw_out)
     if record.data is None or record.kind not in ds.layout.KINDS:
         return record, problems
     mistyped = {p.pointer for p in problems}  # the loader already said what is wrong with these

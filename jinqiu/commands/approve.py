@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 
 from ..check import validate
-from ..trust import approve, forge, gitlog, registry
+from ..trust import approve, forge, gitlog, registry, verify
 from ..problems import UserError
-from .common import add_data_argument, confirm, data_dir, resolve_unit, verified_statuses
+from .common import add_data_argument, confirm, data_dir, forge_checker, resolve_unit
 
 HELP = "审批：把你的审批意见写入申请并用你的签名密钥做一次签名提交（可批量）"
 
@@ -43,9 +43,8 @@ def run(args, out, err) -> int:
             today = dt.date.fromisoformat(args.date)
         except ValueError:
             raise UserError(f"日期 {args.date} 不是 YYYY-MM-DD 格式的有效日期") from None
-    dataset = validate.load(root, args.data)
     if args.forge_review:
-        return _forge(args, repo, root, dataset, out, err)
+        return _forge(args, repo, root, validate.load(root, args.data), out, err)
     if not args.opinion or not args.opinion.strip():
         raise UserError("请用 --opinion 写审批意见")
     if args.pending and args.paths:
@@ -58,11 +57,13 @@ def run(args, out, err) -> int:
         raise UserError("--level 只能与 --withdraw 一起用")
     try:
         if args.pending:
-            return _pending(args, repo, root, dataset, today, out, err)
+            return _pending(args, repo, root, validate.load(root, args.data, rels=approve.small_rels(root)), today, out, err)
+        named = [Path(os.path.relpath(Path(p).resolve(), root.resolve())).as_posix() for p in args.paths]
+        # only what approving them decides on (with --withdraw, what their statuses rest on too)
+        dataset = approve.load_named(root, args.data, [rel for rel in named if not rel.startswith("../")], chains=args.withdraw)
         by_rel = {r.rel: r for r in dataset.applications}
         records = []
-        for p in args.paths:
-            rel = Path(os.path.relpath(Path(p).resolve(), root.resolve())).as_posix()
+        for p, rel in zip(args.paths, named):
             if rel not in by_rel:
                 raise UserError(f"{p} 不是数据目录中的申请文件（或无法读取）")
             records.append(by_rel[rel])
@@ -70,7 +71,7 @@ def run(args, out, err) -> int:
             raise UserError("请给出要审批的申请文件，或用 --pending")
         withdraw = None
         if args.withdraw:  # what may be withdrawn is what verify counts
-            withdraw = approve.Withdrawal(args.level, verified_statuses(root, args.data, dataset)[0])
+            withdraw = approve.Withdrawal(args.level, verify.statuses_of(root, dataset, forge_checker())[0])
         outcome = approve.approve_batch(repo, root, records, opinion=args.opinion, reject=args.reject, today=today,
                                         dataset=dataset, withdraw=withdraw)
     except approve.ApproveError as exc:
@@ -84,16 +85,21 @@ def run(args, out, err) -> int:
     return 0
 
 
-def _pending(args, repo, root, dataset, today, out, err) -> int:
+def _pending(args, repo, root, small, today, out, err) -> int:
     approve.check_identity(repo)
     signing = approve.signing_config(repo)
-    reg = registry.build(dataset.reviewers)
+    reg = registry.build(small.reviewers)
     key = reg.keys.get(signing.fingerprint)
     if key is None:
         raise approve.ApproveError(f"你的签名密钥 {signing.fingerprint} 没有在审核人登记（reviewers.yaml）中登记")
     reviewer = reg.reviewers[key.reviewer]
-    args.unit = resolve_unit(dataset.units, args.unit)
-    statuses, _ = verified_statuses(root, args.data, dataset)
+    args.unit = resolve_unit(small.units, args.unit)
+    # only what the queue decides on: this year's applications of the reviewer's unions, and what their statuses rest on
+    within = approve.descendants(small.units, reviewer["unit"])
+    if args.unit:
+        within &= approve.descendants(small.units, args.unit)
+    dataset = approve.load_units(root, args.data, within, approve.current_year(small))
+    statuses, _ = verify.statuses_of(root, dataset, forge_checker())
     plan = approve.pending_for(dataset, reviewer, args.unit, statuses)
     if not getattr(statuses, "verified", True):
         err.write("注意：核验结果不计任何审批（没有固定信任根，或信任数据不是管理员签名的版本，见 docs/trust.md），"

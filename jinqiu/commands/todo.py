@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ..check import ids, validate
-from ..trust import approve, registry, when
+from ..trust import approve, registry, verify, when
 from ..problems import UserError
-from .common import add_data_argument, data_dir, resolve_unit, verified_statuses
+from .common import add_data_argument, data_dir, forge_checker, resolve_unit
 
 HELP = "待办：列出某个工会（及其下级工会）或某位审核人等待审批、需重新审批和逾期的申请（只读）"
 
@@ -41,10 +41,10 @@ def run(args, out, err) -> int:
             today = dt.date.fromisoformat(args.today)
         except ValueError:
             raise UserError(f"--today：日期 {args.today} 应写成 2011-08-01 这样（年-月-日）") from None
-    dataset = validate.load(root, args.data)
-    units = dataset.units
+    small = validate.load(root, args.data, rels=approve.small_rels(root))  # units, reviewers, campaigns
+    units = small.units
     if args.reviewer is not None:
-        reviewer = dataset.reviewers.get(args.reviewer)
+        reviewer = small.reviewers.get(args.reviewer)
         if reviewer is None:
             raise UserError(f"--reviewer：审核人登记（reviewers.yaml）中没有编号为 {args.reviewer} 的审核人")
         if not isinstance(reviewer.get("level"), int) or reviewer.get("unit") not in units:
@@ -55,10 +55,12 @@ def run(args, out, err) -> int:
         if top not in units:
             raise UserError(f"--unit：没有编号为 {args.unit} 的工会")
         reviewer = {"unit": top, "level": _level_of(top, units)}
-    year = args.year if args.year is not None else approve.current_year(dataset)
+    year = args.year if args.year is not None else approve.current_year(small)
     if year is None:
         raise UserError("数据中没有活动文件（campaigns/<年度>.yaml），不知道本年度是哪一年")
-    statuses, _ = verified_statuses(root, args.data, dataset)
+    # only what the queue decides on: the year's applications of the unions below top, and what their statuses rest on
+    dataset = approve.load_units(root, args.data, approve.descendants(units, top), year)
+    statuses, _ = verify.statuses_of(root, dataset, forge_checker())
     level = reviewer["level"]
     plan = approve.pending_for(dataset, reviewer, None, statuses, year)
     waiting_here = {r.rel for r in plan.take} | {r.rel for r, _ in plan.skip}

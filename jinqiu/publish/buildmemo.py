@@ -5,8 +5,11 @@ and (2) every file it wrote is still there, untouched, with nothing added. Then 
 what a new build would write, and the new build is not run.
 
 (1) The inputs, each in the key (`inputs_key`):
-- every data file's path and content (cache.ContentIndex: a file whose size, times or inode
-  changed, or that was touched too recently for its time stamps to be trusted, is read again);
+- every data file's path and content: in a git repository, HEAD and the content of every file
+  `git status` lists (changed, untracked or ignored; git says every other file holds what HEAD
+  holds, checking a file whose time stamps cannot be trusted by its content); outside git,
+  cache.ContentIndex (a file whose size, times or inode changed, or that was touched too recently
+  for its time stamps to be trusted, is read again);
 - the data's git HEAD (a digest of the whole history) and `git status` of the data directory
   (whether the site says the data has uncommitted changes);
 - the root of trust in force (--root-key, JINQIU_ROOT_KEY, git config jinqiu.rootKey);
@@ -40,7 +43,7 @@ from ..trust import anchor, gitlog
 from ..records.dataset import discover
 
 KIND = "build"
-FORMAT = "build-3"  # 3: statuses carry rounds and trusted days
+FORMAT = "build-4"  # 3: statuses carry rounds and trusted days; 4: statuses kept once per distinct row
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -55,9 +58,15 @@ def _tree_digest(h, folder: Path) -> None:
 
 
 def _packages() -> str:
-    from importlib import metadata
-
-    return ",".join(sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"]))
+    """Every installed distribution, by its metadata folder's name (which holds its version): read
+    off the folders of sys.path rather than from each package's metadata."""
+    names = []
+    for entry in sys.path:
+        try:
+            names += [f"{entry}/{n}" for n in os.listdir(entry or ".") if n.endswith((".dist-info", ".egg-info", ".egg-link", ".pth"))]
+        except OSError:
+            continue
+    return ",".join(sorted(names))
 
 
 def inputs_key(opts, forge_configured: bool) -> str | None:
@@ -77,9 +86,11 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
         _tree_digest(h, folder)
     h.update(json.dumps({f.name: str(getattr(opts, f.name)) for f in fields(opts)}, sort_keys=True).encode())
     repo = gitlog.toplevel(data)
+    head = None
     if repo is not None:
         roots, source = anchor.pinned_keys(repo, None)
-        h.update(f"{gitlog.head(repo)}\0{sorted(roots)}\0{source}\0{anchor.run_context(repo)}\0".encode())
+        head = gitlog.head(repo)
+        h.update(f"{head}\0{sorted(roots)}\0{source}\0{anchor.run_context(repo)}\0".encode())
         try:
             dirty = gitlog.git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--",
                                str(data.resolve()))
@@ -95,10 +106,52 @@ def inputs_key(opts, forge_configured: bool) -> str | None:
             h.update(f"{browser.version()}\0{printing.fonts_fingerprint()}\0{opts.forms_cache}\0".encode())
         except Exception:  # no Chromium: the build will say so itself
             return None
+    if head is not None:  # every file git does not say differs from HEAD holds what HEAD holds
+        h.update(_listed_content(repo, data, dirty).encode())
+        return h.hexdigest()
     index = cache.ContentIndex(data, store)
     rels = discover(data)
     h.update(cache.content_key(data, str(opts.data), rels, index).encode())
     index.save()
+    return h.hexdigest()
+
+
+def _listed_content(repo: Path, data: Path, status: bytes) -> str:
+    """A digest of the content of every file `git status --porcelain -z` lists (changed, untracked or
+    ignored): the files whose content HEAD does not give."""
+    h = hashlib.sha256()
+    top = Path(repo).resolve()
+    fields = status.split(b"\0")
+    i = 0
+    while i < len(fields):
+        item = fields[i]
+        i += 1
+        if len(item) < 4:
+            continue
+        if item[:1] in (b"R", b"C"):  # a rename or copy: the next field is where it came from
+            i += 1
+        path = top / item[3:].decode("utf-8", "surrogateescape")
+        h.update(bytes(path) + b"\0")
+        try:
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode):
+                with open(path, "rb") as f:
+                    h.update(hashlib.blake2b(f.read(), digest_size=16).digest())
+            elif stat.S_ISLNK(st.st_mode):
+                h.update(b"link:" + os.fsencode(os.readlink(path)))
+            elif stat.S_ISDIR(st.st_mode):  # an untracked folder listed whole
+                for dirpath, dirnames, filenames in os.walk(path):
+                    dirnames.sort()
+                    for name in sorted(filenames):
+                        full = os.path.join(dirpath, name)
+                        h.update(os.fsencode(full) + b"\0")
+                        if os.path.isfile(full) and not os.path.islink(full):
+                            with open(full, "rb") as f:
+                                h.update(hashlib.blake2b(f.read(), digest_size=16).digest())
+            else:
+                h.update(f"mode:{st.st_mode:o}".encode())
+        except OSError:
+            h.update(b"gone")
     return h.hexdigest()
 
 
@@ -145,4 +198,14 @@ def remember(opts, key: str | None, summary: dict) -> None:
 
 
 def status_rows(statuses: dict) -> dict:
-    return {rid: st.row() for rid, st in statuses.items()}
+    """{id: index} and the distinct rows: applications approved in the same commits share a status
+    (100,000 rows of proofs are 25 MB; the distinct ones a few thousand)."""
+    rows, index, out = [], {}, {}
+    for rid, st in statuses.items():
+        key = (st, st.proofs, st.round, st.filed_day, st.paid_day)  # a Status compares without these
+        n = index.get(key)
+        if n is None:
+            n = index[key] = len(rows)
+            rows.append(st.row())
+        out[rid] = n
+    return {"rows": rows, "of": out}

@@ -7,6 +7,9 @@ HTML files of the unions below it, and the union's own forms. PDFs are printed b
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -124,10 +127,26 @@ class Forms:
     children: dict[str, list[str]]
     counts: dict[str, int]  # union -> how many forms of its own (附件3 and applications)
     render_union: Callable[[str], list[str]] = field(repr=False)
+    key_union: Callable[[str], str | None] = field(default=lambda uid: None, repr=False)
 
     def pages(self, uid: str) -> list[str]:
         """A union's own forms as HTML pages, in order: its 附件3, then its applications by number."""
         return self.render_union(uid)
+
+    def own_key(self, uid: str) -> str | None:
+        """A digest of everything the union's own pages show, worked out without rendering them (None
+        when render was not told each record's content: then pages must be rendered to be known)."""
+        return self.key_union(uid)
+
+    def file_key(self, uid: str) -> str | None:
+        """A digest of everything the union's HTML file shows: its cover (with its contents) and its own pages."""
+        own = self.own_key(uid)
+        if own is None:
+            return None
+        h = hashlib.sha256()
+        for part in (own, str(self.year), self.names.get(uid, uid), json.dumps(self.contents(uid), ensure_ascii=False)):
+            h.update(part.encode() + b"\0")
+        return h.hexdigest()
 
     def members(self, uid: str) -> list[str]:
         """The unions a bundle holds: uid, then every union below it, depth first by code."""
@@ -182,8 +201,20 @@ def _tree(units: dict) -> tuple[list[str], dict[str, list[str]]]:
     return order, children
 
 
-def render(dataset, year: int, statuses: dict, tables: dict) -> Forms:
-    """Every union's own forms as HTML pages: its 附件3 page, then one page per application it filed."""
+def code_digest() -> str:
+    """The forms' templates and the code that fills them."""
+    h = hashlib.sha256()
+    for path in sorted(TEMPLATES.rglob("*")) + [Path(__file__)]:
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def render(dataset, year: int, statuses: dict, tables: dict, load=None, versions: dict | None = None) -> Forms:
+    """Every union's own forms as HTML pages: its 附件3 page, then one page per application it filed.
+    load(record) -> the record's whole data, when the dataset holds only part of each (read when the
+    union's pages are rendered). versions: {rel: an id of the file's content} of every application,
+    for Forms.own_key (what a union's pages show, known without rendering them)."""
     env = environment()
     page_app = env.get_template("application.html")
     page_stats = env.get_template("statistics.html")
@@ -192,7 +223,7 @@ def render(dataset, year: int, statuses: dict, tables: dict) -> Forms:
     by_unit: dict[str, list] = {}
     for rec in dataset.applications:
         if rec.data.get("year") == year:
-            by_unit.setdefault(rec.data["unit"], []).append(rec.data)
+            by_unit.setdefault(rec.data["unit"], []).append(rec if load is not None else rec.data)
     as_of = dataset.campaigns[year]["statistics_as_of"]
     order, children = _tree(units)
 
@@ -202,12 +233,28 @@ def render(dataset, year: int, statuses: dict, tables: dict) -> Forms:
             report = reports.get(uid, {})
             pages.append(page_stats.render(t=tables[uid], year=year, as_of=_cn_date(as_of),
                                            filled_by=report.get("filled_by", ""), phone=report.get("phone", "")))
-        for record in sorted(by_unit.get(uid, []), key=lambda r: r["id"]):
+        found = by_unit.get(uid, [])
+        for record in sorted(found if load is None else (load(rec) for rec in found), key=lambda r: r["id"]):
             pages.append(page_app.render(**application_context(record, units, reviewers, statuses[record["id"]])))
         return pages
 
     counts = {uid: (uid in tables) + len(by_unit.get(uid, [])) for uid in order}
-    return Forms(year, {uid: u.get("name", uid) for uid, u in units.items()}, order, children, counts, render_union)
+    key_union = lambda uid: None  # noqa: E731
+    if versions is not None and load is not None:
+        shared = hashlib.sha256(json.dumps([code_digest(), year, as_of, units, reviewers], ensure_ascii=False, sort_keys=True,
+                                           default=str).encode()).hexdigest()
+
+        def key_union(uid: str) -> str:
+            t = tables.get(uid)
+            report = reports.get(uid, {})
+            rows = [shared, uid, None if t is None else [t.unit_name, list(t.rows()), t.broken, t.differences, t.typed_broken],
+                    report.get("filled_by", ""), report.get("phone", "")]
+            for rec in sorted(by_unit.get(uid, []), key=lambda r: r.rel):
+                rows.append([rec.rel, versions.get(rec.rel), statuses[rec.data["id"]].row()])
+            return hashlib.sha256(json.dumps(rows, ensure_ascii=False, default=str).encode()).hexdigest()
+
+    return Forms(year, {uid: u.get("name", uid) for uid, u in units.items()}, order, children, counts, render_union,
+                 key_union)
 
 
 def cover(forms: Forms, uid: str, links: bool = False) -> list[str]:
@@ -225,12 +272,29 @@ def shell(title: str, pages: list[str]) -> str:
     return environment().get_template("shell.html").render(title=title, pages=[Markup(p) for p in pages])
 
 
-def write_html(forms: Forms, out: Path) -> list[Path]:
+def write_html(forms: Forms, out: Path, memo: dict | None = None, keep_bundles: bool = False) -> list[Path]:
     """One HTML file per union: its cover and contents (linking to the files of the unions below
-    it), then its own forms."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    it), then its own forms. memo ({union: [file_key, its file's state]}, from the last build into
+    out, updated here): a union whose file_key is the same and whose file is as it was written is
+    not written again; everything else in out goes (the bundles too, unless keep_bundles)."""
+    unions = sorted(forms.order)
+    todo = unions
+    if memo is None or not out.is_dir():
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        memo = {} if memo is None else memo
+        memo.clear()
+    else:
+        wanted = {f"{uid}.html" for uid in unions} | ({f"{uid}.pdf" for uid in unions} if keep_bundles else set())
+        for entry in os.scandir(out):
+            if entry.name not in wanted or entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+                shutil.rmtree(entry.path) if entry.is_dir(follow_symlinks=False) else os.unlink(entry.path)
+        keys = {uid: forms.file_key(uid) for uid in unions}
+        todo = [uid for uid in unions if keys[uid] is None or memo.get(uid) != [keys[uid], *file_state(out / f"{uid}.html")]]
+        for uid in list(memo):
+            if uid not in keys:
+                del memo[uid]
     environment().get_template("shell.html")  # compiled once, before the workers fork
 
     def write(uid: str) -> str:
@@ -238,8 +302,25 @@ def write_html(forms: Forms, out: Path) -> list[Path]:
         path.write_text(shell(forms.names.get(uid, uid), cover(forms, uid, links=True) + forms.pages(uid)), encoding="utf-8")
         return str(path)
 
-    unions = sorted(forms.order)
-    if sum(forms.counts.values()) < PARALLEL_FORMS:
-        return [Path(write(uid)) for uid in unions]
-    written = parallel.fork_map(write, unions, min_items=2, chunk=1)  # unions are of very unequal size
-    return [Path(p) for p in written] if written is not None else [Path(write(uid)) for uid in unions]
+    if sum(forms.counts.get(uid, 0) for uid in todo) < PARALLEL_FORMS:
+        for uid in todo:
+            write(uid)
+    elif parallel.fork_map(write, todo, min_items=2, chunk=1) is None:  # unions are of very unequal size
+        for uid in todo:
+            write(uid)
+    for uid in todo:
+        key = forms.file_key(uid)
+        if key is not None:
+            memo[uid] = [key, *file_state(out / f"{uid}.html")]
+        else:
+            memo.pop(uid, None)
+    return [out / f"{uid}.html" for uid in unions]
+
+
+def file_state(path: Path) -> list:
+    """[size, mtime_ns, ctime_ns, inode] of a file (ctime: no program can set it back), or [] when missing."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return []
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]

@@ -3,6 +3,7 @@ then prove the site holds no personal data. Each stage is a function; this modul
 
 from __future__ import annotations
 
+import functools
 import gc
 import io
 import logging
@@ -82,6 +83,7 @@ class Result:
     forms: list = field(default_factory=list)
     unscannable: set = field(default_factory=set)  # names that are part of the site's own text
     statuses: dict = field(default_factory=dict)  # application id -> Status
+    records: tuple = ()  # (how the records were had: "incremental" or "cold: why", how many files were read)
     printed: object = None  # printing.Report: bundles, pages, printed and reused forms
 
     @property
@@ -160,13 +162,29 @@ def build(opts: Options) -> Result:
         buildmemo.forget(opts)
     inputs = time.perf_counter() - t0
     try:
-        result = _build(opts)
+        records = _records_store(opts, forge_on)
+        result = _build_records(opts, *records) if records else _build(opts)
     finally:
         gc.unfreeze()  # what the build froze is the collector's again (a long-lived caller, such as the tests)
     result.timings["inputs"] = inputs
     if key is not None and result.site_dir is not None and not result.findings:
         buildmemo.remember(opts, key, _summary(result))
     return result
+
+
+def _records_store(opts: Options, forge_on: bool):
+    """(the repository, the store) when this build can use the records kept between builds: with
+    the cache, in a git repository with a commit, without --as-of, --allow-invalid or a forge token
+    (a review can be dismissed at any time); else None (the build reads everything: _build)."""
+    from ..trust import gitlog
+
+    if not opts.cache or opts.as_of or opts.commit or opts.allow_invalid or forge_on:
+        return None
+    repo = gitlog.toplevel(Path(opts.data))
+    if repo is None or gitlog.head(repo) is None:
+        return None
+    store = cache.Store(Path(opts.data))
+    return (repo, store) if store.usable else None
 
 
 def _summary(result: Result) -> dict:
@@ -187,7 +205,8 @@ def _from_summary(opts: Options, doc: dict) -> Result | None:
         result = Result(problems=[Problem(*row) for row in doc["problems"]], left_out=list(doc["left_out"]),
                         unscannable=set(doc["unscannable"]), forms=[Path(p) for p in doc["forms"]],
                         site_dir=opts.out / "site", private_dir=opts.out / "private")
-        sts = verify.Statuses({rid: status.Status.from_row(row) for rid, row in doc["statuses"].items()})
+        rows = [status.Status.from_row(row) for row in doc["statuses"]["rows"]]
+        sts = verify.Statuses({rid: rows[n] for rid, n in doc["statuses"]["of"].items()})
         sts.verified, sts.trust = doc["trust"]
         result.statuses = sts
         printed = doc["printed"]
@@ -222,6 +241,89 @@ def _build(opts: Options) -> Result:
     if validate.OPEN is not None:  # the keyed build (issue 21): the pages, the scan and the forms read the opened records
         dataset, everything = validate.readable(dataset), (validate.readable(everything) if everything is not dataset else None)
         everything = everything or dataset
+    history = history_of(everything)
+    try:
+        checker = forge.checker_from_env(os.environ)
+    except forge.ForgeConfigError:
+        checker = None  # statuses() above has said so already
+    clock = when.Clock(history, getattr(checker, "merged_at", None))
+    report_days = {r.data["unit"]: clock.first_day(r.rel) for r in dataset.reports if r.data.get("year") == year}
+    parts = {"dataset": dataset, "everything": everything, "history": history is not None, "report_days": report_days,
+             "personal": functools.partial(privacy.personal_values, everything)}  # before the --as-of cut: every value
+    del dataset, everything, history  # _publish lets them go before mkdocs and jieba load
+    return _publish(opts, result, parts, year, sts, verified_sts)
+
+
+def _build_records(opts: Options, repo: Path, store) -> Result:
+    """The build from the records kept between builds (jinqiu.publish.incremental): what _build
+    writes, reading only what changed since the last build (or every file once, none at a time whole)."""
+    from . import incremental
+
+    result = Result()
+    t0 = time.perf_counter()
+
+    def year_of(small):
+        try:
+            return pick_year(small, opts.year)
+        except BuildError:
+            return None
+
+    box = [incremental.load(opts.data, str(opts.data), year_of, store=store, repo=repo, forms=opts.forms)]
+    spool = box[0].spool  # closed however the build ends
+    try:
+        return _from_records(opts, result, box, store, t0)  # the records in a box: it lets them go, this frame holds none
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _from_records(opts: Options, result: Result, box: list, store, t0: float) -> Result:
+    from . import incremental
+
+    records = box.pop()
+    result.problems = records.problems
+    result.timings["load"] = time.perf_counter() - t0
+    result.records = (records.how, len(records.fresh))
+    t = time.perf_counter()
+    incremental.remember(store, records)
+    result.timings["remember"] = time.perf_counter() - t
+    if has_errors(records.problems):
+        return result
+    year = pick_year(records.small, opts.year)
+    by_rel = records.statuses
+    ids = {rel: records.link(rel)["id"] for rel, e in records.entries.items() if e.kind == "application" and e.link is not None}
+    sts = verify.Statuses({ids[rel]: by_rel[rel] for rel in records.rels if rel in ids and rel in by_rel})
+    sts.verified, sts.trust = by_rel.verified, by_rel.trust
+    refuse_links((site.SITE_SRC, site.SITE_THEME, site.TEMPLATES))
+    result.statuses = sts
+    result.problems = sorted(set(result.problems) | set(records.verify_problems))
+    dataset = records.dataset()
+    parts = {"dataset": dataset, "everything": dataset, "history": True, "report_days": records.report_days(year),
+             "personal": records.personal_values,
+             "load": functools.partial(_whole, Path(opts.data), str(opts.data), records.spool),  # a form's whole record
+             "versions": {rel: e.blob for rel, e in records.entries.items()},
+             "values_token": records.values_token(),
+             "store": store}
+    del dataset, records  # _publish lets them go before mkdocs and jieba load (the caller holds the records no more)
+    return _publish(opts, result, parts, year, sts, sts)
+
+
+def _whole(root: Path, shown: str, spool, record) -> dict:
+    """What a form shows of an application: from the spool of a build that read every file, else its file."""
+    from ..records import dataset as ds
+
+    found = spool.get(record.rel) if spool is not None else None
+    return found if found is not None else ds.read_one(root, shown, record.rel)[0].data
+
+
+def _publish(opts: Options, result: Result, parts: dict, year: int, sts, verified_sts) -> Result:
+    """Statistics, the site, the privacy scan and the forms, from the records (parts["dataset"], and
+    parts["everything"] before an --as-of cut) and their statuses. parts["personal"]() gives the
+    values to scan for, parts["load"] a form's whole record when the dataset holds only part of it;
+    with parts["store"], what the last build into this output made is used again where it holds.
+    parts is emptied as each is used, so that the records are let go before mkdocs and jieba load."""
+    dataset, everything = parts.pop("dataset"), parts.pop("everything")
+    store = parts.get("store")
     t = time.perf_counter()
     tables = statistics.compute_all(dataset, year, sts)
     result.timings["stats"] = time.perf_counter() - t
@@ -236,16 +338,9 @@ def _build(opts: Options) -> Result:
     except ValueError as exc:
         raise BuildError(str(exc)) from None
     campaign = dataset.campaigns[year]
-    history = history_of(everything)
     days = statistics.campaign_days(everything, year, verified_sts)
     starts, typed_only = when.starts_after(days, campaign), when.typed_only(days, campaign)
-    try:
-        checker = forge.checker_from_env(os.environ)
-    except forge.ForgeConfigError:
-        checker = None  # statuses() above has said so already
-    clock = when.Clock(history, getattr(checker, "merged_at", None))
-    report_days = {r.data["unit"]: clock.first_day(r.rel) for r in dataset.reports if r.data.get("year") == year}
-    over_time = timeline.build(everything, year, verified_sts, history, site.timeline_groups(dataset.units),
+    over_time = timeline.build(everything, year, verified_sts, parts.pop("history") or None, site.timeline_groups(dataset.units),
                                campaign["starts_on"] if campaign.get("starts_on") else campaign["materials_due"],
                                min(opts.as_of or opts.today, opts.today,
                                    max([site.timeline_end(campaign)] + timeline.last_days(everything, year, verified_sts))))
@@ -254,11 +349,17 @@ def _build(opts: Options) -> Result:
     version = data_version(opts.data, opts.commit, opts.as_of)
     view = site.public_view(dataset, year, sts, tables, opts.today, version, verified_sts.verified and verified_sts.trust,
                             len(result.left_out), repo_url=config["extra"].get("repository"), history_starts=starts,
-                            typed_only=typed_only, report_days=report_days)
+                            typed_only=typed_only, report_days=parts.pop("report_days"))
     view.timelines = over_time
     work = result.private_dir / "site-build"
+    pages_kind = f"pages-{cache.name_of(result.site_dir)}"
+    pages_memo = None
+    if store is not None:  # what the last build into this site made its workbook from
+        pages_memo = store.get(pages_kind, cache.code_version())
+        pages_memo = pages_memo if isinstance(pages_memo, dict) else {}
+        store.put(pages_kind, "", None)  # until the site is built again
     try:
-        site.write_pages(view, work / "docs")
+        site.write_pages(view, work / "docs", **({} if pages_memo is None else {"memo": pages_memo, "previous": result.site_dir}))
     except site.PageError as exc:
         raise BuildError(str(exc)) from None
     site.write_config(config, work)
@@ -266,29 +367,60 @@ def _build(opts: Options) -> Result:
     # What the later stages need of the records, taken now, so that the records themselves (most
     # of the build's memory at 100,000 applications) are let go before mkdocs and jieba load.
     t = time.perf_counter()
-    personal = privacy.personal_values(everything)  # before the --as-of cut: every value
+    sources = (site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)
+    token = parts.pop("values_token", None)
+    kept = None  # the needles the last scan built from the same values, and what it set aside
+    if store is not None:
+        scan_kind, scan_key = f"scan-{cache.name_of(result.site_dir)}", cache.code_version()
+        scan_memo = store.get(scan_kind, scan_key)
+        scan_memo = scan_memo if isinstance(scan_memo, dict) else {}
+        fixed_digest = privacy.sources_digest(sources)
+        if token is not None and scan_memo.get("token") == [token, fixed_digest] and isinstance(scan_memo.get("needles"), dict):
+            kept = [store.get_bytes(scan_kind + "-words", f"{scan_key}:{token}"),
+                    store.get_bytes(scan_kind + "-latin", f"{scan_key}:{token}")]
+            kept = None if None in kept else kept
+    personal = parts.pop("personal")() if kept is None else None  # the values are not needed again when kept
+    parts.pop("personal", None)
     words = search_words(dataset.units)
     rendered = None
     if opts.forms:
         from . import forms
 
-        rendered = forms.render(dataset, year, sts, tables)  # holds this year's applications only
-    del dataset, everything
+        rendered = forms.render(dataset, year, sts, tables, load=parts.pop("load", None),  # this year's applications only
+                                versions=parts.pop("versions", None))
+    del dataset, everything, view
     result.timings["scan"] = time.perf_counter() - t
     t = time.perf_counter()
     run_mkdocs(work / "mkdocs.yml", result.site_dir, words)
     compact_search_index(result.site_dir)
+    if pages_memo is not None:
+        store.put(pages_kind, cache.code_version(), pages_memo)
     result.timings["mkdocs"] = time.perf_counter() - t
     t = time.perf_counter()
-    values, result.unscannable = privacy.scannable(
-        personal, privacy.fixed_text((site.TEMPLATES / "site", site.SITE_SRC, site.SITE_THEME)))
-    result.findings = privacy.scan(result.site_dir, values)
+    if kept is not None:  # the same values as the last scan: the needles it built, and what it set aside
+        needles = privacy.Needles.restore(kept[0], kept[1], scan_memo["needles"])
+        result.unscannable = set(scan_memo["hidden"])
+        result.findings = privacy.scan(result.site_dir, needles)
+    else:
+        values, result.unscannable = privacy.scannable(personal, privacy.fixed_text(sources))
+        result.findings = privacy.scan(result.site_dir, values)
+        if store is not None and token is not None:
+            words_raw, latin_raw, rest = values.needles.dump()
+            store.put_bytes(scan_kind + "-words", f"{scan_key}:{token}", words_raw)
+            store.put_bytes(scan_kind + "-latin", f"{scan_key}:{token}", latin_raw)
+            store.put(scan_kind, scan_key, {"token": [token, fixed_digest], "needles": rest, "hidden": sorted(result.unscannable)})
     result.timings["scan"] += time.perf_counter() - t
     if result.findings:
         return result
     if rendered is not None:
         t = time.perf_counter()
-        result.forms = forms.write_html(rendered, result.private_dir / "forms")
+        memo = None
+        if store is not None:  # what the last build into this output wrote, and from what
+            memo = store.get(_forms_memo_kind(result.private_dir), FORMS_MEMO)
+            memo = memo if isinstance(memo, dict) and isinstance(memo.get("html"), dict) else {"html": {}, "pdf": {}}
+            store.put(_forms_memo_kind(result.private_dir), FORMS_MEMO, None)  # until the forms are written
+        result.forms = forms.write_html(rendered, result.private_dir / "forms", memo=None if memo is None else memo["html"],
+                                        keep_bundles=opts.pdf)
         result.timings["forms_html"] = time.perf_counter() - t
         if opts.pdf:
             from . import printing
@@ -297,11 +429,22 @@ def _build(opts: Options) -> Result:
             try:
                 result.printed = printing.bundle_pdfs(
                     rendered, result.private_dir / "forms", use_cache=opts.cache, cache_dir=opts.forms_cache,
-                    untrusted=(opts.data, result.site_dir, result.private_dir))
+                    untrusted=(opts.data, result.site_dir, result.private_dir), memo=None if memo is None else memo["pdf"])
             except printing.PrintError as exc:
                 raise BuildError(f"打印表格失败：{exc}") from None
             result.timings["forms_pdf"] = time.perf_counter() - t
+        elif memo is not None:
+            memo["pdf"] = {}
+        if store is not None:
+            store.put(_forms_memo_kind(result.private_dir), FORMS_MEMO, memo)
     return result
+
+
+FORMS_MEMO = "forms-memo-1"
+
+
+def _forms_memo_kind(private: Path) -> str:
+    return f"forms-{cache.name_of(private)}"
 
 
 def data_version(data: Path, commit: str | None, as_of: str | None) -> site.DataVersion:

@@ -211,6 +211,8 @@ class Report:
     pages: int = 0  # pages in all bundles
     printed: int = 0  # forms printed by Chromium in this run
     reused: int = 0  # forms taken from the cache
+    assembled: list = field(default_factory=list)  # the bundles put together in this run (the others were as they are)
+    patched: list = field(default_factory=list)  # of those, the ones whose changed pages were replaced in the last bundle
     cache: str | None = None  # where the cache is, or None
     cache_refused: str | None = None  # why the cache asked for was not used
     timings: dict = field(default_factory=dict)
@@ -247,10 +249,13 @@ def print_jobs(jobs: list[list[tuple[str, str]]], cache: Cache, workers: int) ->
 
 
 def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir: Path | None = None,
-                untrusted: tuple[Path, ...] = (), workers: int | None = None) -> Report:
+                untrusted: tuple[Path, ...] = (), workers: int | None = None, memo: dict | None = None) -> Report:
     """Every union's bundle as out/<union>.pdf: cover and contents, then every form of it and of
     the unions below it. cache_dir: the cache (default the user's); untrusted: folders it may not
-    be in (the data and output directories)."""
+    be in (the data and output directories). memo (from the last build into out, updated here):
+    {"pages": {union: [own_key, base, its own pages' keys]}, "bundles": {union: [digest, file state]}}:
+    a union whose own_key is unchanged is not rendered to know its pages, and a bundle whose pages
+    (and contents) are the same, and whose file is as it was written, is not put together again."""
     report = Report()
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     t = time.perf_counter()
@@ -261,6 +266,8 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
             use = None
     cache = Cache(use)
     report.cache = str(use) if use else None
+    memo = {} if memo is None else memo
+    known, made = memo.setdefault("pages", {}), memo.setdefault("bundles", {})
     try:
         base = base_key(browser.version())
         # each union's cover and own pages by key (a union's pages are rendered here one union at a
@@ -269,11 +276,25 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
         own: dict[str, list[str]] = {}
         pending: dict[str, str] = {}  # key -> page HTML, for those the cache does not have
         for uid in forms.order:
-            for into, pages in ((covers, fm.cover(forms, uid)), (own, forms.pages(uid))):
-                into[uid] = [page_key(base, html) for html in pages]
-                for key, html in zip(into[uid], pages):
+            own_key = forms.own_key(uid)
+            was = known.get(uid)
+            if own_key is not None and was is not None and was[:2] == [own_key, base] \
+                    and all(key in pending or cache.find(key) is not None for key in was[2]):
+                own[uid] = was[2]  # the same pages, all printed: not rendered again
+                pages = []
+            else:
+                pages = forms.pages(uid)
+                own[uid] = [page_key(base, html) for html in pages]
+                if own_key is not None:
+                    known[uid] = [own_key, base, own[uid]]
+            for into, keys, htmls in ((covers, None, fm.cover(forms, uid)), (own, own[uid], pages)):
+                into[uid] = keys if keys is not None else [page_key(base, html) for html in htmls]
+                for key, html in zip(into[uid], htmls):
                     if key not in pending and cache.find(key) is None:
                         pending[key] = html
+        for uid in list(known):
+            if uid not in own:
+                del known[uid]
         report.timings["keys"] = time.perf_counter() - t
         t = time.perf_counter()
         items = list(pending.items())
@@ -287,8 +308,26 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
         out.mkdir(parents=True, exist_ok=True)
         for uid in forms.order:
             path = out / f"{uid}.pdf"
-            report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
+            digest = _bundle_digest(forms, uid, covers[uid], own)
+            frame = _frame_digest(forms, uid, covers[uid], own)
+            pages = list(covers[uid]) + [key for m in forms.members(uid) for key in own[m]]
+            was = made.get(uid)
+            state = fm.file_state(path)
+            if was is not None and was[:5] == [digest, *state]:
+                report.pages += len(pages)
+            else:
+                if was is not None and len(was) == 7 and was[1:5] == state and was[5] == frame and len(was[6]) == len(pages) \
+                        and _patch(path, was[6], pages, cache):  # the same frame: only the pages that changed replaced
+                    report.pages += len(pages)
+                    report.patched.append(uid)
+                else:
+                    report.pages += _assemble(forms, uid, covers[uid], own, cache, path)
+                report.assembled.append(uid)
+                made[uid] = [digest, *fm.file_state(path), frame, pages]
             report.pdfs.append(path)
+        for uid in list(made):
+            if uid not in own:
+                del made[uid]
         report.timings["assemble"] = time.perf_counter() - t
         cache.save()
     except browser.BrowserError as exc:
@@ -296,6 +335,48 @@ def bundle_pdfs(forms: fm.Forms, out: Path, *, use_cache: bool = True, cache_dir
     finally:
         cache.close()
     return report
+
+
+def _bundle_digest(forms: fm.Forms, uid: str, cover: list[str], own: dict) -> str:
+    """What a bundle is made of: its pages (by key), its outline and its title."""
+    h = hashlib.sha256()
+    h.update(json.dumps([FORMAT, cover, forms.names.get(uid, uid), forms.contents(uid),
+                         [own[m] for m in forms.members(uid)]], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _frame_digest(forms: fm.Forms, uid: str, cover: list[str], own: dict) -> str:
+    """What a bundle is made of but its forms' pages: its cover, outline, title and how many pages each union has."""
+    h = hashlib.sha256()
+    h.update(json.dumps([FORMAT, cover, forms.names.get(uid, uid), forms.contents(uid),
+                         [len(own[m]) for m in forms.members(uid)]], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _patch(path: Path, old: list[str], new: list[str], cache: Cache) -> bool:
+    """Replace, in the bundle as the last build wrote it (its file checked unchanged by the caller),
+    the pages whose keys differ; False (nothing written) when that is not the cheaper way."""
+    import pikepdf
+
+    changed = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
+    if not changed or len(changed) * 10 > len(new):
+        return False
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with pikepdf.open(path) as pdf:
+            if len(pdf.pages) != len(new):
+                return False
+            for i in changed:
+                page = cache.find(new[i])
+                if page is None:
+                    return False
+                pdf.pages[i] = page
+            pdf.save(tmp, deterministic_id=True, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+        os.replace(tmp, path)
+    except (OSError, pikepdf.PdfError):
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _assemble(forms: fm.Forms, uid: str, cover: list[str], own: dict, cache: Cache, path: Path) -> int:

@@ -35,8 +35,45 @@ def _schema(kind: str) -> dict:
 
 def project(kind: str, data: dict) -> dict:
     """Only the fields the schema marks `x-public: true` (with the objects that lead to them)."""
+    kept = data.get(PUBLIC_KEY) if isinstance(data, dict) else None
+    if kept is not None:
+        return dict(kept)
     root = _schema(kind)
     return _project(data, root, root)
+
+
+# A record kept without its personal fields (the build's per-record results, jinqiu.publish.incremental)
+# carries its projection under this key, worked out while the whole record was at hand.
+PUBLIC_KEY = "_public"
+
+
+def public_spec(kind: str):
+    """What project keeps of a record of this kind, as a jinqiu.records.dataset.restrict spec: the
+    fields marked `x-public` and the objects that lead to them (project of a record restricted to
+    it is project of the record)."""
+    root = _schema(kind)
+    return _public_spec(root, root, ()) or {}
+
+
+def _public_spec(node: dict, root: dict, seen: tuple):
+    ref = node.get("$ref")
+    if ref in seen:
+        return True  # a recursive schema (none of ours): keep the whole value
+    seen = seen + (ref,) if ref else seen
+    node = _resolve(node, root)
+    if node.get("x-public"):
+        return True
+    if isinstance(node.get("items"), dict):
+        item = _public_spec(node["items"], root, seen)
+        return [item] if item else None
+    spec = {}
+    for key, sub in node.get("properties", {}).items():
+        if _resolve(sub, root).get("x-personal"):
+            continue
+        kept = _public_spec(sub, root, seen)
+        if kept:
+            spec[key] = kept
+    return spec or None
 
 
 def _project(value, node: dict, root: dict):
@@ -87,12 +124,19 @@ def personal_values(dataset) -> set[str]:
     for rec in dataset.records:
         if rec.data is None or rec.kind not in layout.KINDS:
             continue
-        plan = _plan(rec.kind)
-        if plan is None:
-            root = _schema(rec.kind)
-            _collect(rec.data, root, root, found, False)
-        else:
-            _gather(rec.data, plan, found)
+        found |= record_personal_values(rec.kind, rec.data)
+    return found
+
+
+def record_personal_values(kind: str, data: dict) -> set[str]:
+    """personal_values of one record (the values of a tree are those of its records together)."""
+    found: set[str] = set()
+    plan = _plan(kind)
+    if plan is None:
+        root = _schema(kind)
+        _collect(data, root, root, found, False)
+    else:
+        _gather(data, plan, found)
     return {normalize(v) for v in found if len(v) >= 2}
 
 
@@ -345,6 +389,24 @@ class Needles:
         if self.has_latin:
             self.latin.make_automaton()
 
+    def dump(self) -> tuple[bytes, bytes, dict]:
+        """(each automaton as pyahocorasick saves it, the rest as JSON): for Needles.restore."""
+        return _automaton_bytes(self.words if self.has_words else None), \
+            _automaton_bytes(self.latin if self.has_latin else None), \
+            {"digits": sorted(self.digits), "longest": self.longest, "skip_words": sorted(self.skip_words),
+             "skip_latin": sorted(self.skip_latin)}
+
+    @classmethod
+    def restore(cls, words: bytes, latin: bytes, rest: dict) -> "Needles":
+        """Needles as dump() gave them (the bytes only ever from this user's HMAC-bound store: the
+        automaton files are read by pyahocorasick, their words decoded as UTF-8, never unpickled)."""
+        self = cls.__new__(cls)
+        self.digits, self.longest = set(rest["digits"]), int(rest["longest"])
+        self.skip_words, self.skip_latin = set(rest["skip_words"]), set(rest["skip_latin"])
+        self.words, self.has_words = _automaton(words), bool(words)
+        self.latin, self.has_latin = _automaton(latin), bool(latin)
+        return self
+
     def set_aside(self, words=(), latin=()) -> None:
         """Look no more for these names or addresses (squeezed) and Latin spellings."""
         self.skip_words |= set(words)
@@ -403,6 +465,48 @@ class Needles:
 _HAS_LATIN = re.compile("[A-Za-z\u00c0-\u024f]{2}")
 
 
+def _automaton_bytes(automaton) -> bytes:
+    """An automaton as pyahocorasick saves it (b"" for none), its words written as UTF-8."""
+    import os
+    import tempfile
+
+    if automaton is None:
+        return b""
+    fd, path = tempfile.mkstemp(prefix="jinqiu-needles-")
+    os.close(fd)
+    try:
+        automaton.save(path, _word_bytes)
+        with open(path, "rb") as f:
+            return f.read()
+    finally:
+        os.unlink(path)
+
+
+def _automaton(raw: bytes):
+    import os
+    import tempfile
+
+    import ahocorasick
+
+    if not raw:
+        return ahocorasick.Automaton()
+    fd, path = tempfile.mkstemp(prefix="jinqiu-needles-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+        return ahocorasick.load(path, _word_text)
+    finally:
+        os.unlink(path)
+
+
+def _word_bytes(word: str) -> bytes:
+    return word.encode("utf-8", "surrogatepass")
+
+
+def _word_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogatepass")
+
+
 def _unsqueezed_offset(text: str, offset: int) -> int:
     """Where the character at `offset` of squeeze(text) is in text."""
     removed = 0
@@ -455,6 +559,17 @@ def theme_assets() -> Path:
     import material
 
     return Path(material.__file__).parent / "templates" / "assets"
+
+
+def sources_digest(sources) -> str:
+    """A digest of what fixed_text reads (the files of sources and of the theme's assets)."""
+    from openpyxl.writer.theme import theme_xml
+
+    h = hashlib.sha256(theme_xml.encode())
+    for folder in [*sources, theme_assets()]:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def fixed_text(sources) -> str:
@@ -567,19 +682,31 @@ def notice_rows(dataset, year: int, statuses: dict, units: dict, on: str) -> tup
         s = statuses.get(d["id"])
         if d.get("year") != year or s is None or not s.complete:
             continue
-        age = adulthood(d["student"], on)
-        reason = "minor" if age == "minor" else "no_consent" if d.get("notice_consent") is not True \
-            else "unproven" if age == "unproven" else None
+        reason, row = d[NOTICE_KEY] if NOTICE_KEY in d else notice_row(d, on)
         if reason:
             left_out[reason] += 1
             continue
-        stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
-        rows.append({
-            "name": ids.mask_name(d["student"]["name"]),
-            "school": d["student"]["school"],
-            "stage": stage,
-            "amount": d["aid"]["amount"],
-            "unit": units.get(d["unit"], {}).get("name", d["unit"]),
-        })
+        rows.append(dict(row, unit=units.get(row["unit"], {}).get("name", row["unit"])))
     rows.sort(key=lambda r: (r["unit"], r["school"], r["name"]))
     return rows, left_out
+
+
+# A record kept without its personal fields (the build's per-record results, jinqiu.publish.incremental)
+# carries its notice_row under this key, worked out while the whole record was at hand.
+NOTICE_KEY = "_notice_row"
+
+
+def notice_row(d: dict, on: str) -> tuple[str | None, dict | None]:
+    """(why the 公示 list leaves this application out, None) or (None, the row it shows of it, its
+    union by id): the row is only for a student proven an adult on the first day of the 公示 who
+    consented (adulthood, LEFT_OUT_REASONS)."""
+    from . import statistics as stats
+
+    age = adulthood(d["student"], on)
+    reason = "minor" if age == "minor" else "no_consent" if d.get("notice_consent") is not True \
+        else "unproven" if age == "unproven" else None
+    if reason:
+        return reason, None
+    stage = stats.STAGE_LABELS.get(stats.STAGE.get(d["student"]["education"], ""), "")
+    return None, {"name": ids.mask_name(d["student"]["name"]), "school": d["student"]["school"], "stage": stage,
+                  "amount": d["aid"]["amount"], "unit": d["unit"]}

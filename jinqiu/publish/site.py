@@ -519,6 +519,34 @@ def statistics_xlsx(view: PublicView, path: Path) -> None:
     wb.save(path)
 
 
+def _statistics_xlsx_memo(view: PublicView, path: Path, memo: dict | None, previous: Path | None) -> None:
+    """statistics_xlsx, or a copy of the workbook previous holds when it was made from the same
+    figures (its bytes as written then: nobody changed it since)."""
+    import hashlib
+    import json
+
+    if memo is None or previous is None:
+        statistics_xlsx(view, path)
+        return
+    order = _ordered_units(view)
+    h = hashlib.sha256()
+    for source in (Path(__file__), Path(cellsafe.__file__), Path(stats.__file__), Path(disclosure.__file__)):
+        h.update(source.read_bytes())
+    h.update(json.dumps([view.campaign, disclosure_note(view), [view.units[u] for u in order],
+                         [[u, view.tables[u].unit_name, list(view.tables[u].rows()), sorted(view.hidden.get(u, ()))]
+                          for u in order]], ensure_ascii=False, sort_keys=True, default=str).encode())
+    key = h.hexdigest()
+    old = previous / "downloads" / path.name
+    was = memo.get("xlsx")
+    if isinstance(was, list) and was[:2] == [key, path.name] and old.is_file() and not old.is_symlink():
+        raw = old.read_bytes()
+        if hashlib.sha256(raw).hexdigest() == was[2]:
+            path.write_bytes(raw)
+            return
+    statistics_xlsx(view, path)
+    memo["xlsx"] = [key, path.name, hashlib.sha256(path.read_bytes()).hexdigest()]
+
+
 def _number(value):
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -612,8 +640,10 @@ def notice_left_out_text(counts: dict) -> str:
     return "；".join(f"{label} {counts[key]} 名" for key, label in privacy.LEFT_OUT_REASONS.items() if counts.get(key))
 
 
-def write_pages(view: PublicView, docs: Path) -> list[str]:
-    """Write every page and download into docs (emptied first); returns the files written."""
+def write_pages(view: PublicView, docs: Path, memo: dict | None = None, previous: Path | None = None) -> list[str]:
+    """Write every page and download into docs (emptied first); returns the files written. memo and
+    previous (the site the last build wrote): the statistics workbook is taken from previous when
+    what it shows is what it showed then (memo, updated here, holds the digest of both)."""
     if docs.exists():
         shutil.rmtree(docs)
     shutil.copytree(SITE_SRC, docs)
@@ -672,6 +702,6 @@ def write_pages(view: PublicView, docs: Path) -> list[str]:
     downloads = docs / "downloads"
     downloads.mkdir(exist_ok=True)
     (downloads / f"statistics-{year}.csv").write_text(statistics_csv(view), encoding="utf-8", newline="")
-    statistics_xlsx(view, downloads / f"statistics-{year}.xlsx")
+    _statistics_xlsx_memo(view, downloads / f"statistics-{year}.xlsx", memo, previous)
     written += [f"downloads/statistics-{year}.csv", f"downloads/statistics-{year}.xlsx"]
     return written

@@ -104,10 +104,17 @@ def build(dataset, year: int, statuses: dict, history: gitlog.History | None, gr
     city's id and its district or industry union's id). first, last: the days shown."""
     if history is None or last < first:
         return {}
+    return count(events(dataset, year, statuses), groups, first, last)
+
+
+def count(found, groups: dict, first: str, last: str) -> dict[str, Timeline]:
+    """group id -> Timeline from the events of every application (events)."""
+    if last < first:
+        return {}
     days = _day_range(first, last)
     index = {day: i for i, day in enumerate(days)}
     per: dict[str, dict[str, Counter]] = {}
-    for unit, ev in events(dataset, year, statuses):
+    for unit, ev in found:
         for g in groups.get(unit, ()):
             series = per.setdefault(g, {k: Counter() for k, _ in SERIES})
             for key, day in ev.items():

@@ -6,6 +6,7 @@ import os
 import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
@@ -279,8 +280,9 @@ def _visible(path: str) -> str:
                    for c in path)
 
 
-def read_one(root: Path, display_root: str, rel: str):
-    """Read, parse and type one file: (record, problems, line_of); nothing is raised."""
+def read_one(root: Path, display_root: str, rel: str, raw_out: dict | None = None):
+    """Read, parse and type one file: (record, problems, line_of); nothing is raised. raw_out (a
+    dict), when given, receives the bytes read under "raw"."""
     path = display_path(display_root, rel)
     kind, match = layout.classify(rel)
     if kind is None:
@@ -295,6 +297,8 @@ def read_one(root: Path, display_root: str, rel: str):
     parts = {k: v for k, v in match.groupdict().items() if v is not None}
     try:
         raw = read_bytes(root, rel)
+        if raw_out is not None:
+            raw_out["raw"] = raw
         tree, _ = yamlstrict.load(raw, path)
     except NotRegularFile as exc:
         return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "path-not-a-file", exc.reason)], _first_line
@@ -321,3 +325,78 @@ def read_one(root: Path, display_root: str, rel: str):
 
 def _first_line(pointer: str) -> int:
     return 1
+
+
+def restrict(value, spec):
+    """The part of a record's value that spec names: spec True keeps the whole value; a dict spec keeps
+    those keys of a dict (each by its own spec), and nothing of anything else; a one-item list spec
+    applies its item to each item of a list (keeping every item, so that positions stay). A value of
+    another shape than spec expects (invalid data) is kept as it is. What the value lacks is left
+    out, never filled in, so a rule reads the same from the part as from the whole."""
+    if spec is True:
+        return value
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            return value
+        return {key: restrict(value[key], sub) for key, sub in spec.items() if key in value}
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return value
+        return [restrict(v, spec[0]) for v in value]
+    raise ValueError(f"not a spec: {spec!r}")
+
+
+def merge_specs(*specs):
+    """One spec naming everything any of specs names."""
+    out = None
+    for spec in specs:
+        if out is None or spec is True or out is True:
+            out = True if (spec is True or out is True) else spec
+            continue
+        if isinstance(out, dict) and isinstance(spec, dict):
+            out = {k: merge_specs(out[k], spec[k]) if k in out and k in spec else (out.get(k) if k in out else spec[k])
+                   for k in {**out, **spec}}
+        elif isinstance(out, list) and isinstance(spec, list):
+            out = [merge_specs(out[0], spec[0])]
+        else:
+            raise ValueError(f"specs disagree: {out!r} and {spec!r}")
+    return out
+
+
+def to_json(value):
+    """A record's value as JSON that from_json gives back exactly: numbers read as Decimal stay
+    Decimal (written {"$": "481.50"}), and a key that starts with $ gets one more."""
+    if isinstance(value, dict):
+        return {("$" + k if k.startswith("$") else k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return {"$": str(value)}
+    return value
+
+
+def from_json_text(text: str):
+    """from_json(json.loads(text)), in one pass (the decoder calls back for each object only)."""
+    import json
+
+    if "$" not in text:
+        return json.loads(text)
+    return json.loads(text, object_hook=_from_json_object)
+
+
+def _from_json_object(d: dict):
+    if len(d) == 1 and "$" in d:
+        return Decimal(d["$"])
+    if any(k[:1] == "$" for k in d):
+        return {(k[1:] if k[:1] == "$" else k): v for k, v in d.items()}
+    return d
+
+
+def from_json(value):
+    if isinstance(value, dict):
+        if len(value) == 1 and "$" in value:
+            return Decimal(value["$"])
+        return {(k[1:] if k.startswith("$") else k): from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    return value

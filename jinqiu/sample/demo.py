@@ -384,3 +384,33 @@ def world(lab: Lab, extra_reviewers: str = "", key_overrides: dict | None = None
     lab.write("root-of-trust.txt", f"# TEST root of trust\n{lab.fingerprint(root)}  # {root}\n")
     lab.pin_root(root)
     lab.commit("登记工会和审核人", key=root, date=date)
+
+
+def sample_city(lab: Lab, applications_per_year: int, *, seed: int = 2011, key_seed: int = 4242) -> None:
+    """The synthetic sample (jinqiu.sample.generate) as a city keeps it: signed with keys of its own
+    (key_seed, not the published TEST keys; the private keys in lab.keys, named by reviewer), the root
+    of trust pinned in this clone (git config jinqiu.rootKey), the trust data (units, reviewers,
+    campaigns, root file) in a commit signed by the city's administrator, then every record in one
+    filing commit (each approval and payout carries its reviewer's detached signature)."""
+    from . import generate as gen
+    from ..trust import anchor
+
+    staging = lab.root / "sample"
+    gen.generate(staging, seed=seed, applications_per_year=applications_per_year, keys_dir=lab.keys, key_seed=key_seed)
+    roots, _ = anchor.fingerprints((staging / "root-of-trust.txt").read_text(encoding="utf-8"))
+    admin = re.search(r"#\s*(\S+)", (staging / "root-of-trust.txt").read_text(encoding="utf-8").splitlines()[-1]).group(1)
+    lab.git("config", "--unset-all", "jinqiu.rootKey", check=False)
+    for fpr in sorted(roots):
+        lab.git("config", "--add", "jinqiu.rootKey", fpr)
+    files = sorted(_files(staging))
+    trust = [rel for rel in files if anchor.is_trust(rel)]
+    for rel in trust:
+        lab.write(rel, (staging / rel).read_text(encoding="utf-8"))
+    lab.commit("登记工会、审核人和活动（示例数据）", key=admin, date="2009-06-01")
+    for rel in files:
+        if rel not in trust:
+            target = lab.data / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staging / rel, target)
+    lab.commit("填报申请（示例数据）", date="2011-08-12")
+    shutil.rmtree(staging)

@@ -175,6 +175,95 @@ def detached_signature(signing: Signing, payload: bytes, namespace: str = NAMESP
 # ---------------------------------------------------------------- which files
 
 
+def small_rels(data_dir: Path) -> list[str]:
+    """Every file discover lists outside applications/ and graduates/, without walking those two."""
+    from ..records import dataset as ds
+
+    out = []
+    try:
+        entries = sorted(os.scandir(data_dir), key=lambda e: e.name)
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False) and not entry.name.lower().endswith((".yaml", ".yml")):
+            if f"{entry.name}/" in validate.BULK_FOLDERS:
+                continue
+            out += [f"{entry.name}/{rel}" for rel in ds.discover(Path(entry.path))]
+        else:
+            out.append(entry.name)
+    return sorted(out)
+
+
+def load_units(data_dir: Path, display_root: str, units: set[str], year: int | None):
+    """What a queue of one year's applications of these unions decides on (todo, approve --pending):
+    the small files, the applications filed in those unions' folders of the year (a record filed in
+    another union's or year's folder is validate's error, and not seen here), the records each of
+    them continues back to the first year (a continuing record's status rests on them), and the
+    holders of the foreign digests their approvals carry (load_named)."""
+    rels = []
+    for unit in sorted(units):
+        folder = data_dir / "applications" / str(year) / unit
+        try:
+            rels += [f"applications/{year}/{unit}/{e.name}" for e in os.scandir(folder) if not e.name.startswith(".")]
+        except OSError:
+            continue
+    return load_named(data_dir, display_root, rels, chains=True)
+
+
+def continued(data_dir: Path, display_root: str, rels) -> list[str]:
+    """rels and the records each continues, back to the first year (a continuing record's status rests on them)."""
+    from ..records import dataset as ds
+    from . import prscope
+
+    known = set(rels)
+    todo = list(rels)
+    while todo:
+        rel = todo.pop()
+        record = ds.read_one(data_dir, display_root, rel)[0]
+        link = record.data.get("continues") if isinstance(record.data, dict) else None
+        earlier = prscope.previous_path(data_dir, link) if isinstance(link, str) else None
+        if earlier is not None and earlier not in known:
+            known.add(earlier)
+            todo.append(earlier)
+    return sorted(known)
+
+
+def load_named(data_dir: Path, display_root: str, rels: list[str], chains: bool = False):
+    """What approving these records decides on, and nothing more: the small files (units, reviewers,
+    campaigns, the root file, reports), these records, and every record whose content digest one of
+    their approvals carries when it is not their own (a copied approval is told from a stale one by
+    it; prscope.grep finds them, and git does not track an untracked file: those are read too).
+    chains: also the records they continue, back to the first year (what their statuses rest on)."""
+    from . import prscope
+
+    if chains:
+        rels = continued(data_dir, display_root, rels)
+    small = small_rels(data_dir)
+    wanted = sorted(set(small) | set(rels))
+    dataset = validate.load(data_dir, display_root, rels=wanted)
+    foreign = set()
+    asked = set(rels)
+    for r in dataset.applications:
+        if r.rel in asked:
+            own = digest.of(r.data)
+            listed = r.data.get("approvals")
+            foreign |= {str(e["digest"]) for e in listed if isinstance(e, dict) and e.get("digest") and str(e["digest"]) != own} \
+                if isinstance(listed, list) else set()
+    if not foreign:
+        return dataset
+    try:
+        repo, prefix = prscope.locate(data_dir)
+        more = prscope.grep(repo, prefix, foreign, ("applications/",))
+        untracked = gitlog.git(repo, "ls-files", "-z", "--others", "--", f"{prefix}/applications" if prefix else "applications")
+        plen = len(prefix) + 1 if prefix else 0
+        more |= {p[plen:] for p in untracked.decode("utf-8", "surrogateescape").split("\0") if p}
+    except (prscope.FullRun, gitlog.GitError):
+        return validate.load(data_dir, display_root)  # git cannot say where they are: read everything
+    return validate.load(data_dir, display_root, rels=sorted(set(wanted) | {r for r in more if r.endswith(".yaml")}))
+
+
 
 @dataclass
 class Plan:

@@ -117,6 +117,20 @@ def git_blob_id(text: bytes) -> str:
 _PAID_LINE = re.compile(rb'(?m)^  (paid_on|paid_by):[ \t]*["\']?([^"\'\n#]*?)["\']?[ \t]*$')
 
 
+_AID_BLOCK = re.compile(rb"(?m)^aid:[ \t]*\n((?:[ ]{2}.*\n)*)")
+_PAYOUT_LINES = re.compile(rb"(?m)^  paid_(?:on|by):.*\n|^  paid_signature: \|[-+]?\n(?:    .*\n)*")
+
+
+def without_payout(text: bytes) -> bytes:
+    """The text without the payout's lines in its aid block as approve and fmt write them (the
+    approval digest leaves the payout out: two versions differing in those lines only have one
+    digest, known without parsing either); a text written otherwise is left as it is."""
+    m = _AID_BLOCK.search(text)
+    if not m or b"paid_" not in m.group(1):
+        return text
+    return text[:m.start(1)] + _PAYOUT_LINES.sub(b"", m.group(1)) + text[m.end(1):]
+
+
 def payment_key(text: bytes) -> str | None:
     """The payout a version of a file records (its date and who recorded it), read off the text."""
     if b"paid_on" not in text:

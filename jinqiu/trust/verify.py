@@ -146,6 +146,18 @@ def run(repo_root, data_dir, *, display_root: str | None = None, dataset=None, r
     return result
 
 
+def statuses_of(data_dir: Path, dataset, forge_checker=None, root_keys=None):
+    """({rel: Status}, [Problem]) of a dataset that holds some records only, reading the history of
+    their files and of the trust data only. The statuses are the full run's for every record whose
+    continued records (back to the first year) and the holders of the foreign digests its approvals
+    carry are in the dataset too (approve.load_units gathers them); the problems are of those files."""
+    data_dir = Path(data_dir)
+    repo = gitlog.toplevel(data_dir)
+    paths = [*anchor.TRUST_FILES, anchor.TRUST_DIR, *sorted(r.rel for r in dataset.records)]
+    memo = SignatureMemo(data_dir) if repo is not None else None
+    return _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=paths, memo=memo)
+
+
 def _scoped(repo, data_dir: Path, display_root: str, scope, root_keys, forge_checker):
     from ..records import dataset as ds
 
@@ -186,46 +198,136 @@ def _verify(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=
     commit or entry says who made it (signatures), and the chain rules say whether it counts (chain);
     signed entries may not vanish, a continuing student rests on a verified earlier record. Nothing
     counts unless a root is in force and the trust data at HEAD is an authorised version."""
+    session = open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=paths, memo=memo)
+    statuses, problems = session.statuses, session.problems
+    for r in dataset.applications:
+        statuses[r.rel] = status.Status(status.FILED, verified=True)
+    if session.ctx is None:
+        for r in dataset.applications:
+            if needs_proof(r.data):
+                problems.append(Problem(r.path, approvals_line(dataset, r), "/approvals", "approval-no-git",
+                                        "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
+        return statuses, sorted(problems)
+    try:
+        current = digests_of(dataset.applications)
+        session.ctx.digests = {d: rel for rel, d in current.items()}
+        found, proved = prove(session, dataset, list(dataset.applications), current)
+        statuses.update(found)
+        problems += proved
+        records = {r.rel for r in dataset.applications}
+        history = session.ctx.history
+        gone = [rel for rel in (history.changes if history is not None else {}) if rel.startswith("applications/") and rel not in records]
+        problems += finish(session, dataset, statuses, gone)
+    finally:
+        session.close()
+    return statuses, sorted(set(problems))
+
+
+def needs_proof(data: dict) -> bool:
+    """Has the record anything verify proves: an approval entry, or a payout?"""
+    return bool(data.get("approvals") or (data.get("aid") or {}).get("paid_on"))
+
+
+def digests_of(records) -> dict[str, str]:
+    """{rel: the record's approval digest as it is now}, computed on every core when there are many."""
+    records = list(records)
+    return dict(zip((r.rel for r in records), parallel.fork_map(record_digest, records) or map(record_digest, records)))
+
+
+class Session:
+    """What one verify run opens once: the history, the root of trust and the registry it lets us
+    read, the signature checker, the clock and the walk of the trust data (Context). Records are then
+    proved in batches (prove: the same results whatever the batches, since all a record's proof rests
+    on is its own file's history and what the session holds), and the checks over every record run
+    last (finish). ctx is None outside git."""
+
+    def __init__(self, repo, data_dir, root, reg, reg_record, statuses, problems, memo):
+        self.repo, self.data_dir, self.root, self.reg, self.reg_record = repo, Path(data_dir), root, reg, reg_record
+        self.statuses, self.problems, self.memo = statuses, problems, memo
+        self.ctx: Context | None = None
+        self.walk = anchor.Walk(ok=root.mode != anchor.NONE, admin_history=False)
+
+    @property
+    def checks_removals(self) -> bool:
+        """Are removed signed entries looked for? (With a pinned root and a history; under a TEST
+        root anyone can sign anything.)"""
+        return self.ctx is not None and self.ctx.history is not None and self.root.mode == anchor.PINNED
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self.ctx.signers.gpg.close()
+            if self.memo is not None:
+                self.memo.save(self.ctx.signers.ssh)
+        self.statuses.verified = self.root.mode != anchor.NONE and self.walk.ok
+        if not self.statuses.verified:  # nothing counts: every status is the unverified "filed" (the day filed is the graph's)
+            for rel, st in self.statuses.items():
+                self.statuses[rel] = status.Status(status.FILED, filed_day=st.filed_day)
+
+
+def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=None) -> Session:
+    """The history (of paths only, when given), the root of trust, the registry (from
+    dataset.reviewers) and the walk of the trust data; their problems are in session.problems.
+    dataset needs to hold only the small files (units, reviewers, campaigns)."""
     statuses, problems = Statuses(), []
     history = gitlog.load(repo, _prefix(repo, data_dir), paths) if repo is not None else None
     root, reg, reg_record = _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems, history)
-    apps = [r for r in dataset.applications if r.data.get("approvals") or (r.data.get("aid") or {}).get("paid_on")]
-    for r in dataset.applications:
-        statuses[r.rel] = status.Status(status.FILED, verified=True)
+    session = Session(repo, data_dir, root, reg, reg_record, statuses, problems, memo)
     if repo is None:
-        for r in apps:
-            problems.append(Problem(r.path, approvals_line(dataset, r), "/approvals", "approval-no-git",
-                                    "数据目录不在 git 仓库中，审批无法核验，视为未核验", WARNING))
-        return statuses, sorted(problems)
-    ctx = _context(dataset, reg, history, root, forge_checker, memo)
-    walk = anchor.Walk(ok=root.mode != anchor.NONE, admin_history=False)
+        return session
+    signers = signatures.Signers(reg, memo.load() if memo is not None else None)
+    ctx = Context(dataset, reg, history, signers, root.mode != anchor.NONE, dataset.units, {}, forge_checker, current={},
+                  clock=when.Clock(history, getattr(forge_checker, "merged_at", None)))
     try:
         if history is not None and root.mode == anchor.PINNED:
-            walk = _walk_trust_data(ctx, data_dir, dataset, root, reg_record, problems)
+            session.walk = _walk_trust_data(ctx, data_dir, dataset, root, reg_record, problems)
         elif history is None and root.mode == anchor.PINNED:
-            walk.ok = False
-        ctx.walk, ctx.registry_commits = walk, walk.changes
-        per_record = versions.locate(ctx, data_dir, apps)
-        _prefetch_signatures(ctx, apps, per_record)
-        if history is not None and root.mode == anchor.PINNED:  # under a TEST root anyone can sign anything
-            problems += versions.removed(ctx, data_dir, dataset)  # what was removed without authority stays in force
-            wanted = {e.commit for kept in ctx.kept.values() for e in kept} | {k[1] for k in ctx.kept_payout.values()}
-            ctx.commits.update(history.commits(c for c in wanted if c and c not in ctx.commits))
-        for r in dataset.applications:
-            if r.rel in per_record or r.rel in ctx.kept or r.rel in ctx.kept_payout:
-                statuses[r.rel] = _prove(ctx, dataset, r, per_record.get(r.rel, []), problems)
-            elif ctx.clock is not None:
-                statuses[r.rel] = status.Status(status.FILED, verified=True, filed_day=ctx.clock.first_day(r.rel))
-        problems += chain.check_continuing(ctx, dataset, statuses)
-    finally:
-        ctx.signers.gpg.close()
-    if memo is not None:
-        memo.save(ctx.signers.ssh)
-    statuses.verified = root.mode != anchor.NONE and walk.ok
-    if not statuses.verified:  # nothing counts: every status is the unverified "filed" (the day filed is the graph's)
-        for rel, st in statuses.items():
-            statuses[rel] = status.Status(status.FILED, filed_day=st.filed_day)
-    return statuses, sorted(set(problems))
+            session.walk.ok = False
+    except BaseException:
+        signers.gpg.close()
+        raise
+    ctx.walk, ctx.registry_commits = session.walk, session.walk.changes
+    session.ctx = ctx
+    return session
+
+
+def prove(session: Session, dataset, records, current: dict[str, str]) -> tuple[dict, list]:
+    """({rel: Status}, [Problem]) of these applications, whose current digests are given:
+    session.ctx.digests must map the current digest of every record of the tree (an approval copied
+    from another record is told by it). Their signed entries removed without authority are found
+    first (they stay in force). dataset: any Dataset over the same data directory (its line() finds
+    the line of a problem)."""
+    ctx = session.ctx
+    ctx.current.update(current)
+    apps = [r for r in records if needs_proof(r.data)]
+    per_record = versions.locate(ctx, session.data_dir, apps)
+    _prefetch_signatures(ctx, apps, per_record)
+    problems = []
+    if session.checks_removals:  # under a TEST root anyone can sign anything
+        problems += versions.removed(ctx, session.data_dir, dataset, rels=[r.rel for r in records])
+        wanted = {e.commit for r in records for e in ctx.kept.get(r.rel, [])} | \
+            {ctx.kept_payout[r.rel][1] for r in records if r.rel in ctx.kept_payout}
+        ctx.commits.update(ctx.history.commits(c for c in wanted if c and c not in ctx.commits))
+    found = {}
+    for r in records:
+        if r.rel in per_record or r.rel in ctx.kept or r.rel in ctx.kept_payout:
+            found[r.rel] = _prove(ctx, dataset, r, per_record.get(r.rel, []), problems)
+        elif ctx.clock is not None:
+            found[r.rel] = status.Status(status.FILED, verified=True, filed_day=ctx.clock.first_day(r.rel))
+        else:
+            found[r.rel] = status.Status(status.FILED, verified=True)
+    return found, problems
+
+
+def finish(session: Session, dataset, statuses, gone=()) -> list:
+    """The checks over every record, once every record is proved: signed entries removed from the
+    files gone (of the history, not records), and a continuing record resting on a verified earlier
+    one (statuses are changed in place). dataset: the applications (their year, form, id and
+    continues suffice)."""
+    problems = []
+    if session.checks_removals and gone:
+        problems += versions.removed(session.ctx, session.data_dir, dataset, rels=list(gone))
+    problems += chain.check_continuing(session.ctx, dataset, statuses)
+    return problems
 
 
 def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems, history=None):
@@ -256,17 +358,6 @@ def _root_and_registry(repo, data_dir, dataset, root_keys, statuses, problems, h
                                 "信任根是示例数据的测试密钥（TEST KEYS）：私钥任何人都能由公开的种子算出，核验结果只作演示，"
                                 "不证明任何真实的审批；信任数据的修改记录和审批的删除记录不核验", WARNING))
     return root, reg, reg_record
-
-
-def _context(dataset, reg, history, root, forge_checker, memo) -> Context:
-    """What the checks of one run share: the registry, the history, the signature checker (with
-    what earlier runs checked), and each record's current digest (computed once, on every core)."""
-    records = list(dataset.applications)
-    current = dict(zip((r.rel for r in records), parallel.fork_map(record_digest, records) or map(record_digest, records)))
-    signers = signatures.Signers(reg, memo.load() if memo is not None else None)
-    return Context(dataset, reg, history, signers, root.mode != anchor.NONE, dataset.units,
-                   {d: rel for rel, d in current.items()}, forge_checker, current=current,
-                   clock=when.Clock(history, getattr(forge_checker, "merged_at", None)))
 
 
 def _walk_trust_data(ctx: Context, data_dir, dataset, root, reg_record, problems) -> anchor.Walk:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import digest, gitlog, registry
 from .entries import (Context, Entry, digest_of_blob, entry_key, entry_payload, git_blob_id, payment_key,
-                      payment_payload, split_approvals)
+                      payment_payload, split_approvals, without_payout)
 from .signatures import NAMESPACE_ENTRY, NAMESPACE_PAYMENT
 from ..problems import Problem
 from ..records import layout, yamlstrict
@@ -68,7 +68,7 @@ def _locate_one(ctx: Context, r, text: bytes, blobs: dict) -> list[Entry]:
             for commit, blob, prefix_then, keys_then in split:
                 if e.key in keys_then:
                     e.commit = commit
-                    if prefix_then != prefix_now:
+                    if prefix_then != prefix_now and without_payout(prefix_then) != without_payout(prefix_now):
                         e.data = dict(e.data, _digest_at_commit=digest_of_blob(blobs[blob], r))
                     break
         if all(e.commit for e in entries) or parse:
@@ -111,21 +111,27 @@ def _parsed_version(ctx: Context, blob: str, rel: str):
         return None
 
 
-def removed(ctx: Context, data_dir: Path, dataset) -> list[Problem]:
+def _removable(rel: str, versions) -> bool:
+    return rel.startswith("applications/") and len(versions) >= 2
+
+
+def removed(ctx: Context, data_dir: Path, dataset, rels=None) -> list[Problem]:
     """Entries are append-only: an approval entry (or payout) that was signed by its own reviewer
     and later disappears is an error unless each commit that removed it is signed by an
     administrator or by that reviewer (withdrawing it). A decision removed without that authority
     stays in force: it is kept (ctx.kept, with the commit that brought it) and counts as if it were
-    still in the file; so does a payout (ctx.kept_payout)."""
+    still in the file; so does a payout (ctx.kept_payout). rels: of these files only (a file's
+    findings rest on its own history alone: files can be looked at in batches)."""
     h = ctx.history
     out: list[Problem] = []
-    unknown = sorted({b for rel, versions in h.changes.items() if rel.startswith("applications/") and len(versions) >= 2
+    changes = h.changes if rels is None else {rel: h.changes[rel] for rel in rels if rel in h.changes}
+    unknown = sorted({b for rel, versions in changes.items() if _removable(rel, versions)
                       for _, b in versions if b and not (b in ctx.keys_of and b in ctx.paid_of)})
     for start in range(0, len(unknown), LOCATE_BATCH):  # what locate did not see (deleted files, say), in batches
         for b, raw in h.read(unknown[start:start + LOCATE_BATCH]).items():
             ctx.keys_of[b], ctx.paid_of[b] = split_approvals(raw)[1], payment_key(raw)
-    for rel, versions in h.changes.items():
-        if not rel.startswith("applications/") or len(versions) < 2:
+    for rel, versions in changes.items():
+        if not _removable(rel, versions):
             continue
         path = data_dir / rel
         now_raw = path.read_bytes() if path.is_file() else b""
