@@ -20,6 +20,7 @@ ALLOWED = {
     "excel", "github", "gitea", "forgejo", "mkdocs", "python", "x", "yyyy-mm-dd", "yyyy-mm", "yyyy", "mm", "dd",
     "id", "codeowners", "tab", "bom", "utf-8", "gbk", "pull", "request", "ok",
     "alt", "enter", "md", "jinqiu", "markdown", "zensical", "chromium", "url", "approve", "reject", "true", "false",
+    "age",  # the encryption tool and format (age-encryption.org) whose keys read age1…
 }
 # What a problem line is made of, by design: path:line: error: message (GCC style, for editors and CI).
 _PROBLEM_PREFIX = re.compile(r"^[^\n]+?[:!]\d+: (error|warning): ", re.M)  # a sheet: 表名!行

@@ -139,6 +139,14 @@ ERROR_PATHS = [
     (["init-city", "--template", "data/units.yaml"], {2}),
     (["upgrade", "no-such-dir"], {1}),
     (["upgrade", "."], {1}),
+    (["check-sealed", "--data", "missing"], {2}),
+    (["seal", "no-such.yaml"], {2}),
+    (["show", "no-such.yaml"], {2}),
+    (["show", f"data/{APP}", "--identity", "no-such-key", "--keys", "."], {0, 2}),
+    (["keys", "init"], {2}),
+    (["keys", "revoke", "r-x", "--on", "2011-01-01"], {2}),
+    (["keys", "new-year", "2011", "--keys", "k", "--admin-key", "no-such-key"], {2}),
+    (["shred", "2009", "--keys", "k"], {2}),
 ]
 
 

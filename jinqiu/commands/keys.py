@@ -27,8 +27,8 @@ ENV_KEYS = "JINQIU_KEYS"
 
 
 def add_key_arguments(p) -> None:
-    p.add_argument("--identity", metavar="文件", help=f"本人的 age 私钥文件（默认取环境变量 {ENV_IDENTITY}）")
-    p.add_argument("--keys", metavar="目录", help=f"密钥环目录（单独的密钥仓库，默认取环境变量 {ENV_KEYS}）")
+    p.add_argument("--identity", metavar="文件", help=f"本人的 age 私钥文件（默认取环境变量 ${ENV_IDENTITY}）")
+    p.add_argument("--keys", metavar="目录", help=f"密钥环目录（单独的密钥仓库，默认取环境变量 ${ENV_KEYS}）")
 
 
 def ask_passphrase() -> str:

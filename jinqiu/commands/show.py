@@ -9,12 +9,12 @@ from ..records import dataset as ds
 from ..records import sealed, yamlwrite
 from .common import add_data_argument, data_dir
 
-HELP = "在本机用本人密钥解密显示一份加密保存的申请（审批前看全部内容；不上传任何地方），也可作 git diff 的 textconv"
+HELP = "在本机用本人密钥解密显示一份加密保存的申请（审批前看全部内容；不上传任何地方）；也可让 git 在本机显示解密后的改动"
 
 
 def add_arguments(p) -> None:
     add_data_argument(p)
-    p.add_argument("path", metavar="文件", help="记录文件（数据目录中的路径，或 git textconv 给出的临时文件）")
+    p.add_argument("path", metavar="文件", help="记录文件（数据目录中的路径，或 git 显示改动时给出的临时文件）")
     from .keys import add_key_arguments
 
     add_key_arguments(p)
