@@ -2,5 +2,6 @@
 
 The strict YAML reader (`yamlstrict`: every value keeps the text typed, the schema decides what is a
 number), the one canonical writer (`yamlwrite`), where each kind of record lives (`layout`) and the
-whole tree read at once (`dataset`). Depends on nothing of Jinqiu but `problems`.
+whole tree read at once (`dataset`); personal values sealed at rest (`sealed`, the jq1 envelope).
+Depends on nothing of Jinqiu but `problems`.
 """

@@ -6,6 +6,6 @@ signatures (`sshsig`), the history reader (`gitlog`), the approval digest (`dige
 (`forge`); `verify` puts the proof together from `versions` (which commit brought each entry, what
 was removed), `signatures` (who signed it) and `chain` (levels, order, content, payout), and
 `status` derives where each application stands. The reviewer's side: `approve`, the pull-request
-scope and summary (`prscope`, `prsummary`), `codeowners`, and the sample's `testkeys`. Builds on
+scope and summary (`prscope`, `prsummary`), `codeowners`, and the sample's `testkeys`; who can read a sealed union-year (`keyring`). Builds on
 records and check.
 """
