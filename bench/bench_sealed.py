@@ -73,6 +73,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sizes", nargs="*", type=int, default=[10000])
     ap.add_argument("--no-pack", action="store_true", help="skip the git pack sizes (slow at 100,000)")
+    ap.add_argument("--sizes-only", action="store_true",
+                    help="only seal and measure the files and packs (no timed validate runs, no digests)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
     print(f"{'N':>7} {'apps':>7} {'seal s':>7} {'clear s':>8} {'keyless s':>9} {'keyed s':>8} {'scan s':>7} "
@@ -90,6 +92,16 @@ def main(argv=None) -> int:
         t_seal = time.perf_counter() - start
         apps = sum(1 for _ in (tree / "applications").rglob("*.yaml"))
         build = [sys.executable, str(ROOT / "build.py")]
+        mb = 1024 * 1024
+        files = f"{tree_size(clear / 'applications') / mb:.1f}/{tree_size(tree / 'applications') / mb:.1f}"
+        if args.sizes_only:
+            packs = "-" if args.no_pack else \
+                f"{pack_size(clear / 'applications', work) / mb:.1f}/{pack_size(tree / 'applications', work) / mb:.1f}"
+            print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {'-':>8} {'-':>9} {'-':>8} {'-':>7} {'-':>6} {'-':>6} {files:>22} {packs:>21}",
+                  flush=True)
+            if not args.keep:
+                shutil.rmtree(work)
+            continue
         t_clear, p1 = timed(build + ["validate", "--data", str(clear), "--no-cache"])
         t_keyless, p2 = timed(build + ["validate", "--data", str(tree), "--no-cache"])
         t_keyed, p3 = timed(build + ["validate", "--data", str(tree), "--keyed", "--identity", str(work / "identities" / "build"),
@@ -100,8 +112,6 @@ def main(argv=None) -> int:
                 print(f"{name}: {p.stderr[-2000:]}", file=sys.stderr)
                 return 1
         v1, v2 = digests(clear), digests(tree)
-        mb = 1024 * 1024
-        files = f"{tree_size(clear / 'applications') / mb:.1f}/{tree_size(tree / 'applications') / mb:.1f}"
         print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {t_clear:>8.1f} {t_keyless:>9.1f} {t_keyed:>8.1f} {t_scan:>7.1f} "
               f"{v1:>6.2f} {v2:>6.2f} {files:>22}", end="", flush=True)
         packs = "-" if args.no_pack else \
