@@ -162,3 +162,43 @@ def test_two_corrections_and_three_rounds_in_a_sealed_city(city, tmp_path):
     code, out, err = run("validate", "--data", "data", "--keyed", "--identity", city["ids"] / "build", "--keys", city["keys"])
     assert code == 0, out + err
     assert sealed.is_sealed(next(r for r in validate.load(lab.data, "data").applications if r.rel == rel).data)
+
+
+def test_the_clerk_corrects_from_an_exported_sheet_opened_with_their_own_key(city, tmp_path):
+    lab = city["lab"]
+    row = row_new(4)
+    assert run("import", sheet(tmp_path, row), "--unit", "dl-zs-0001", "--data", "data")[0] == 0
+    lab.commit("和平区某厂工会 2011 年度申请", date="2011-07-20")
+    files = lambda: {p: p.read_bytes() for p in sorted((lab.data / "applications").rglob("*.yaml"))}  # noqa: E731
+    before = files()
+    # no key: nothing is written (a sheet of ciphertext could neither be read nor imported back)
+    out_file = tmp_path / "导出.xlsx"
+    code, out, err = run("export", "--data", "data", "--unit", "dl-zs-0001", "--year", "2011", "--out", out_file)
+    assert code == 2 and "--identity" in err and not out_file.exists()
+    # a member of another union: refused, naming the file, nothing written
+    code, out, err = run("export", "--data", "data", "--unit", "dl-zs-0001", "--year", "2011", "--out", out_file,
+                         "--identity", city["ids"] / "r-xg1-01", "--keys", city["keys"])
+    assert code == 2 and "2011-dl-zs-0001-001.yaml" in err and not out_file.exists()
+    assert row[1] not in out + err
+    # the clerk's own key: the values in clear, and the sheet goes back in changing nothing
+    mine = ("--identity", city["ids"] / "m-clerk", "--keys", city["keys"])
+    code, out, err = run("export", "--data", "data", "--unit", "dl-zs-0001", "--year", "2011", "--out", out_file, *mine)
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out_file)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    values = [c.value for c in ws[2]]
+    assert values[header.index("职工姓名")] == row[1] and values[header.index("身份证号码")] == row[5]
+    assert not any(isinstance(v, str) and v.startswith("ENC[") for v in values)
+    code, out, err = run("import", out_file, "--unit", "dl-zs-0001", "--data", "data", *mine)
+    assert code == 0 and "未变 1 个" in err, out + err
+    assert files() == before
+    # one corrected cell: one file changes, and the corrected value is sealed, not in clear
+    ws.cell(row=2, column=header.index("联系电话") + 1, value="13904118888")
+    wb.save(out_file)
+    code, out, err = run("import", out_file, "--unit", "dl-zs-0001", "--data", "data", *mine)
+    assert code == 0 and "更新 1 个" in err, out + err
+    after = files()
+    assert [p for p in after if after[p] != before[p]] and all(b"13904118888" not in v for v in after.values())
+    code, shown, err = run("show", next(iter(after)).relative_to(lab.repo).as_posix(), *mine)
+    assert code == 0 and "13904118888" in shown, err

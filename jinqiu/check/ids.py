@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ..records import sealed
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -65,8 +67,13 @@ def phone_ok(text: str) -> bool:
     return bool(MOBILE_RE.match(text) or LANDLINE_RE.match(text))
 
 
+SEALED_SHOWN = "（加密保存）"  # what a message shows for a sealed value (a jq1 envelope) instead of masking its text
+
+
 def mask_id(number: str) -> str:
     """Keep the region code's first four and the last four characters: 2102**********123X."""
+    if sealed.is_enc(number):
+        return SEALED_SHOWN
     if len(number) <= 8:
         return "*" * len(number)
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
@@ -74,6 +81,8 @@ def mask_id(number: str) -> str:
 
 def mask_name(name: str) -> str:
     """张三 → 张*, 张三明 → 张*明, 欧阳小明 → 欧**明."""
+    if sealed.is_enc(name):
+        return SEALED_SHOWN
     if len(name) <= 1:
         return "*"
     if len(name) == 2:
@@ -83,6 +92,8 @@ def mask_name(name: str) -> str:
 
 def mask_phone(phone: str) -> str:
     """Keep the first three and last two characters: 138******21."""
+    if sealed.is_enc(phone):
+        return SEALED_SHOWN
     if len(phone) <= 5:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 5) + phone[-2:]

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..check import city, unitref
 from ..edit import exporter, importer
 from ..problems import UserError
+from ..records import dataset, sealed
 from ..trust import gitlog
 from .common import add_data_argument, data_dir, load_units, resolve_unit, shown
 
@@ -30,6 +31,33 @@ def add_arguments(p) -> None:
                    help="导出空白表格：new 新生、continuing 在读生、local 自行资助、graduate 毕业生")
     p.add_argument("--statistics", action="store_true", help="导出统计表（附件3：xlsx 为官方格式，含填报人和联系电话；csv 每行一项、每列一个工会），须同时给出 --unit 和 --year")
     add_data_argument(p)
+    from .keys import add_key_arguments
+
+    add_key_arguments(p)
+
+
+def _opened(records: list, root: Path, args) -> list:
+    """The records as the sheet shows them: sealed ones opened on this machine with the person's own key
+    (fails closed without one: a sheet of ciphertext is of no use and would go back in as text); a record
+    outside the person's chain stops the export, naming the file, and nothing is written."""
+    if not any(r.data is not None and sealed.is_sealed(r.data) for r in records):
+        return records
+    from .keys import opener, pointers_of
+
+    o = opener(args, root, "导出加密保存的记录", "没有密钥时不导出（密文在表格里既读不懂，也不能再导入）")
+    opened, refused = [], []
+    for r in records:
+        if r.data is None or not sealed.is_sealed(r.data):
+            opened.append(r)
+            continue
+        try:
+            opened.append(dataset.replace(r, data=o.open(r.data, pointers_of(r.data))))
+        except sealed.SealError as exc:
+            refused.append(f"{r.path}：{exc}")
+    if refused:
+        raise UserError("以下记录无法用你的密钥解密（不在你的审批链上，或密钥环未同步），没有导出任何文件：\n  "
+                        + "\n  ".join(refused))
+    return opened
 
 
 def run(args, out, err) -> int:
@@ -105,14 +133,14 @@ def _run(args, out, err) -> int:
     statuses = exporter.verified_statuses(root, args.data, loaded)  # 审批状态: verified approvals only
     every = loaded[0].records if loaded else None  # read once: verify's records, unless it had them cached
     if args.format == "csv":
-        records = exporter.select(root, args.data, args.kind, unit_ids, args.year, every)
+        records = _opened(exporter.select(root, args.data, args.kind, unit_ids, args.year, every), root, args)
         cols, rows = exporter.table(args.kind, records, units, statuses)
         exporter.write_csv(path, cols, rows)
         counts.append(f"{len(rows)} 条{exporter.SHEET_NAMES[args.kind]}")
     else:
         tables = []
         for kind in ("application", "graduate"):
-            records = exporter.select(root, args.data, kind, unit_ids, args.year, every)
+            records = _opened(exporter.select(root, args.data, kind, unit_ids, args.year, every), root, args)
             if records or kind == "application":
                 cols, rows = exporter.table(kind, records, units, statuses)
                 tables.append((exporter.SHEET_NAMES[kind], cols, rows))

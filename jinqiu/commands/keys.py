@@ -49,8 +49,9 @@ def pointers_of(stored: dict) -> tuple:
     return layout.sealed_pointers("graduate" if "graduate" in stored else "application")
 
 
-def opener(args, root: Path, reason: str):
-    """An Opener for the keyed tier; without an identity or a key directory, fail closed (UserError)."""
+def opener(args, root: Path, reason: str, absent: str = "没有密钥时不做这些检查，也不会当作通过"):
+    """An Opener for the keyed tier; without an identity or a key directory, fail closed (UserError,
+    ending with `absent`: what is not done instead)."""
     from ..trust import keyring
     from ..records import dataset as ds
 
@@ -60,7 +61,7 @@ def opener(args, root: Path, reason: str):
         missing = "、".join(w for w, v in (("本人私钥（--identity 或 JINQIU_IDENTITY）", identity),
                                            ("密钥环目录（--keys 或 JINQIU_KEYS）", keys_dir)) if not v)
         raise UserError(f"{reason}需要看到加密的个人信息，只能在持有密钥的机器上运行（市总工会的构建机或审核人本人的电脑）；"
-                        f"缺少{missing}。没有密钥时不做这些检查，也不会当作通过")
+                        f"缺少{missing}。{absent}")
     if not Path(keys_dir).is_dir():
         raise UserError(f"密钥环目录 {keys_dir} 不存在")
     try:
