@@ -202,3 +202,20 @@ def test_the_clerk_corrects_from_an_exported_sheet_opened_with_their_own_key(cit
     assert [p for p in after if after[p] != before[p]] and all(b"13904118888" not in v for v in after.values())
     code, shown, err = run("show", next(iter(after)).relative_to(lab.repo).as_posix(), *mine)
     assert code == 0 and "13904118888" in shown, err
+
+
+def test_a_wrong_key_file_is_said_in_chinese_and_writes_nothing(city, tmp_path):
+    lab = city["lab"]
+    (tmp_path / "不是密钥").write_text("not a key\n", encoding="utf-8")
+    sealing = (lab.data / "sealing.yaml").read_bytes()
+    keyrings = sorted(p.relative_to(city["keys"]) for p in city["keys"].rglob("*") if ".git" not in p.parts)
+    for argv, said in (
+            (("keys", "new-year", "2012", "--keys", city["keys"], "--admin-key", tmp_path / "没有这个文件"), "不存在"),
+            (("keys", "new-year", "2012", "--keys", city["keys"], "--admin-key", tmp_path / "不是密钥"), "不是可用的 SSH 私钥"),
+            (("keys", "sync", "2011", "--keys", city["keys"], "--admin-key", lab.keys / "r-dl-01",
+              "--identity", tmp_path / "没有这个文件"), "文件不存在"),
+            (("validate", "--data", "data", "--keyed", "--identity", tmp_path / "不是密钥", "--keys", city["keys"]), "不是 age 私钥")):
+        code, out, err = run(*argv)
+        assert code == 2 and said in err and "Traceback" not in out + err, (argv, out, err)
+        assert (lab.data / "sealing.yaml").read_bytes() == sealing
+        assert sorted(p.relative_to(city["keys"]) for p in city["keys"].rglob("*") if ".git" not in p.parts) == keyrings

@@ -125,6 +125,15 @@ def add_arguments(p) -> None:
 def run(args, out, err) -> int:
     from ..trust import keyring
 
+    try:
+        return _run(args, out, err)
+    except keyring.KeyError_ as exc:
+        raise UserError(str(exc)) from None
+
+
+def _run(args, out, err) -> int:
+    from ..trust import keyring
+
     if args.keys_command == "init":
         path = Path(args.out)
         if path.exists():

@@ -83,22 +83,27 @@ def write_keyring(keys_dir: Path, year, unit: str, gen: int, group_secret: str, 
 
     rs = [pyrage.x25519.Recipient.from_str(r) for r in dict.fromkeys(recipients)]
     blob = pyrage.encrypt(group_secret.encode("ascii"), rs)
+    signature = signer(signed_bytes(year, unit, gen, blob)) if signer is not None else None  # before anything is written
     path = keyring_path(keys_dir, year, unit, gen)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(blob)
-    if signer is not None:
-        Path(f"{path}.sig").write_bytes(signer(signed_bytes(year, unit, gen, blob)))
+    if signature is not None:
+        Path(f"{path}.sig").write_bytes(signature)
     return path
 
 
 def ssh_signer(private_key_file: Path):
-    """A signer that uses `ssh-keygen -Y sign` with a key file (the administrator's)."""
+    """A signer that uses `ssh-keygen -Y sign` with a key file (the administrator's); a missing file is
+    said at once, before anything is signed or written."""
+    if not Path(private_key_file).is_file():
+        raise KeyError_(f"管理员的签名私钥 {private_key_file} 不存在（--admin-key 应是管理员本人的 SSH 私钥文件）")
 
     def sign(message: bytes) -> bytes:
         p = subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-n", NAMESPACE_KEYRING, "-f", str(private_key_file)],
                            input=message, capture_output=True)
         if p.returncode != 0:
-            raise KeyError_(f"无法用 {private_key_file} 签名密钥环：{p.stderr.decode(errors='replace').strip()}")
+            raise KeyError_(f"无法用 {private_key_file} 签名密钥环：它不是可用的 SSH 私钥，或口令不对"
+                            f"（ssh-keygen 说：{p.stderr.decode(errors='replace').strip()}）")
         return p.stdout
 
     return sign
@@ -115,7 +120,9 @@ def read_identities(path: Path, passphrase=None) -> list:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise KeyError_(f"无法读取密钥文件 {path}：{exc.strerror}") from exc
+        why = "文件不存在" if isinstance(exc, FileNotFoundError) else "没有读取权限" if isinstance(exc, PermissionError) \
+            else "它是目录" if isinstance(exc, IsADirectoryError) else exc.strerror
+        raise KeyError_(f"无法读取密钥文件 {path}：{why}") from exc
     if raw.startswith(b"age-encryption.org/v1\n-> scrypt "):
         if passphrase is None:
             raise KeyError_(f"密钥文件 {path} 有口令保护：请在终端输入口令，或在构建机上设置环境变量 {PASSPHRASE_ENV}")
