@@ -299,11 +299,22 @@ def read_one(root: Path, display_root: str, rel: str, raw_out: dict | None = Non
         raw = read_bytes(root, rel)
         if raw_out is not None:
             raw_out["raw"] = raw
-        tree, _ = yamlstrict.load(raw, path)
     except NotRegularFile as exc:
         return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "path-not-a-file", exc.reason)], _first_line
     except OSError as exc:
         return Record(kind, path, rel, None, parts), [Problem(path, 1, "", "io-error", f"无法读取文件：{exc.strerror}")], _first_line
+    return parse(raw, path, rel)
+
+
+def parse(raw: bytes, path: str, rel: str):
+    """Parse and type one file's bytes (a work tree's, or a blob from git): (record, problems,
+    line_of); rel places it in the tree (its kind), path names it in messages; nothing is raised."""
+    kind, match = layout.classify(rel)
+    parts = {k: v for k, v in match.groupdict().items() if v is not None} if match else {}
+    if kind is None:
+        return Record("other", path, rel, None), [], _first_line
+    try:
+        tree, _ = yamlstrict.load(raw, path)
     except yamlstrict.YamlError as exc:
         return Record(kind, path, rel, None, parts), [exc.problem()], _first_line
     lines_cache = {}

@@ -388,13 +388,18 @@ class ConfigError(Exception):
 
 def load_config(data_dir) -> Sealing | None:
     """The sealing set-up of a data tree, or None when the city keeps its records in clear."""
-    from . import yamlstrict
-
     path = Path(data_dir) / "sealing.yaml"
     if not path.is_file():
         return None
+    return config_from_bytes(path.read_bytes(), str(path))
+
+
+def config_from_bytes(raw: bytes, shown: str) -> Sealing:
+    """The sealing set-up in sealing.yaml's bytes (a work tree's, or a commit's), shown as `shown` in messages."""
+    from . import yamlstrict
+
     try:
-        tree, _ = yamlstrict.load(path.read_bytes(), str(path))
+        tree, _ = yamlstrict.load(raw, shown)
         return Sealing(int(tree["since"]), str(tree["build"]), str(tree["escrow"]), list(tree.get("members") or []),
                        {str(y): dict(g or {}) for y, g in (tree.get("groups") or {}).items()},
                        [int(y) for y in tree.get("shredded") or []],
@@ -402,4 +407,4 @@ def load_config(data_dir) -> Sealing | None:
     except yamlstrict.YamlError as exc:
         raise ConfigError(exc.problem().text()) from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(f"{path}:1: error: 加密设置不完整（{exc}）：须有 since、build、escrow、members、groups") from exc
+        raise ConfigError(f"{shown}:1: error: 加密设置不完整（{exc}）：须有 since、build、escrow、members、groups") from exc
