@@ -31,6 +31,7 @@ COMMANDS = {
     "check-sealed": "checksealed",
     "keys": "keys",
     "shred": "shred",
+    "tags": "tags",
     "init-city": "initcity",
     "upgrade": "upgrade",
     "build": "build",

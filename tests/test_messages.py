@@ -147,6 +147,7 @@ ERROR_PATHS = [
     (["keys", "revoke", "r-x", "--on", "2011-01-01"], {2}),
     (["keys", "new-year", "2011", "--keys", "k", "--admin-key", "no-such-key"], {2}),
     (["shred", "2009", "--keys", "k"], {2}),
+    (["tags", "--signing-key", "k"], {2}),
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import city, identity, ids, unitref
+from . import city, dupetags, identity, ids, unitref
 from ..records import layout
 from ..problems import WARNING
 from .unitref import UNIT_LEVEL
@@ -17,6 +17,7 @@ from .values import filled, iso_date, value_at
 
 _HIDDEN = "$sealed"  # jinqiu.records.sealed.HIDDEN: a keyless view of a sealed record
 _OPENED = "$opened"  # jinqiu.records.sealed.OPENED: a sealed record opened by the keyed tier
+_COMMIT = "$commit"  # jinqiu.records.sealed.COMMIT: the commitment of the values a view stands for
 
 
 def _ancestors(units: dict, unit_id: str) -> list[str]:
@@ -220,18 +221,29 @@ def documents_complete_for_city(data):
 def child_keys(data) -> list[tuple]:
     """The keys that identify the aided child, in canonical form (identity.canonical): the student's
     ID number, and the worker's ID number with the student's name."""
-    keys = []
-    sid = value_at(data, "student", "id_number")
-    if filled(sid) and identity.canonical(sid):
-        keys.append(("student", identity.canonical(sid)))
-    wid, name = value_at(data, "worker", "id_number"), value_at(data, "student", "name")
-    if filled(wid) and filled(name) and identity.canonical(wid) and identity.canonical(name):
-        keys.append(("family", identity.canonical(wid), identity.canonical(name)))
-    return keys
+    return dupetags.clear_keys(data)
 
 
 def _child_keys(record) -> list[tuple]:
     return child_keys(record.data)
+
+
+def _tags(data) -> dupetags.Tags:
+    return getattr(data, "tags", None) or dupetags.Tags()
+
+
+def _year_keys(data):
+    """record -> its keys for the duplicates of one year: the clear keys, or for a keyless view of a
+    sealed record the build's signed tags made for its current values (none: the keyed tier's to say)."""
+    tags = _tags(data)
+
+    def keys(record) -> list[tuple]:
+        if not record.data.get(_HIDDEN):
+            return _child_keys(record)
+        entry = tags.of(record.data, _COMMIT)
+        return [("tag", kind, t) for kind in ("student", "family") for t in (entry or {}).get(kind, [])]
+
+    return keys
 
 
 def _child_label(record) -> str:
@@ -242,14 +254,16 @@ def _child_label(record) -> str:
 def no_duplicate_aid(data):
     """The same child (by canonical ID number, or worker's ID number and name) is aided at most once a year, by one union or by two; the error names both files."""
     first = {}
+    keys_of = _year_keys(data)
     for record in sorted(data.applications, key=lambda r: r.rel):
         year = record.data.get("year")
-        for key in _child_keys(record):
+        for key in keys_of(record):
             other = first.setdefault((year, key), record)
             if other is not record:
+                how = "，按构建机的查重标记" if key[0] == "tag" else ""
                 for one, two in ((record, other), (other, record)):
                     yield one, "/student", "duplicate-aid", (
-                        f"重复资助：{_child_label(one)} 在 {year} 年度另有申请 {two.path}（同一学生一年只资助一次，避免重复救助）")
+                        f"重复资助：{_child_label(one)} 在 {year} 年度另有申请 {two.path}（同一学生一年只资助一次，避免重复救助{how}）")
                 break
 
 
@@ -314,9 +328,15 @@ def continuing_within_course(data):
 def no_duplicate_graduate(data):
     """A graduate has one record a year (ID numbers compared in canonical form)."""
     first = {}
+    tags = _tags(data)
     for record in sorted(data.graduates, key=lambda r: r.rel):
         number = value_at(record.data, "graduate", "id_number")
-        if filled(number) and identity.canonical(number):
+        if record.data.get(_HIDDEN):
+            for t in (tags.of(record.data, _COMMIT) or {}).get("graduate", []):
+                other = first.setdefault((record.data.get("year"), ("tag", t)), record)
+                if other is not record:
+                    yield record, "/graduate", "duplicate-graduate", f"毕业生在本年度已有登记 {other.path}（按构建机的查重标记）"
+        elif filled(number) and identity.canonical(number):
             other = first.setdefault((record.data.get("year"), identity.canonical(number)), record)
             if other is not record:
                 yield record, "/graduate/id_number", "duplicate-graduate", f"毕业生 {ids.mask_id(number)} 在本年度已有登记 {other.path}"
@@ -344,6 +364,57 @@ def sealed_approval_not_self(data):
                     break
 
 
+def tagged_approval_not_self(data):
+    """No reviewer approved a sealed application of their own or their family's, found without a key:
+    the record's person tags against the reviewer's, both made by the city build for the current values."""
+    tags = _tags(data)
+    if not tags.years:
+        return
+    for record in data.applications:
+        if not record.data.get(_HIDDEN):
+            continue
+        entry = tags.of(record.data, _COMMIT)
+        people = set((entry or {}).get("person") or [])
+        if not people:
+            continue
+        for i, approval in enumerate(record.data.get("approvals") or []):
+            rid = str(approval.get("reviewer")) if isinstance(approval, dict) else ""
+            rv = data.reviewers.get(rid)
+            if rv and people & tags.reviewer(record.data.get("year"), rid, rv):
+                yield record, f"/approvals/{i}", "approval-self", (
+                    f"审核人 {rid} 审批的是本人或家属的申请（构建机的查重标记显示身份证号码相同），须回避")
+
+
+def tags_agree(data):
+    """The keyed tier: every tag the build signed is the one the opened values give under the year's
+    tag key (a wrong tag is an error, whoever signed it); a sealed record without current tags is said."""
+    keys = getattr(data, "tag_keys", None) or {}
+    if not keys:
+        return
+    tags = _tags(data)
+    for record in [*data.applications, *data.graduates]:
+        year = record.data.get("year")
+        if not record.data.get(_OPENED) or year not in keys:
+            continue
+        want = dupetags.record_tags(keys[year], record.data)
+        entry = tags.of(record.data, _COMMIT)
+        if entry is None and year in tags.years:
+            yield (record, "", "tags-missing", f"{year} 年度的查重标记中没有这份记录当前内容的标记；"
+                   "构建机运行 python3 build.py tags 后提交", WARNING)
+        elif entry is not None and {k: sorted(entry.get(k) or []) for k in dupetags.KINDS} != {k: sorted(want.get(k) or []) for k in dupetags.KINDS}:
+            yield record, "", "tags-wrong", (f"data/tags/{year}.yaml 中这份记录的查重标记与解密出的身份证号码不符："
+                                              "标记文件被改动或伪造；构建机重新运行 python3 build.py tags")
+    for year, key in keys.items():
+        found = tags.years.get(year)
+        holder = next((r for r in data.of("tags") if isinstance(r.data, dict) and r.data.get("year") == year), None)
+        for rid, rv in data.reviewers.items() if found and holder else ():
+            want = dupetags.reviewer_tags(key, rv)
+            got = found.get("reviewers", {}).get(rid)
+            if got is not None and got.get("ids") == want["ids"] and sorted(got.get("person") or []) != want["person"]:
+                yield holder, f"/reviewers/{rid}", "tags-wrong", (f"审核人 {rid} 的查重标记与审核人登记中的身份证号码不符："
+                                                                 "标记文件被改动或伪造；构建机重新运行 python3 build.py tags")
+
+
 LOCAL_RULES = [
     sealed_approval_not_self,
     phones_valid,
@@ -362,6 +433,8 @@ LOCAL_RULES = [
 # Rules between records: run once over every record.
 COLLISION_RULES = [
     no_duplicate_aid,
+    tagged_approval_not_self,
+    tags_agree,
     new_student_aid_once,
     continuing_is_linked,
     no_duplicate_graduate,

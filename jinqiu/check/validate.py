@@ -16,6 +16,16 @@ from ..problems import ERROR, Problem
 # sealed record's rules read a view without its sealed values, and the rules that need them wait for
 # the keyed run (sealed.HIDDEN marks such a view).
 OPEN = None
+# The duplicate tags (check.dupetags, issue 21): the signed tags the command found valid (a Tags), and in
+# the keyed tier the year tag keys {year: key} that re-derive them; set like OPEN, by the command.
+TAGS = None
+TAG_KEYS = None
+
+
+def reset_tiers() -> None:
+    """Forget the keyed tier and the tags (each command's run sets its own)."""
+    global OPEN, TAGS, TAG_KEYS
+    OPEN = TAGS = TAG_KEYS = None
 
 
 BULK_FOLDERS = ("applications/", "graduates/")  # the many files; everything else is small
@@ -62,7 +72,8 @@ def rules_view(record: ds.Record, views: dict | None = None) -> tuple[ds.Record,
         return ds.replace(record, data=views[record.rel]), []
     if OPEN is not None:
         try:
-            return ds.replace(record, data={**OPEN(record.data), sealed.OPENED: True}), []
+            return ds.replace(record, data={**OPEN(record.data), sealed.OPENED: True,
+                                            sealed.COMMIT: record.data[sealed.SEALED_KEY].get("commit")}), []
         except sealed.SealError as exc:
             return ds.replace(record, data=sealed.hidden(record.data)), [
                 Problem(record.path, 1, "/sealed", "sealed-unopenable", f"加密的个人信息无法核对：{exc}")]
@@ -82,7 +93,7 @@ def readable(data: ds.Dataset) -> ds.Dataset:
         if r.data is not None and r.kind in sealed.SEALABLE_KINDS and sealed.is_sealed(r.data):
             try:
                 opened = views.get(r.rel) or OPEN(r.data)
-                r = ds.replace(r, data={k: v for k, v in opened.items() if k != sealed.OPENED})
+                r = ds.replace(r, data={k: v for k, v in opened.items() if k not in (sealed.OPENED, sealed.COMMIT)})
             except sealed.SealError:
                 pass  # validate has said so (sealed-unopenable); the envelope stays
         view.records.append(r)
@@ -100,6 +111,7 @@ def _rules_dataset(data: ds.Dataset) -> ds.Dataset:
     view.records = [rules_view(r, views)[0] for r in data.records]
     view._lines = data._lines
     view.__dict__.update(units=data.units, reviewers=data.reviewers, campaigns=data.campaigns)
+    view.tags, view.tag_keys = TAGS, TAG_KEYS
     if getattr(data, "local_checked", False):
         view.local_checked = True
     return view

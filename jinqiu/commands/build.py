@@ -58,7 +58,7 @@ def run(args, out, err) -> int:
     try:
         return _run(args, out, err)
     finally:
-        validate.OPEN = None  # the keyed tier is this run's only
+        validate.reset_tiers()  # the keyed tier and the tags are this run's only
 
 
 def _keyed(args, root: Path, err) -> bool:
@@ -71,10 +71,15 @@ def _keyed(args, root: Path, err) -> bool:
         cfg = sealed.load_config(root)
     except sealed.ConfigError as exc:
         raise UserError(str(exc)) from None
-    if args.keyed:
-        from .keys import keyed_open
+    from .keys import set_tiers
 
-        validate.OPEN = keyed_open(args, root, "build --keyed ")
+    bad_tags = set_tiers(args, root, args.data, args.keyed, "build --keyed ") if cfg is not None or args.keyed else []
+    if bad_tags:
+        from ..problems import report
+
+        report(bad_tags, "text", err, err)
+        raise UserError("查重标记的签名不对，没有构建（见上）")
+    if args.keyed:
         args.no_cache = True  # keyed results are never cached, nor taken from a keyless run's cache
         return True
     if cfg is not None:

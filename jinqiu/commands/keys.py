@@ -93,7 +93,31 @@ def keyed_open(args, root: Path, reason: str):
             return sealed.hidden(stored)
         return o.open(stored, pointers_of(stored))
 
+    open_.opener, open_.cfg = o, cfg
     return open_
+
+
+def set_tiers(args, root: Path, display_root: str, keyed: bool, reason: str) -> list:
+    """Set up what validate reads of a sealed repository: with keyed, the keyed tier (validate.OPEN, failing
+    closed without a key) and the year tag keys; always, the duplicate tags whose build signature holds
+    (validate.TAGS). Returns a problem for each tags file that does not count. The caller calls
+    validate.reset_tiers() when done."""
+    from ..check import validate
+    from ..trust import tagsig
+
+    if keyed:
+        validate.OPEN = keyed_open(args, root, reason)
+        o, cfg = validate.OPEN.opener, validate.OPEN.cfg
+        years = sorted({int(y) for y in (cfg.groups if cfg else {})} - set(cfg.shredded if cfg else []))
+        validate.TAG_KEYS = {y: k for y in years if (k := o.tag_key(y)) is not None}
+    else:
+        try:
+            cfg = sealed.load_config(root)
+        except sealed.ConfigError as exc:
+            raise UserError(str(exc)) from None
+    tags, problems = tagsig.verified(root, display_root, cfg)
+    validate.TAGS = tags
+    return problems
 
 
 def add_arguments(p) -> None:
@@ -182,8 +206,9 @@ def _run(args, out, err) -> int:
             secret, public = keyring.new_group()
             keyring.write_keyring(keys_dir, args.year, unit, 1, secret, [r for _, r in keyring.chain(cfg, unit, units, today)], signer)
             groups[unit] = public
+        keyring.write_tag_key(keys_dir, args.year, cfg, signer)
         _write_groups(root, args.year, groups)
-        err.write(f"已为 {args.year} 年度 {len(grassroots)} 个基层工会生成密钥环（{keys_dir}），公开加密钥写入 sealing.yaml；"
+        err.write(f"已为 {args.year} 年度 {len(grassroots)} 个基层工会生成密钥环和查重标记密钥（{keys_dir}），公开加密钥写入 sealing.yaml；"
                   "请由管理员签名提交 sealing.yaml，并提交、推送密钥仓库。\n")
         return 0
     # sync: open each union's latest keyring with the escrow/build identity, re-wrap to today's chain
@@ -209,6 +234,7 @@ def _run(args, out, err) -> int:
         except Exception:
             raise UserError(f"{args.identity} 打不开 {args.year}/{unit}.{gen} 的密钥环；须用托管密钥或构建密钥") from None
         keyring.write_keyring(keys_dir, args.year, unit, gen, secret, recipients, signer)
+    keyring.write_tag_key(keys_dir, args.year, cfg, signer)  # a year set up before tags existed gets its key
     _write_groups(root, args.year, groups)
     err.write(f"已按 {today} 的登记重新加密 {args.year} 年度 {len(grassroots)} 个工会的密钥环"
               f"{'，并为 ' + '、'.join(sorted(rotated)) + ' 换了新一代密钥（已写入 sealing.yaml，请签名提交）' if rotated else ''}。\n")

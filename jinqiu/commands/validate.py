@@ -30,21 +30,22 @@ def run(args, out, err) -> int:
     try:
         return _run(args, out, err)
     finally:
-        validate.OPEN = None  # the keyed tier is this run's only
+        validate.reset_tiers()  # the keyed tier and the tags are this run's only
 
 
 def _run(args, out, err) -> int:
-    root = data_dir(args)
-    if args.keyed:
-        from .keys import keyed_open
+    from .keys import set_tiers
 
-        validate.OPEN = keyed_open(args, root, "validate --keyed ")
+    root = data_dir(args)
+    tag_problems = set_tiers(args, root, args.data, args.keyed, "validate --keyed ")
+    if args.keyed:
         args.no_cache = True  # the keyed tier's results are never cached, nor taken from the keyless cache
     scope = _scope(root, args, err) if getattr(args, "changed_since", None) else None
     if scope is not None:
         (problems, files), cached = validate.scoped(root, args.data, scope), False
     else:
         problems, files, cached = validate.problems(root, args.data, use_cache=not args.no_cache)
+    problems = sorted(set(problems) | set(tag_problems))
     elsewhere = []
     if args.unit:
         problems, elsewhere = _of_unit(root, args.data, args.unit, problems)
@@ -56,6 +57,7 @@ def _run(args, out, err) -> int:
         err.write(f"共校验 {files} 个文件{'（内容未变，结果取自缓存）' if cached else ''}。\n")
     if not args.keyed:
         _say_keyless(root, err)
+        _say_tags(err)
     if elsewhere:
         err.write(f"其他工会的文件和公共文件另有 {summary(elsewhere)}，未列出（去掉 --unit 可看全部）。\n")
     return 1 if has_errors(problems) else 0
@@ -102,3 +104,14 @@ def _say_keyless(root: Path, err) -> None:
     if cfg is not None:
         err.write(f"本市自 {cfg.since} 年度起加密保存个人信息：以上是不需要密钥的检查；身份证号码、电话、收入和重复资助"
                   "由市总工会构建机上的 validate --keyed 核对。\n")
+
+
+def _say_tags(err) -> None:
+    """Which years' duplicate tags the run used (a sealed repository's keyless duplicate check)."""
+    from ..check import validate
+
+    tags = validate.TAGS
+    if tags is not None and tags.years:
+        err.write("查重标记（构建机签名）：" + "；".join(
+            f"{y} 年度 {len(t.get('records') or {})} 份记录，{t.get('made_on')} 算出" for y, t in sorted(tags.years.items()))
+                  + "。之后新增或改动的加密记录要等构建机重新算出标记，才能在这里查重。\n")

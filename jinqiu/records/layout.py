@@ -24,11 +24,12 @@ KINDS = {
         re.compile(r"^graduates/(?P<year>[0-9]{4})/(?P<unit>[a-z0-9-]+)/(?P<id>[a-z0-9-]+)\.yaml$"),
     ),
     "report": ("report.schema.json", re.compile(r"^reports/(?P<year>[0-9]{4})/(?P<unit>[a-z0-9-]+)\.yaml$")),
+    "tags": ("tags.schema.json", re.compile(r"^tags/(?P<year>[0-9]{4})\.yaml$")),
 }
 
 EXPECTED_LAYOUT = (
     "units.yaml, reviewers.yaml, sealing.yaml, campaigns/<年度>.yaml, applications/<年度>/<工会编号>/<编号>.yaml, "
-    "graduates/<年度>/<工会编号>/<编号>.yaml, reports/<年度>/<工会编号>.yaml"
+    "graduates/<年度>/<工会编号>/<编号>.yaml, reports/<年度>/<工会编号>.yaml, tags/<年度>.yaml"
 )
 
 

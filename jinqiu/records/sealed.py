@@ -129,6 +129,7 @@ def stored_schema(schema: dict) -> dict:
 
 HIDDEN = "$sealed"  # the mark on a keyless view of a sealed record
 OPENED = "$opened"  # the mark on a sealed record opened by the keyed tier (jinqiu.check.validate)
+COMMIT = "$commit"  # on a keyless view: the sealed values' commitment (check.dupetags matches tags to it)
 
 
 def hidden(stored: dict) -> dict:
@@ -143,6 +144,9 @@ def hidden(stored: dict) -> dict:
 
     out = strip(stored)
     out[HIDDEN] = True
+    commit = (stored.get(SEALED_KEY) or {}).get("commit") if isinstance(stored.get(SEALED_KEY), dict) else None
+    if commit:
+        out[COMMIT] = commit  # which values the keyless view stands for: a duplicate tag counts only for these
     return out
 
 
@@ -360,6 +364,7 @@ class Sealing:
     groups: dict  # year -> unit -> recipient, or a list of them (the current one last)
     shredded: list = field(default_factory=list)
     retain_years: int | None = None
+    build_signer: str | None = None  # the city build's SSH public key: only tags it signed count (check.dupetags)
 
     def retain_until(self, year) -> str | None:
         """The last day a year's personal values are kept (None: no period set)."""
@@ -403,7 +408,8 @@ def config_from_bytes(raw: bytes, shown: str) -> Sealing:
         return Sealing(int(tree["since"]), str(tree["build"]), str(tree["escrow"]), list(tree.get("members") or []),
                        {str(y): dict(g or {}) for y, g in (tree.get("groups") or {}).items()},
                        [int(y) for y in tree.get("shredded") or []],
-                       int(tree["retain_years"]) if tree.get("retain_years") not in (None, "") else None)
+                       int(tree["retain_years"]) if tree.get("retain_years") not in (None, "") else None,
+                       str(tree["build_signer"]) if tree.get("build_signer") else None)
     except yamlstrict.YamlError as exc:
         raise ConfigError(exc.problem().text()) from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

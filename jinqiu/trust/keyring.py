@@ -92,17 +92,45 @@ def write_keyring(keys_dir: Path, year, unit: str, gen: int, group_secret: str, 
     return path
 
 
-def ssh_signer(private_key_file: Path):
+TAG_KEY = "_tags"  # <keys>/<Y>/_tags.age: the year's duplicate-tag key (check.dupetags), wrapped to build and escrow
+
+
+def tag_key_path(keys_dir: Path, year) -> Path:
+    return Path(keys_dir) / str(year) / f"{TAG_KEY}.age"
+
+
+def write_tag_key(keys_dir: Path, year, cfg: Sealing, signer) -> Path | None:
+    """Make a year's tag key once, wrapped to the city build and escrow only (no member, no clerk: a key
+    that hashes ID numbers must never reach a filer) and signed by the administrator; None when it exists."""
+    import base64
+    import os
+
+    import pyrage
+
+    path = tag_key_path(keys_dir, year)
+    if path.exists():
+        return None
+    secret = base64.b64encode(os.urandom(32))
+    blob = pyrage.encrypt(secret, [pyrage.x25519.Recipient.from_str(r) for r in dict.fromkeys([cfg.build, cfg.escrow])])
+    signature = signer(signed_bytes(year, TAG_KEY, 0, blob))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(blob)
+    Path(f"{path}.sig").write_bytes(signature)
+    return path
+
+
+def ssh_signer(private_key_file: Path, namespace: str = NAMESPACE_KEYRING, what: str = "密钥环",
+               missing: str = "管理员的签名私钥 {file} 不存在（--admin-key 应是管理员本人的 SSH 私钥文件）"):
     """A signer that uses `ssh-keygen -Y sign` with a key file (the administrator's); a missing file is
     said at once, before anything is signed or written."""
     if not Path(private_key_file).is_file():
-        raise KeyError_(f"管理员的签名私钥 {private_key_file} 不存在（--admin-key 应是管理员本人的 SSH 私钥文件）")
+        raise KeyError_(missing.format(file=private_key_file))
 
     def sign(message: bytes) -> bytes:
-        p = subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-n", NAMESPACE_KEYRING, "-f", str(private_key_file)],
+        p = subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-n", namespace, "-f", str(private_key_file)],
                            input=message, capture_output=True)
         if p.returncode != 0:
-            raise KeyError_(f"无法用 {private_key_file} 签名密钥环：它不是可用的 SSH 私钥，或口令不对"
+            raise KeyError_(f"无法用 {private_key_file} 签名{what}：它不是可用的 SSH 私钥，或口令不对"
                             f"（ssh-keygen 说：{p.stderr.decode(errors='replace').strip()}）")
         return p.stdout
 
@@ -195,6 +223,24 @@ class Opener:
                 found.append(pyrage.x25519.Identity.from_str(secret.strip()))
             self._groups[key] = found
         return self._groups[key]
+
+    def tag_key(self, year) -> bytes | None:
+        """The year's duplicate-tag key, when an administrator signed it and this person's identity opens it
+        (the city build or the escrow); None otherwise (no tags that year, or not entitled, or shredded)."""
+        import base64
+
+        import pyrage
+
+        path = tag_key_path(self.keys_dir, year)
+        if not path.is_file():
+            return None
+        blob = path.read_bytes()
+        if not self._check(path, str(year), TAG_KEY, 0, blob):
+            return None
+        try:
+            return base64.b64decode(pyrage.decrypt(blob, self.identities), validate=True)
+        except Exception:
+            return None
 
     def open(self, stored: dict, pointers) -> dict:
         """The clear form of a sealed record; sealed.SealError when this person cannot open it."""
