@@ -95,7 +95,7 @@ def city(tmp: Path) -> tuple[dict, Path]:
 def test_the_page_has_every_step():
     text = "\n".join(b.text for b in blocks(DOC.read_text(encoding="utf-8")))
     for step in ("keys init", "keys new-year", "import", "check-sealed", "show", "textconv", "validate --keyed",
-                 "build --keyed", "keys revoke", "keys sync", "shred"):
+                 "build --keyed", "build.py tags", "keys revoke", "keys sync", "shred"):
         assert step in text, step
 
 
@@ -137,6 +137,10 @@ def test_the_sealing_guide_runs(tmp_path):
     assert textconv.stdout.strip() == "3"
     # 六: the keyed build made the forms; 七: the revoked clerk could read before, and the new generation is not theirs
     assert list((repo / "private" / "forms").glob("*.html"))
+    tags = next(r for r in done if "build.py tags" in r.block.text)
+    assert "2011 年度 3 份加密记录" in tags.stderr and "已用构建机的钥匙签名" in tags.stderr, tags.stderr
+    assert not (repo / "data" / "tags" / "2011.yaml").exists()  # 八: shredded with its key
+    assert "data/tags/2011.yaml" not in git("ls-files", "data/tags", cwd=repo, env=env)
     assert seen["before-shred"] == 0
     assert (home / "金秋密钥" / "2011").exists() is False  # shredded
     # 八: nobody reads 2011 any more, verify is green

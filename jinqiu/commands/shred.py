@@ -46,7 +46,11 @@ def run(args, out, err) -> int:
     data = dict(rec.data)
     data["shredded"] = sorted(set(int(y) for y in data.get("shredded") or []) | {args.year})
     ds.write_text(root, "sealing.yaml", yamlwrite.dump(data, "sealing"))
-    err.write(f"已从密钥仓库 {args.keys} 删除 {args.year} 年度的 {len(removed)} 个密钥文件并改写其历史；"
-              f"sealing.yaml 记下 {args.year} 年度已销毁，请由管理员签名提交，推送密钥仓库（强制推送），"
+    tags = root / "tags" / f"{args.year}.yaml"
+    dropped = tags.is_file() and not tags.is_symlink()
+    if dropped:
+        tags.unlink()  # its tag key is gone with the year: the tags mean nothing any more
+    err.write(f"已从密钥仓库 {args.keys} 删除 {args.year} 年度的 {len(removed)} 个密钥文件（含查重标记密钥）并改写其历史；"
+              f"sealing.yaml 记下 {args.year} 年度已销毁{'，删去了该年度的查重标记 tags/' + str(args.year) + '.yaml' if dropped else ''}，请由管理员签名提交，推送密钥仓库（强制推送），"
               "并销毁托管处保存的该年度密钥。\n")
     return 0
