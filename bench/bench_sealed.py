@@ -10,6 +10,8 @@ time, each as its own process with no cache:
   keyless    validate on the sealed tree with no key (the pull-request and public tier)
   keyed      validate --keyed on the sealed tree with the city build key (the city runner's tier)
   scan       check-sealed on the sealed tree (keyless; the pre-merge check)
+  tags       tags: the city build opens every sealed record and writes the signed duplicate tags
+  tagged     validate on the sealed tree with no key, using those tags (the pull-request tier's duplicates)
 and in this process: the approval digest of every record, v1 on the clear tree and v2 on the sealed
 one; the time to seal the tree (what the writers pay, all at once); the size of the application files
 and of a git pack of them (git gc --aggressive) for both trees.
@@ -77,7 +79,7 @@ def main(argv=None) -> int:
                     help="only seal and measure the files and packs (no timed validate runs, no digests)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
-    print(f"{'N':>7} {'apps':>7} {'seal s':>7} {'clear s':>8} {'keyless s':>9} {'keyed s':>8} {'scan s':>7} "
+    print(f"{'N':>7} {'apps':>7} {'seal s':>7} {'clear s':>8} {'keyless s':>9} {'keyed s':>8} {'scan s':>7} {'tags s':>7} {'tagged s':>8} "
           f"{'v1 s':>6} {'v2 s':>6} {'files MB clear/sealed':>22} {'pack MB clear/sealed':>21}")
     for n in args.sizes:
         work = Path(tempfile.mkdtemp(prefix=f"jinqiu-bench-sealed-{n}-"))
@@ -97,7 +99,7 @@ def main(argv=None) -> int:
         if args.sizes_only:
             packs = "-" if args.no_pack else \
                 f"{pack_size(clear / 'applications', work) / mb:.1f}/{pack_size(tree / 'applications', work) / mb:.1f}"
-            print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {'-':>8} {'-':>9} {'-':>8} {'-':>7} {'-':>6} {'-':>6} {files:>22} {packs:>21}",
+            print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {'-':>8} {'-':>9} {'-':>8} {'-':>7} {'-':>7} {'-':>8} {'-':>6} {'-':>6} {files:>22} {packs:>21}",
                   flush=True)
             if not args.keep:
                 shutil.rmtree(work)
@@ -107,12 +109,15 @@ def main(argv=None) -> int:
         t_keyed, p3 = timed(build + ["validate", "--data", str(tree), "--keyed", "--identity", str(work / "identities" / "build"),
                                     "--keys", str(work / "keyring")])
         t_scan, p4 = timed(build + ["check-sealed", "--data", str(tree)])
-        for name, p in (("clear", p1), ("keyless", p2), ("keyed", p3), ("scan", p4)):
+        t_tags, p5 = timed(build + ["tags", "--data", str(tree), "--identity", str(work / "identities" / "build"),
+                                    "--keys", str(work / "keyring"), "--signing-key", str(work / "identities" / "build_ssh")])
+        t_tagged, p6 = timed(build + ["validate", "--data", str(tree), "--no-cache"])
+        for name, p in (("clear", p1), ("keyless", p2), ("keyed", p3), ("scan", p4), ("tags", p5), ("tagged", p6)):
             if p.returncode not in (0, 1):
                 print(f"{name}: {p.stderr[-2000:]}", file=sys.stderr)
                 return 1
         v1, v2 = digests(clear), digests(tree)
-        print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {t_clear:>8.1f} {t_keyless:>9.1f} {t_keyed:>8.1f} {t_scan:>7.1f} "
+        print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {t_clear:>8.1f} {t_keyless:>9.1f} {t_keyed:>8.1f} {t_scan:>7.1f} {t_tags:>7.1f} {t_tagged:>8.1f} "
               f"{v1:>6.2f} {v2:>6.2f} {files:>22}", end="", flush=True)
         packs = "-" if args.no_pack else \
             f"{pack_size(clear / 'applications', work) / mb:.1f}/{pack_size(tree / 'applications', work) / mb:.1f}"

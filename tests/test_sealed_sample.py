@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jinqiu import cli
 from jinqiu.sample import demo
@@ -128,3 +129,41 @@ def test_after_shredding_a_year_the_site_and_statistics_are_unchanged(repos, tmp
     code, out, err = build(data, tmp_path / "after", *keyed_args)
     assert code == 0, out + err
     assert docs(tmp_path / "after") == docs(tmp_path / "before")
+
+
+def test_demo_sealed_gives_the_sample_sealed_with_test_keys_and_tags_find_a_duplicate(tmp_path):
+    """`demo --sealed` (the README's command): the replayed sample, sealed to TEST keys, verifies; the
+    TEST build key writes signed tags; a child filed twice is then found with no key."""
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, "-m", "jinqiu.sample", str(data), "--applications", "12"], check=True,
+                   capture_output=True, cwd=Path(__file__).resolve().parents[1])
+    out_dir = tmp_path / "演示"
+    code, out, err = run("demo", "--sealed", "--data", data, "--out", out_dir)
+    assert code == 0 and "个人信息已加密保存" in out and "0 个错误" in out + err, out + err
+    repo_data, ids, keys = out_dir / "repo" / "data", out_dir / "identities", out_dir / "keyring"
+    apps = sorted((repo_data / "applications").rglob("*.yaml"))
+    assert apps and all("ENC[jq1," in p.read_text(encoding="utf-8") for p in apps)
+    keyed = ["--identity", ids / "build", "--keys", keys]
+    code, out, err = run("tags", "--data", repo_data, *keyed, "--signing-key", ids / "build_ssh", "--today", TODAY)
+    assert code == 0 and "已写入" in err, out + err
+    # a clerk of another union files the same child in clear (new), seals it with the public key only
+    src = next(p for p in sorted((data / "applications").rglob("*.yaml")) if p.parent.parent.name == apps[0].parent.parent.name)
+    year, unit = int(src.parent.parent.name), src.parent.name
+    units = [u["id"] for u in yaml.safe_load((data / "units.yaml").read_text(encoding="utf-8"))["units"]
+             if u.get("kind") in ("enterprise", "street") and u["id"] != unit]
+    other = units[0]
+    record = yaml.safe_load(src.read_text(encoding="utf-8"))
+    record.update(id=f"{year}-{other}-999", unit=other, approvals=[])
+    record.pop("funding_unit", None)
+    rel = f"applications/{year}/{other}/{year}-{other}-999.yaml"
+    (repo_data / rel).parent.mkdir(parents=True, exist_ok=True)
+    (repo_data / rel).write_text(yaml.safe_dump(record, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    code, out, err = run("seal", "--data", repo_data, rel)
+    assert code == 0 and "ENC[jq1," in (repo_data / rel).read_text(encoding="utf-8"), out + err
+    code, out, err = run("validate", "--data", repo_data, "--no-cache")
+    assert "重复资助" not in out, out  # no tags for the new file yet
+    code, out, err = run("validate", "--data", repo_data, "--keyed", *keyed)
+    assert "重复资助" in out and rel in out, out + err
+    assert run("tags", "--data", repo_data, *keyed, "--signing-key", ids / "build_ssh", "--today", TODAY)[0] == 0
+    code, out, err = run("validate", "--data", repo_data, "--no-cache")
+    assert code == 1 and "重复资助" in out and "按构建机的查重标记" in out and rel in out, out + err

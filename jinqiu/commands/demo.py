@@ -22,6 +22,9 @@ def add_arguments(p) -> None:
     p.add_argument("--site", action="store_true",
                    help="再用演示仓库生成网站（放在 --out 目录的 site/ 下）：逐日进展、是否按时都按重放的签名历史计算")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="与 --site 一起用：计算剩余天数所用的日期（默认今天）")
+    p.add_argument("--sealed", action="store_true",
+                   help="个人信息加密保存的样例：用临时生成的测试加密密钥（TEST）加密后再重放；须与 --out 一起用，"
+                        "密钥仓库和各人的测试私钥放在 --out 目录里（docs/sealing.md“试一试”）")
 
 
 def run(args, out, err) -> int:
@@ -31,6 +34,8 @@ def run(args, out, err) -> int:
     holder = None
     if args.site and not args.out:
         raise UserError("--site 须与 --out 一起用：网站写在 --out 目录的 site/ 下")
+    if args.sealed and not args.out:
+        raise UserError("--sealed 须与 --out 一起用：测试密钥和密钥仓库放在 --out 目录里，演示后还要用")
     if args.today and not args.site:
         raise UserError("--today 只能与 --site 一起用")
     if args.today:
@@ -48,7 +53,13 @@ def run(args, out, err) -> int:
         holder = tempfile.TemporaryDirectory(prefix="jinqiu-demo-")
         target = Path(holder.name)
     try:
-        lab = demo.build_sample(data, target, limit=args.limit, log=lambda m: err.write(m + "\n"))
+        if args.sealed:
+            from ..sample import sealed as sealed_sample
+
+            made = sealed_sample.sealed_sample(data, target, limit=args.limit, log=lambda m: err.write(m + "\n"))
+            lab = made["lab"]
+        else:
+            lab = demo.build_sample(data, target, limit=args.limit, log=lambda m: err.write(m + "\n"))
         statuses, problems = verify.run(lab.repo, lab.data, display_root="data", use_cache=False)
         report(problems, "text", out, err)
         counts = Counter(s.label for s in statuses.values())
@@ -58,6 +69,9 @@ def run(args, out, err) -> int:
             out.write(f"  {label}：{n}\n")
         if has_errors(problems):
             return 1
+        if args.sealed:
+            out.write(f"个人信息已加密保存（自 {made['since']} 年度起）：密钥仓库 {shown(made['keys'])}，测试私钥（TEST，人人可得，"
+                      f"不得用于真实数据）在 {shown(made['identities'])}：build 是市总工会构建机的，其余按审核人编号。\n")
         if args.site:
             return _site(lab, target, args.today, out, err)
         return 0

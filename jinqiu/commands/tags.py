@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .. import parallel
 from ..problems import UserError
 from ..records import dataset as ds
 from ..records import sealed
@@ -89,21 +90,32 @@ def _run(args, out, err) -> int:
         if key is None:
             raise UserError(f"打不开 {year} 年度的查重标记密钥（{keyring.tag_key_path(Path(o.keys_dir), year)}）："
                             "它只加密给构建密钥和托管密钥，由 keys new-year 或 keys sync 生成并经管理员签名；没有写入任何查重标记")
-        records = {}
+        rels = []
         for folder in ("applications", "graduates"):
             base = root / folder / str(year)
-            for rel in sorted(f"{folder}/{year}/{p.relative_to(base).as_posix()}" for p in base.rglob("*.yaml")) if base.is_dir() else []:
-                record = ds.read_one(root, args.data, rel)[0]
-                if not isinstance(record.data, dict) or not sealed.is_sealed(record.data):
-                    continue
-                try:
-                    clear = o.open(record.data, pointers_of(record.data))
-                except sealed.SealError as exc:
-                    err.write(f"{record.path}: 无法解密，未算标记：{exc}\n")
-                    failed += 1
-                    continue
-                records[str(record.data.get("id"))] = {"commit": record.data[sealed.SEALED_KEY]["commit"],
-                                                       **dupetags.record_tags(key, clear)}
+            rels += sorted(f"{folder}/{year}/{p.relative_to(base).as_posix()}" for p in base.rglob("*.yaml")) if base.is_dir() else []
+
+        def one(rel, key=key):
+            """(record id, its tags entry or None, the message when it cannot be opened)."""
+            record = ds.read_one(root, args.data, rel)[0]
+            if not isinstance(record.data, dict) or not sealed.is_sealed(record.data):
+                return None
+            try:
+                clear = o.open(record.data, pointers_of(record.data))
+            except sealed.SealError as exc:
+                return str(record.data.get("id")), None, f"{record.path}: 无法解密，未算标记：{exc}"
+            return str(record.data.get("id")), {"commit": record.data[sealed.SEALED_KEY]["commit"], **dupetags.record_tags(key, clear)}, None
+
+        records = {}
+        for got in parallel.fork_map(one, rels) or map(one, rels):
+            if got is None:
+                continue
+            rid, entry, problem = got
+            if problem:
+                err.write(problem + "\n")
+                failed += 1
+            else:
+                records[rid] = entry
         people = {rid: dupetags.reviewer_tags(key, r) for rid, r in sorted(reviewers.items()) if dupetags.reviewer_numbers(r)}
         content = {"year": year, "made_on": today, "records": dict(sorted(records.items())), "reviewers": people}
         rel = f"tags/{year}.yaml"

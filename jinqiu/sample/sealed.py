@@ -5,8 +5,9 @@ on the spot, a key repository of their own beside the demo repository, and every
 `sealed_sample(data_dir, out_dir)` makes, under out_dir:
 - `repo/` the demo repository (demo.build_sample) whose data holds sealing.yaml and sealed records;
 - `keyring/` the key repository (git): each union-year's keyring signed by the TEST administrator;
-- `identities/` the TEST age identities: `build`, `escrow` and one per reviewer (TEST KEYS: anyone
-  holding this folder reads everything; never for real data).
+- `identities/` the TEST age identities: `build`, `escrow` and one per reviewer, and the build's TEST
+  SSH signing key `build_ssh` for the duplicate tags (TEST KEYS: anyone holding this folder reads
+  everything; never for real data).
 """
 
 from __future__ import annotations
@@ -48,7 +49,12 @@ def seal_tree(tree: Path, ids_dir: Path, keys_dir: Path, signer, since: int | No
     build, escrow = _identity(ids_dir, "build"), _identity(ids_dir, "escrow")
     members = [{"id": rid, "unit": r.get("unit"), "recipient": _identity(ids_dir, rid), "valid_from": "2000-01-01"}
                for rid, r in sorted(reviewers.items())]
-    cfg = sealed.Sealing(since, build, escrow, members, {}, [], 5)
+    build_ssh = ids_dir / "build_ssh"  # the build's TEST signing key: only tags it signs count (check.dupetags)
+    if not build_ssh.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "TEST build key - jinqiu sample", "-f", str(build_ssh)],
+                       check=True, capture_output=True)
+    build_signer = Path(f"{build_ssh}.pub").read_text(encoding="utf-8").strip()
+    cfg = sealed.Sealing(since, build, escrow, members, {}, [], 5, build_signer)
     grassroots = sorted(u for u, v in units.items() if v.get("kind") in ("enterprise", "street"))
     secrets = {}
     for year in (y for y in years if y >= since):
@@ -57,8 +63,8 @@ def seal_tree(tree: Path, ids_dir: Path, keys_dir: Path, signer, since: int | No
             secret, public = keyring.new_group()
             secrets[(year, unit)] = secret
             cfg.groups[str(year)][unit] = public
-    text = yamlwrite.dump({"since": since, "retain_years": 5, "build": build, "escrow": escrow, "members": members,
-                           "groups": cfg.groups}, "sealing")
+    text = yamlwrite.dump({"since": since, "retain_years": 5, "build": build, "escrow": escrow, "build_signer": build_signer,
+                           "members": members, "groups": cfg.groups}, "sealing")
     ds.write_text(tree, "sealing.yaml", "# 示例数据的加密设置：公钥属于临时生成的测试密钥（TEST KEYS），不得用于真实数据。\n" + text)
     for record in src.records:
         if record.data is None or record.kind not in sealed.SEALABLE_KINDS or not cfg.year_sealed(record.data.get("year")):
@@ -68,6 +74,8 @@ def seal_tree(tree: Path, ids_dir: Path, keys_dir: Path, signer, since: int | No
         ds.write_text(tree, record.rel, fmt.render(stored, record.kind, ds.read_bytes(tree, record.rel)))
     for (year, unit), secret in secrets.items():
         keyring.write_keyring(keys_dir, year, unit, 1, secret, [r for _, r in keyring.chain(cfg, unit, units, f"{year}-01-01")], signer)
+    for year in cfg.groups:
+        keyring.write_tag_key(keys_dir, year, cfg, signer)
     return cfg
 
 
