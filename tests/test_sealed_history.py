@@ -87,3 +87,50 @@ def test_a_branch_cannot_shrink_the_sealed_years_for_itself(city, tmp_path):
 def test_an_unknown_base_is_said_in_chinese(city):
     code, out, err = run("check-sealed", "--data", "data", "--since", "0123456789abcdef")
     assert code == 2 and "没有这个提交" in err and "Traceback" not in err
+
+
+def test_a_server_pre_receive_hook_refuses_a_push_with_a_clear_value_and_takes_a_sealed_one(city, tmp_path):
+    """check-sealed --pre-receive as the forge's server-side hook, in a real bare repository: a push
+    whose commits hold a clear version is refused whole (nothing of it lands on the server), a sealed
+    one is taken. The hook sees only what the push brings that no ref of the server had."""
+    import os
+    import stat
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    lab = city["lab"]
+    root = Path(__file__).resolve().parent.parent
+    server = tmp_path / "server.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(lab.repo), str(server)], check=True)
+    hook = server / "hooks" / "pre-receive"
+    from docrun import FENCE  # the hook as docs/sealing.md gives it, with this machine's paths
+
+    given = next(m.group(3) for m in FENCE.finditer((root / "docs" / "sealing.md").read_text(encoding="utf-8"))
+                 if "--pre-receive" in m.group(3))
+    hook.write_text(given.replace("python3 /opt/jinqiu/build.py", f"{sys.executable} {root / 'build.py'}"), encoding="utf-8")
+    assert str(root) in hook.read_text(encoding="utf-8")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    lab.git("remote", "add", "server", str(server))
+    row = row_new(6)
+    code, out, err = run("import", sheet(tmp_path, row), "--unit", "dl-zs-0001", "--data", "data")
+    assert code == 0, out + err
+    rel = next(p.relative_to(lab.data).as_posix() for p in (lab.data / "applications").rglob("*.yaml"))
+    sealed_text = (lab.data / rel).read_text(encoding="utf-8")
+    code, shown, err = run("show", f"data/{rel}", "--identity", city["ids"] / "m-clerk", "--keys", city["keys"])
+    (lab.data / rel).write_text(shown, encoding="utf-8")
+    leaked = lab.commit("填报（忘了加密）", date="2011-07-20")
+    (lab.data / rel).write_text(sealed_text, encoding="utf-8")
+    lab.commit("加密", date="2011-07-20")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    push = subprocess.run(["git", "-C", str(lab.repo), "push", "server", "HEAD:refs/heads/填报"], capture_output=True, text=True, env=env)
+    assert push.returncode != 0 and "推送被拒绝" in push.stderr and leaked[:10] in push.stderr and rel in push.stderr, push.stderr
+    assert not CLEAR.search(push.stderr) and row[1] not in push.stderr
+    assert subprocess.run(["git", "-C", str(server), "cat-file", "-e", leaked], capture_output=True).returncode != 0
+    # the clerk rewrites the branch without the clear commit: the push is taken
+    lab.git("reset", "-q", "--hard", "HEAD~2")
+    (lab.data / rel).parent.mkdir(parents=True, exist_ok=True)
+    (lab.data / rel).write_text(sealed_text, encoding="utf-8")
+    lab.commit("填报", date="2011-07-20")
+    push = subprocess.run(["git", "-C", str(lab.repo), "push", "server", "HEAD:refs/heads/填报"], capture_output=True, text=True, env=env)
+    assert push.returncode == 0 and "加密检查通过" in push.stderr and "1 个记录版本" in push.stderr, push.stderr

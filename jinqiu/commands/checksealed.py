@@ -29,6 +29,9 @@ def add_arguments(p) -> None:
     p.add_argument("--format", choices=("text", "json", "github"), default="text", help="输出格式（默认 text）")
     p.add_argument("--since", metavar="提交",
                    help="合并请求的基础提交：这以后每个提交写入的每个版本都要检查（明文一旦合并进历史就永远留在每个克隆里）")
+    p.add_argument("--pre-receive", action="store_true",
+                   help="服务器端 pre-receive 钩子：在平台的裸仓库里运行，从标准输入读推送的引用，"
+                        "推送的提交里有任何明文个人信息就拒绝整次推送（--data 是数据目录在仓库里的路径）")
     p.add_argument("paths", nargs="*", metavar="文件", help="只检查这些文件（默认全部申请和毕业生记录）")
 
 
@@ -72,8 +75,14 @@ def _versions(repo: Path, prefix: str, base: str) -> list[tuple[str, str, str]]:
         gitlog.git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
     except gitlog.GitError:
         raise UserError(f"--since {base}：仓库中没有这个提交（合并请求的基础提交须已取回：git fetch）") from None
+    return _written(repo, prefix, [f"{base}..HEAD"])
+
+
+def _written(repo: Path, prefix: str, revs: list[str]) -> list[tuple[str, str, str]]:
+    """(blob, path below the data folder, commit) of every record version the commits of revs wrote
+    (git log's revision arguments), each blob once (the oldest commit that wrote it)."""
     raw = gitlog.git(repo, "log", "--reverse", "-m", "--raw", "--no-abbrev", "--no-renames", "--format=%x00%H",
-                     f"{base}..HEAD", "--", f"{prefix}applications", f"{prefix}graduates").decode("utf-8", "replace")
+                     *revs, "--", f"{prefix}applications", f"{prefix}graduates").decode("utf-8", "replace")
     out, seen, commit = [], set(), ""
     for line in raw.splitlines():
         if line.startswith("\x00"):
@@ -137,7 +146,44 @@ def _history(root: Path, display: str, base: str, cfg) -> tuple[list, object]:
     return problems, cfg
 
 
+def _pre_receive(args, lines, out, err) -> int:
+    """The server's pre-receive hook: every record version in the commits a push brings that no ref had
+    yet, checked by the pushed tip's set-up made stricter by the default branch's; any error rejects the
+    whole push (a commit once on the forge stays in its pull-request refs even when CI fails)."""
+    repo = Path.cwd()
+    prefix = args.data.strip("/") + "/" if args.data.strip("/") not in ("", ".") else ""
+    problems, checked = [], 0
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 3 or parts[1] == ZERO:
+            continue  # a deleted ref brings nothing
+        new, ref = parts[1], parts[2]
+        cfg, notes = _stricter(_base_config(repo, prefix, new), _base_config(repo, prefix, "HEAD"))
+        problems += [dataclasses.replace(p, path=ds.display_path(args.data, p.path)) for p in notes]
+        if cfg is None:
+            continue
+        versions = _written(repo, prefix, [new, "--not", "--all"])
+        contents = _blobs(repo, [b for b, _, _ in versions])
+        checked += len(versions)
+        for blob, rel, commit in versions:
+            record, _, line_of = ds.parse(contents[blob], ds.display_path(args.data, rel), rel)
+            for p in sealcheck.check([record], cfg, lambda r, pointer: line_of(pointer), sealcheck.LEAK_RULES):
+                problems.append(dataclasses.replace(p, message=f"推送到 {ref} 的提交 {commit[:10]} 中的版本：{p.message}"))
+    problems = sorted(set(problems))
+    report(problems, "text", out, err)
+    if has_errors(problems):
+        err.write("推送被拒绝：个人信息须加密后才能进入平台（明文一旦推送，就留在平台的历史和合并请求里）。"
+                  "请在本机改写这些提交（先用 python3 build.py seal 加密，再 git commit --amend 或 git rebase -i），然后重新推送。\n")
+        return 1
+    err.write(f"加密检查通过：推送的提交中 {checked} 个记录版本没有明文个人信息。\n")
+    return 0
+
+
 def run(args, out, err) -> int:
+    if args.pre_receive:
+        import sys
+
+        return _pre_receive(args, sys.stdin.read().splitlines(), out, err)
     root = data_dir(args)
     cfg = _config(root)
     problems: list = []
