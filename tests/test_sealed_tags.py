@@ -161,6 +161,9 @@ def test_a_reviewer_approving_their_own_sealed_application_is_found_without_a_ke
     code, out, err = run("validate", "--data", data, "--no-cache")
     assert code == 1 and "回避" in out and "r-zs1-01" in out and f"{rel}:" in out, out
     assert rows[1][5] not in out
+    # verify, which decides whether the approval counts, reads the same tags
+    code, out, err = run("verify", "--data", data, "--no-cache")
+    assert "构建机的查重标记显示身份证号码相同" in out and f"{rel}:" in out, out + err
 
 
 def test_a_shredded_year_has_no_tag_key_left(tagged):

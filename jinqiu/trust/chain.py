@@ -43,6 +43,10 @@ def check_chain(ctx: Context, record, entries: list[Entry]) -> tuple[list[Entry]
     people = [(who, identity.canonical(str(n))) for who, n in (("职工", (data.get("worker") or {}).get("id_number")),
                                                                 ("学生", (data.get("student") or {}).get("id_number"))) if n]
     people = [(who, n) for who, n in people if n]  # compared in canonical form (jinqiu.check.identity)
+    sealed_people = set()  # a sealed record's ID numbers as the city build's signed tags (check.dupetags)
+    if ctx.tags is not None and isinstance(data.get("sealed"), dict):
+        found = ctx.tags.of({"year": data.get("year"), "id": data.get("id"), "commit": data["sealed"].get("commit")}, "commit")
+        sealed_people = set((found or {}).get("person") or [])
     decisions = {rounds.ref(e.data): e for e in entries if e.data.get("decision") != rounds.WITHDRAW} \
         if any(e.data.get("decision") == rounds.WITHDRAW for e in entries) else {}
     for e in entries:
@@ -75,6 +79,9 @@ def check_chain(ctx: Context, record, entries: list[Entry]) -> tuple[list[Entry]
                     if number in own:
                         e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请（与{who}的身份证号码相同），须回避")
                         break
+                else:
+                    if sealed_people and sealed_people & ctx.tags.reviewer(data.get("year"), rid, rv):
+                        e.add("approval-self", f"审核人 {rid} 审批的是本人或家属的申请（构建机的查重标记显示身份证号码相同），须回避")
         d = entry.get("digest")
         if not d:
             if ctx.strict or not e.problems:  # unsigned sample data: one warning per entry is enough

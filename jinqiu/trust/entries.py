@@ -203,3 +203,4 @@ class Context:
     kept: dict = field(default_factory=dict)  # record rel -> [Entry] removed without authority, still in force
     kept_payout: dict = field(default_factory=dict)  # record rel -> (aid, commit, digest) of a payout so removed
     kept_keys: set = field(default_factory=set)
+    tags: object = None  # check.dupetags.Tags: the build's signed tags (a sealed record's approval-self without a key)

@@ -264,6 +264,19 @@ class Session:
                 self.statuses[rel] = status.Status(status.FILED, filed_day=st.filed_day)
 
 
+def _tags(data_dir):
+    """The duplicate tags the city build signed (trust.tagsig), or None (no sealing, or none that count)."""
+    from . import tagsig
+    from ..records import sealed
+
+    try:
+        cfg = sealed.load_config(data_dir)
+    except sealed.ConfigError:
+        return None  # validate says what is wrong with sealing.yaml
+    tags, _ = tagsig.verified(data_dir, str(data_dir), cfg) if cfg is not None else (None, [])
+    return tags if tags is not None and tags.years else None
+
+
 def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, memo=None) -> Session:
     """The history (of paths only, when given), the root of trust, the registry (from
     dataset.reviewers) and the walk of the trust data; their problems are in session.problems.
@@ -286,6 +299,7 @@ def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, 
         signers.gpg.close()
         raise
     ctx.walk, ctx.registry_commits = session.walk, session.walk.changes
+    ctx.tags = _tags(data_dir)
     session.ctx = ctx
     return session
 
