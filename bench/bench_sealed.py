@@ -78,6 +78,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes-only", action="store_true",
                     help="only seal and measure the files and packs (no timed validate runs, no digests)")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--build", action="store_true",
+                    help="also time the site build (no PDF) of the sealed tree without a key and with the city key")
     args = ap.parse_args(argv)
     print(f"{'N':>7} {'apps':>7} {'seal s':>7} {'clear s':>8} {'keyless s':>9} {'keyed s':>8} {'scan s':>7} {'tags s':>7} {'tagged s':>8} "
           f"{'v1 s':>6} {'v2 s':>6} {'files MB clear/sealed':>22} {'pack MB clear/sealed':>21}")
@@ -116,6 +118,20 @@ def main(argv=None) -> int:
             if p.returncode not in (0, 1):
                 print(f"{name}: {p.stderr[-2000:]}", file=sys.stderr)
                 return 1
+        if args.build:
+            out = work / "out"
+            t_build, b1 = timed(build + ["build", "--data", str(tree), "--out", str(out / "keyless"), "--no-pdf", "--no-cache",
+                                         "--allow-invalid", "--today", "2011-09-03"])
+            t_build_keyed, b2 = timed(build + ["build", "--data", str(tree), "--out", str(out / "keyed"), "--no-pdf", "--no-cache",
+                                               "--allow-invalid", "--today", "2011-09-03", "--keyed",
+                                               "--identity", str(work / "identities" / "build"), "--keys", str(work / "keyring")])
+            for name, p in (("build", b1), ("build --keyed", b2)):
+                if p.returncode != 0:
+                    print(f"{name}: {p.stderr[-2000:]}", file=sys.stderr)
+                    return 1
+            print(f"# N={n}: build (no PDF) of the sealed tree: keyless {t_build:.1f} s, keyed {t_build_keyed:.1f} s "
+                  f"(site pages: {sum(1 for _ in (out / 'keyless').rglob('*.html'))} / {sum(1 for _ in (out / 'keyed').rglob('*.html'))})",
+                  flush=True)
         v1, v2 = digests(clear), digests(tree)
         print(f"{n:>7} {apps:>7} {t_seal:>7.1f} {t_clear:>8.1f} {t_keyless:>9.1f} {t_keyed:>8.1f} {t_scan:>7.1f} {t_tags:>7.1f} {t_tagged:>8.1f} "
               f"{v1:>6.2f} {v2:>6.2f} {files:>22}", end="", flush=True)

@@ -157,6 +157,17 @@ def test_a_reviewer_approving_their_own_sealed_application_is_found_without_a_ke
     (data / rel).write_text((data / rel).read_text(encoding="utf-8").replace("approvals: []\n", entry), encoding="utf-8")
     code, out, err = run("validate", "--data", data, "--no-cache")
     assert "回避" not in out, out
+    # in a sealed city the reviewer's own number is sealed too (to the build and the escrow only)
+    code, out, err = run("check-sealed", "--data", data)
+    assert code == 1 and "r-zs1-01 的身份证号码是明文" in out and rows[1][5] not in out, out
+    code, out, err = run("keys", "seal-reviewers", "--data", data)
+    assert code == 0 and "1 位审核人" in err, out + err
+    assert rows[1][5] not in (data / "reviewers.yaml").read_text(encoding="utf-8")
+    assert run("check-sealed", "--data", data)[0] == 0
+    code, out, err = keyed(tagged, "build", "validate", "--data", data, "--keyed")
+    assert code == 1 and "回避" in out and f"{rel}:" in out, out + err  # the keyed tier opens the registry's number
+    code, out, err = keyed(tagged, "district", "validate", "--data", data, "--keyed")
+    assert "审核人 r-zs1-01 的身份证号码无法核对" in out, out + err  # fails closed where the number cannot be opened
     assert make_tags(tagged)[0] == 0
     code, out, err = run("validate", "--data", data, "--no-cache")
     assert code == 1 and "回避" in out and "r-zs1-01" in out and f"{rel}:" in out, out

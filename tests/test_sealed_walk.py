@@ -58,6 +58,8 @@ def city(tmp_path, monkeypatch):
     code, out, err = run("keys", "new-year", "2011", "--data", lab.data, "--keys", keys, "--admin-key", lab.keys / "r-dl-01",
                          "--today", "2011-06-01")
     assert code == 0, err
+    code, out, err = run("keys", "seal-reviewers", "--data", lab.data)  # the reviewers' own ID numbers too
+    assert code == 0 and "位审核人的身份证号码加密保存" in err, err
     lab.commit("个人信息自 2011 年度起加密保存", key="r-dl-01", date="2011-06-02")
     for k, v in demo.GIT_ID.items():
         monkeypatch.setenv(k, v)

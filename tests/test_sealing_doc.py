@@ -95,7 +95,7 @@ def city(tmp: Path) -> tuple[dict, Path]:
 def test_the_page_has_every_step():
     text = "\n".join(b.text for b in blocks(DOC.read_text(encoding="utf-8")))
     for step in ("keys init", "keys new-year", "import", "check-sealed", "show", "textconv", "validate --keyed",
-                 "build --keyed", "build.py tags", "keys revoke", "keys sync", "shred"):
+                 "build --keyed", "build.py tags", "keys seal-reviewers", "keys revoke", "keys sync", "shred"):
         assert step in text, step
 
 

@@ -72,14 +72,23 @@ def record_tags(key: bytes, data: dict) -> dict:
     return out
 
 
+IDS = "$ids"  # on a reviewer opened by the keyed tier: the digest of the numbers as stored (reviewer_digest)
+
+
 def reviewer_numbers(reviewer: dict) -> list[str]:
+    """A reviewer's own and family ID numbers in clear, canonical (sealed ones, ENC[age,…], left out)."""
     numbers = [reviewer.get("id_number"), *(reviewer.get("family_id_numbers") or [])]
-    return sorted({identity.canonical(str(n)) for n in numbers if n and identity.canonical(str(n))})
+    return sorted({identity.canonical(str(n)) for n in numbers
+                   if n and not str(n).startswith("ENC[") and identity.canonical(str(n))})
 
 
 def reviewer_digest(reviewer: dict) -> str:
-    """Which own and family ID numbers a reviewer's tags stand for (reviewers.yaml keeps them in clear)."""
-    body = json.dumps(reviewer_numbers(reviewer), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Which own and family ID numbers a reviewer's tags stand for: the digest of the numbers as
+    reviewers.yaml stores them (in clear, or sealed to the build: then of the ciphertexts)."""
+    if reviewer.get(IDS):
+        return reviewer[IDS]
+    stored = [reviewer.get("id_number"), *(reviewer.get("family_id_numbers") or [])]
+    body = json.dumps(sorted(str(n) for n in stored if n), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 

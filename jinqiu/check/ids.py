@@ -72,7 +72,7 @@ SEALED_SHOWN = "（加密保存）"  # what a message shows for a sealed value (
 
 def mask_id(number: str) -> str:
     """Keep the region code's first four and the last four characters: 2102**********123X."""
-    if sealed.is_enc(number):
+    if sealed.is_enc(number) or sealed.is_small_enc(number):
         return SEALED_SHOWN
     if len(number) <= 8:
         return "*" * len(number)
@@ -81,7 +81,7 @@ def mask_id(number: str) -> str:
 
 def mask_name(name: str) -> str:
     """张三 → 张*, 张三明 → 张*明, 欧阳小明 → 欧**明."""
-    if sealed.is_enc(name):
+    if sealed.is_enc(name) or sealed.is_small_enc(name):
         return SEALED_SHOWN
     if len(name) <= 1:
         return "*"
@@ -92,7 +92,7 @@ def mask_name(name: str) -> str:
 
 def mask_phone(phone: str) -> str:
     """Keep the first three and last two characters: 138******21."""
-    if sealed.is_enc(phone):
+    if sealed.is_enc(phone) or sealed.is_small_enc(phone):
         return SEALED_SHOWN
     if len(phone) <= 5:
         return "*" * len(phone)

@@ -80,6 +80,25 @@ def no_id_or_mobile_in_clear(record, cfg):
                                                        f"{_mask(m.group(1))}：个人信息只能写在加密的栏目里，请删去")
 
 
+def reviewer_ids_sealed(record, cfg):
+    """In a sealed city the reviewers' own and family ID numbers are sealed too (to the build and the
+    escrow, records.sealed.seal_reviewer), and no other clear text of the registry holds such a number."""
+    numbers = set()
+    for i, r in enumerate(record.data.get("reviewers") or []):
+        if not isinstance(r, dict):
+            continue
+        found = [(f"/reviewers/{i}/id_number", "身份证号码", r.get("id_number"))]
+        found += [(f"/reviewers/{i}/family_id_numbers/{j}", "家属身份证号码", n) for j, n in enumerate(r.get("family_id_numbers") or [])]
+        for pointer, label, value in found:
+            numbers.add(pointer)
+            if value and not sealed.is_small_enc(value):
+                yield pointer, "reviewer-id-clear", (f"审核人 {r.get('id')} 的{label}是明文：运行 python3 build.py keys seal-reviewers "
+                                                     "加密（只用公开的构建公钥和托管公钥，不需要私钥），再由管理员签名提交")
+    for pointer, code, message in no_id_or_mobile_in_clear(record, cfg):
+        if pointer not in numbers:
+            yield pointer, code, message
+
+
 RULES = [stored_sealed, sealed_to_registered_key, schema_in_stored_form, no_id_or_mobile_in_clear]
 # what a version in history is checked for: whatever would reveal a personal value to a clone (to whom
 # an old version was sealed matters no more)
@@ -87,9 +106,14 @@ LEAK_RULES = [stored_sealed, schema_in_stored_form, no_id_or_mobile_in_clear]
 
 
 def check(records, cfg, line_of, rules=RULES) -> list[Problem]:
-    """Every problem of the keyless scan over these records (application and graduate kinds)."""
+    """Every problem of the keyless scan over these records (application and graduate kinds, and the
+    reviewers' registry)."""
     out = []
     for record in records:
+        if record.data is not None and record.kind == "reviewers":
+            for pointer, code, message in reviewer_ids_sealed(record, cfg):
+                out.append(Problem(record.path, line_of(record, pointer), pointer, code, message))
+            continue
         if record.data is None or record.kind not in sealed.SEALABLE_KINDS:
             continue
         if not (cfg.year_sealed(record.data.get("year")) or sealed.is_sealed(record.data)):

@@ -136,6 +136,7 @@ def load(root: Path, display_root: str | None = None, *, rels: list[str] | None 
     context = ds.Dataset(root=root, display_root=display_root)
     context.records = [record for record, _ in found.values()]
     context.units, context.reviewers, context.campaigns  # worked out once, before the workers fork  # noqa: B018
+    reviewer_problems = open_reviewers(context)
     bulk = [rel for rel in rels if rel.startswith(BULK_FOLDERS)]
     found.update(zip(bulk, cache.check_all(root, display_root, bulk,
                                            functools.partial(check_file, context=context, keep_view=OPEN is not None), jobs)))
@@ -148,7 +149,35 @@ def load(root: Path, display_root: str | None = None, *, rels: list[str] | None 
         data.problems.extend(problems)
     data.views = views  # rel -> the opened record (keyed tier), read by rules_view
     data.local_checked = True
+    if getattr(OPEN, "reviewer", None) is not None:
+        data.__dict__["reviewers"] = context.reviewers  # opened (open_reviewers)
+        data.problems.extend(reviewer_problems)
     return data
+
+
+def open_reviewers(data: ds.Dataset) -> list[Problem]:
+    """In the keyed tier, the reviewers' sealed own and family ID numbers opened in data.reviewers (each
+    opened reviewer keeps the digest of its stored numbers, dupetags.IDS); a problem for each that cannot
+    be (its approval-self check cannot be made: fail closed)."""
+    opener = getattr(OPEN, "reviewer", None)
+    found = data.reviewers
+    if opener is None or not any(sealed.is_small_enc(n) for r in found.values()
+                                 for n in [r.get("id_number"), *(r.get("family_id_numbers") or [])]):
+        return []
+    from . import dupetags
+
+    out, problems = {}, []
+    record = next((r for r in data.records if r.kind == "reviewers"), None)
+    for rid, rv in found.items():
+        try:
+            out[rid] = {**opener(rv), dupetags.IDS: dupetags.reviewer_digest(rv)}
+        except sealed.SealError as exc:
+            out[rid] = rv
+            if record is not None:
+                problems.append(Problem(record.path, 1, "/reviewers", "sealed-unopenable",
+                                        f"审核人 {rid} 的身份证号码无法核对（{exc}），审批是否回避无从检查"))
+    data.__dict__["reviewers"] = out
+    return problems
 
 
 def cross_check(data: ds.Dataset) -> list[Problem]:

@@ -82,7 +82,7 @@ def _written(repo: Path, prefix: str, revs: list[str]) -> list[tuple[str, str, s
     """(blob, path below the data folder, commit) of every record version the commits of revs wrote
     (git log's revision arguments), each blob once (the oldest commit that wrote it)."""
     raw = gitlog.git(repo, "log", "--reverse", "-m", "--raw", "--no-abbrev", "--no-renames", "--format=%x00%H",
-                     *revs, "--", f"{prefix}applications", f"{prefix}graduates").decode("utf-8", "replace")
+                     *revs, "--", f"{prefix}applications", f"{prefix}graduates", f"{prefix}reviewers.yaml").decode("utf-8", "replace")
     out, seen, commit = [], set(), ""
     for line in raw.splitlines():
         if line.startswith("\x00"):
@@ -197,7 +197,7 @@ def run(args, out, err) -> int:
         wanted = {p.replace("\\", "/") for p in args.paths}
         prefix = args.data.rstrip("/") + "/"
         rels = [r for r in rels if r in wanted or prefix + r in wanted]
-    rels = [r for r in rels if r.startswith(("applications/", "graduates/"))]
+    rels = [r for r in rels if r.startswith(("applications/", "graduates/")) or r == "reviewers.yaml"]
     data = ds.Dataset(root=root, display_root=args.data)
     for rel in rels:
         record, read_problems, _ = ds.read_one(root, args.data, rel)

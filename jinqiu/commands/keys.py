@@ -94,6 +94,7 @@ def keyed_open(args, root: Path, reason: str):
         return o.open(stored, pointers_of(stored))
 
     open_.opener, open_.cfg = o, cfg
+    open_.reviewer = lambda rv: sealed.open_reviewer(rv, o.identities)  # the reviewers' sealed ID numbers
     return open_
 
 
@@ -133,6 +134,10 @@ def add_arguments(p) -> None:
     add_data_argument(rv)
     rv.add_argument("member", metavar="成员编号")
     rv.add_argument("--on", required=True, metavar="日期", help="吊销日期 YYYY-MM-DD（丢失或离职当天）")
+    sr = sub.add_parser("seal-reviewers", help="把审核人登记中的本人和家属身份证号码加密（只给构建密钥和托管密钥，不需要私钥），再由管理员签名提交",
+                        description="把 reviewers.yaml 中明文的本人和家属身份证号码加密给市总工会构建机和托管密钥（sealing.yaml 的 build、escrow）。"
+                                    "已加密的不变。之后由管理员签名提交。")
+    add_data_argument(sr)
     for name, desc in (("new-year", "为一个年度的每个基层工会生成密钥，把密钥环加密给各自的审批链并由管理员签名，公开加密钥写入 sealing.yaml"),
                        ("sync", "按今天的登记重新加密一个年度的密钥环（增加或吊销成员之后）；--rotate 为一个工会换新一代密钥")):
         s = sub.add_parser(name, help=desc, description=desc)
@@ -190,6 +195,8 @@ def _run(args, out, err) -> int:
         raise UserError(f"数据目录 {args.data} 中没有加密设置 sealing.yaml：本市的记录以明文保存")
     if args.keys_command == "revoke":
         return _revoke(root, args, err)
+    if args.keys_command == "seal-reviewers":
+        return _seal_reviewers(root, args, cfg, err)
     today = args.today or keyring.today()
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", today):
         raise UserError(f"--today {today} 应写作 YYYY-MM-DD")
@@ -258,6 +265,24 @@ def _revoke(root: Path, args, err) -> int:
     units = sorted({str(m.get("unit")) for m in found})
     err.write(f"已在 sealing.yaml 中吊销 {args.member} 的加密公钥（{args.on} 起）。接着为 {'、'.join(units)} 及其下属基层工会"
               "运行 keys sync 年度 --rotate 工会 换新一代密钥，再由管理员签名提交 sealing.yaml。\n")
+    return 0
+
+
+def _seal_reviewers(root: Path, args, cfg, err) -> int:
+    from ..records import dataset as ds, yamlwrite
+
+    rec = ds.read_one(root, args.data, "reviewers.yaml")[0]
+    if not isinstance(rec.data, dict):
+        raise UserError(f"{args.data}/reviewers.yaml 无法读取，先用 validate 看是什么问题")
+    data = dict(rec.data)
+    before = data.get("reviewers") or []
+    after = [sealed.seal_reviewer(r, [cfg.build, cfg.escrow]) if isinstance(r, dict) else r for r in before]
+    changed = sum(1 for a, b in zip(before, after) if a != b)
+    if changed:
+        data["reviewers"] = after
+        ds.write_text(root, "reviewers.yaml", yamlwrite.dump(data, "reviewers"))
+    err.write(f"已把 {changed} 位审核人的身份证号码加密保存（只有构建密钥和托管密钥能打开）"
+              f"{'；请由管理员签名提交 reviewers.yaml' if changed else '；没有明文号码，文件未改动'}。\n")
     return 0
 
 

@@ -116,7 +116,16 @@ def _run(args, out, err) -> int:
                 failed += 1
             else:
                 records[rid] = entry
-        people = {rid: dupetags.reviewer_tags(key, r) for rid, r in sorted(reviewers.items()) if dupetags.reviewer_numbers(r)}
+        people = {}
+        for rid, r in sorted(reviewers.items()):
+            try:
+                opened = {**sealed.open_reviewer(r, o.identities), dupetags.IDS: dupetags.reviewer_digest(r)}
+            except sealed.SealError as exc:
+                err.write(f"{args.data}/reviewers.yaml: 审核人 {rid} 的身份证号码无法解密，未算标记：{exc}\n")
+                failed += 1
+                continue
+            if dupetags.reviewer_numbers(opened):
+                people[rid] = dupetags.reviewer_tags(key, opened)
         content = {"year": year, "made_on": today, "records": dict(sorted(records.items())), "reviewers": people}
         rel = f"tags/{year}.yaml"
         if (root / rel).is_file():

@@ -250,6 +250,57 @@ def unwrap_key(wrapped: str, identities) -> bytes:
         raise SealError("没有能解开本记录数据密钥的密钥（不在本工会的审批链上，或该年度已销毁）") from exc
 
 
+# ---- the reviewers' own ID numbers ----------------------------------------------------------------
+# In a sealed city, data/reviewers.yaml keeps each reviewer's `id_number` and `family_id_numbers` as
+# `ENC[age,<base64>]`: an age file to the city build and the escrow only (no member: the numbers serve
+# the build's approval-self check and its duplicate tags, check.dupetags). Nothing binds such a value to
+# its reviewer but the registry itself, which is trust data every change of which an administrator signs.
+REVIEWER_SEALED = ("id_number", "family_id_numbers")
+SMALL_PATTERN = r"^ENC\[age,[A-Za-z0-9+/]+={0,2}\]$"
+_SMALL = re.compile(SMALL_PATTERN)
+
+
+def is_small_enc(value) -> bool:
+    """Whether a stored value is a reviewer's sealed number (`ENC[age,…]`)."""
+    return isinstance(value, str) and _SMALL.match(value) is not None
+
+
+def seal_small(value: str, recipients) -> str:
+    import pyrage
+
+    rs = [pyrage.x25519.Recipient.from_str(r) for r in dict.fromkeys(recipients)]
+    return "ENC[age," + base64.b64encode(pyrage.encrypt(str(value).encode("utf-8"), rs)).decode("ascii") + "]"
+
+
+def open_small(text: str, identities) -> str:
+    import pyrage
+
+    try:
+        return pyrage.decrypt(base64.b64decode(text[len("ENC[age,"):-1]), list(identities)).decode("utf-8")
+    except Exception as exc:
+        raise SealError("没有能解开审核人身份证号码的密钥（只有市总工会构建密钥和托管密钥能打开）") from exc
+
+
+def seal_reviewer(reviewer: dict, recipients) -> dict:
+    """A reviewer's entry with every clear own or family ID number sealed (sealed ones kept as they are)."""
+    out = dict(reviewer)
+    if out.get("id_number") and not is_small_enc(out["id_number"]):
+        out["id_number"] = seal_small(out["id_number"], recipients)
+    if isinstance(out.get("family_id_numbers"), list):
+        out["family_id_numbers"] = [n if is_small_enc(n) else seal_small(n, recipients) for n in out["family_id_numbers"]]
+    return out
+
+
+def open_reviewer(reviewer: dict, identities) -> dict:
+    """A reviewer's entry with its sealed numbers opened (SealError when they cannot be)."""
+    out = dict(reviewer)
+    if is_small_enc(out.get("id_number")):
+        out["id_number"] = open_small(out["id_number"], identities)
+    if isinstance(out.get("family_id_numbers"), list):
+        out["family_id_numbers"] = [open_small(n, identities) if is_small_enc(n) else n for n in out["family_id_numbers"]]
+    return out
+
+
 def values_of(clear: dict, pointers) -> dict:
     """{pointer: value} of every sealed leaf present in a clear record."""
     out = {}

@@ -66,6 +66,11 @@ def seal_tree(tree: Path, ids_dir: Path, keys_dir: Path, signer, since: int | No
     text = yamlwrite.dump({"since": since, "retain_years": 5, "build": build, "escrow": escrow, "build_signer": build_signer,
                            "members": members, "groups": cfg.groups}, "sealing")
     ds.write_text(tree, "sealing.yaml", "# 示例数据的加密设置：公钥属于临时生成的测试密钥（TEST KEYS），不得用于真实数据。\n" + text)
+    registry = next((r for r in src.records if r.kind == "reviewers" and isinstance(r.data, dict)), None)
+    if registry is not None:  # the reviewers' own and family ID numbers: sealed to the build and the escrow
+        kept = dict(registry.data, reviewers=[sealed.seal_reviewer(r, [build, escrow]) if isinstance(r, dict) else r
+                                             for r in registry.data.get("reviewers") or []])
+        ds.write_text(tree, registry.rel, fmt.render(kept, "reviewers", ds.read_bytes(tree, registry.rel)))
     for record in src.records:
         if record.data is None or record.kind not in sealed.SEALABLE_KINDS or not cfg.year_sealed(record.data.get("year")):
             continue
