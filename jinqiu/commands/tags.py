@@ -28,6 +28,8 @@ def add_arguments(p) -> None:
     p.add_argument("--signing-key", required=True, metavar="文件",
                    help="构建机的 SSH 签名私钥（其公钥须登记为 sealing.yaml 的 build_signer）")
     p.add_argument("--today", metavar="日期", help="今天的日期 YYYY-MM-DD（默认今天）")
+    p.add_argument("--all", action="store_true",
+                   help="全部重新计算（默认只解密内容变了或新增的记录，其余沿用现有的、签名有效的标记；validate --keyed 总是全部重算核对）")
 
 
 def run(args, out, err) -> int:
@@ -85,7 +87,9 @@ def _run(args, out, err) -> int:
         if isinstance(r, dict) and isinstance(r.get("id"), str):
             reviewers[r["id"]] = r
     failed = 0
+    current, _ = tagsig.verified(root, args.data, cfg)  # a record whose values are unchanged keeps its tags
     for year in years:
+        before = {} if args.all else (current.years.get(year) or {}).get("records") or {}
         key = o.tag_key(year)
         if key is None:
             raise UserError(f"打不开 {year} 年度的查重标记密钥（{keyring.tag_key_path(Path(o.keys_dir), year)}）："
@@ -95,22 +99,27 @@ def _run(args, out, err) -> int:
             base = root / folder / str(year)
             rels += sorted(f"{folder}/{year}/{p.relative_to(base).as_posix()}" for p in base.rglob("*.yaml")) if base.is_dir() else []
 
-        def one(rel, key=key):
+        def one(rel, key=key, before=before):
             """(record id, its tags entry or None, the message when it cannot be opened)."""
             record = ds.read_one(root, args.data, rel)[0]
             if not isinstance(record.data, dict) or not sealed.is_sealed(record.data):
                 return None
+            rid, commit = str(record.data.get("id")), record.data[sealed.SEALED_KEY].get("commit")
+            kept = before.get(rid)
+            if kept is not None and kept.get("commit") == commit:
+                return rid, kept, None, False
             try:
                 clear = o.open(record.data, pointers_of(record.data))
             except sealed.SealError as exc:
-                return str(record.data.get("id")), None, f"{record.path}: 无法解密，未算标记：{exc}"
-            return str(record.data.get("id")), {"commit": record.data[sealed.SEALED_KEY]["commit"], **dupetags.record_tags(key, clear)}, None
+                return rid, None, f"{record.path}: 无法解密，未算标记：{exc}", True
+            return rid, {"commit": commit, **dupetags.record_tags(key, clear)}, None, True
 
-        records = {}
-        for got in parallel.fork_map(one, rels) or map(one, rels):
+        records, reopened = {}, 0
+        for got in parallel.fork_map(one, rels) or list(map(one, rels)):
             if got is None:
                 continue
-            rid, entry, problem = got
+            rid, entry, problem, was_opened = got
+            reopened += was_opened
             if problem:
                 err.write(problem + "\n")
                 failed += 1
@@ -134,6 +143,7 @@ def _run(args, out, err) -> int:
                 err.write(f"{year} 年度的查重标记没有变化（{len(records)} 份记录），{args.data}/{rel} 保持原样。\n")
                 continue
         ds.write_text(root, rel, yamlwrite.dump(tagsig.signed(content, sign), "tags"))
-        err.write(f"已写入 {args.data}/{rel}：{year} 年度 {len(records)} 份加密记录、{len(people)} 位审核人的查重标记，"
+        err.write(f"已写入 {args.data}/{rel}：{year} 年度 {len(records)} 份加密记录（其中 {reopened} 份新增或改动、解密重算）、"
+                  f"{len(people)} 位审核人的查重标记，"
                   "已用构建机的钥匙签名；请提交。\n")
     return 1 if failed else 0
