@@ -32,6 +32,7 @@ COMMANDS = {
     "keys": "keys",
     "shred": "shred",
     "init-city": "initcity",
+    "migrate": "migrate",
     "upgrade": "upgrade",
     "build": "build",
 }

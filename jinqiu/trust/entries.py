@@ -203,3 +203,4 @@ class Context:
     kept: dict = field(default_factory=dict)  # record rel -> [Entry] removed without authority, still in force
     kept_payout: dict = field(default_factory=dict)  # record rel -> (aid, commit, digest) of a payout so removed
     kept_keys: set = field(default_factory=set)
+    carry: dict = field(default_factory=dict)  # record id -> carry.Carried: approvals carried over from a clear repository

@@ -16,7 +16,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import anchor, chain, forge, gitlog, registry, signatures, status, versions, when
+from . import anchor, carry, chain, forge, gitlog, registry, signatures, status, versions, when
 from .entries import Context, Entry, approvals_line, entry_payload, payload_of, payment_payload, record_digest
 from .signatures import NAMESPACE_ENTRY, NAMESPACE_PAYMENT, SignatureMemo
 from .. import parallel
@@ -286,6 +286,9 @@ def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, 
         signers.gpg.close()
         raise
     ctx.walk, ctx.registry_commits = session.walk, session.walk.changes
+    if root.mode != anchor.NONE:  # approvals carried over from a clear repository: only through the admin-signed map
+        ctx.carry, found = carry.load(data_dir, root.keys, dataset.display_root)
+        problems += found
     session.ctx = ctx
     return session
 
