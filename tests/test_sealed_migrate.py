@@ -234,3 +234,25 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_written(city, tmp_path):
     finally:
         (lab.data / "未提交.txt").unlink()
     assert list(fresh.iterdir()) == []
+
+
+def test_a_chain_carried_half_way_goes_on_in_the_new_repository(city, tmp_path):
+    """A record approved at level 2 in OLD is approved at level 3 in NEW by the next reviewer, through
+    approve: its rounds are read across the migration (validate too), and verify counts the chain."""
+    roots, lab = city["roots"], city["lab"]
+    repo = copy_of(city, tmp_path)
+    for fpr in sorted(roots):
+        git(repo, "config", "--add", "jinqiu.rootKey", fpr)
+    before, _ = statuses(repo, roots)
+    carried = carry.parse((repo / "data" / carry.MAP_FILE).read_bytes())
+    rel = next(c.rel for c in carried.values() if before[c.rel][:3] == (status.APPROVED, 2, False))
+    reviewers = validate.load(repo / "data", "data").reviewers
+    rid = next(r for r, v in sorted(reviewers.items()) if v.get("level") == 3)
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("GIT_")} | lab.signing_env(rid)
+    p = subprocess.run([sys.executable, str(ROOT / "build.py"), "approve", f"data/{rel}", "--opinion", "同意资助"],
+                       cwd=repo, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    after, problems = statuses(repo, roots)
+    assert after[rel][:3] == (status.APPROVED, 3, True), [x.text() for x in problems if x.path == f"data/{rel}"]
+    code, out, err = run("validate", "--data", repo / "data")
+    assert code == 0 and "0 个错误" in err, out + err

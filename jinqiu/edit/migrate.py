@@ -17,7 +17,8 @@ Chinese; nothing written, no half-made repository left behind):
    exactly the plaintext the approvals signed;
 4. the carry-over map (jinqiu.trust.carry): for each sealed record whose status in OLD rests on
    verified approvals, its v1 and v2 digests and the entries that held, signed by the administrator
-   (its exact bytes, namespace carry.NAMESPACE_CARRY);
+   (its exact bytes, namespace carry.NAMESPACE_CARRY); the record itself says `carried_from: <v1>`
+   (inside v2, so changing it makes them stale), by which validate and approve read its rounds;
 5. NEW: the code, the trust data, sealing.yaml and the map in a first commit, the records in a second,
    both signed by the administrator, the root of trust pinned in its git config as in OLD;
 6. verify on NEW: every record's status must equal its status in OLD, else nothing is kept.
@@ -41,6 +42,7 @@ from ..trust import anchor, approve, carry, digest, keyring, registry, status, v
 from . import fmt
 
 BULK = ("data/applications/", "data/graduates/")
+CARRIED_FROM = "carried_from"  # the application's field naming the old digest its carried approvals sign
 
 
 class MigrateError(Exception):
@@ -228,13 +230,19 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
                 continue
             pointers = layout.sealed_pointers(r.kind)
             raw = ds.read_bytes(data_old, r.rel)
-            stored = sealed.seal(r.data, pointers, recipient)
+            v1 = digest.of(r.data)
+            st = before.get(r.rel)
+            listed = [e for e in (r.data.get("approvals") or []) if isinstance(e, dict)]
+            carries = r.kind == "application" and st is not None and st.verified and st.state != status.FILED and bool(listed)
+            clear = r.data
+            if carries:  # the record says which digest its old approvals sign (validate and approve read the rounds by it)
+                clear = {k: v for k, v in r.data.items() if k != "approvals"} | {CARRIED_FROM: v1, "approvals": r.data.get("approvals")}
+            stored = sealed.seal(clear, pointers, recipient)
             text = fmt.render(stored, r.kind, raw).encode("utf-8")
             again, found_now, _ = ds.parse(text, r.path, r.rel)
-            v1 = digest.of(r.data)
             try:
                 opened = opener.open(again.data, pointers)
-                back = digest.of(opened)
+                back = digest.of({k: v for k, v in opened.items() if k != CARRIED_FROM})
             except sealed.SealError as exc:
                 problems.append(f"{r.path}: 加密后用 {identity} 打不开：{exc}")
                 continue
@@ -243,13 +251,10 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
                 continue
             texts[r.rel] = text
             n_sealed += 1
-            st = before.get(r.rel)
-            if r.kind == "application" and st is not None and st.verified and st.state != status.FILED:
-                listed = [e for e in (r.data.get("approvals") or []) if isinstance(e, dict)]
+            if carries:
                 refs = frozenset(rounds.ref(e) for i, e in enumerate(r.data.get("approvals") or [])
                                  if isinstance(e, dict) and (r.path, f"/approvals/{i}") not in bad_entries)
-                if listed:
-                    carried.append(carry.Carried(str(r.data.get("id")), r.rel, v1, digest.of(again.data), refs, st.state == status.PAID))
+                carried.append(carry.Carried(str(r.data.get("id")), r.rel, v1, digest.of(again.data), refs, st.state == status.PAID))
         if problems:
             raise MigrateError(problems)
         sealing_text = fmt.render(cfg_data, "sealing", sealing_path.read_bytes())
