@@ -137,13 +137,14 @@ def test_the_map_counts_only_signed_by_a_root_administrator_over_its_exact_bytes
     before, _ = statuses(city["lab"].repo, roots)
     carried = carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes())
     assert carried and all(c.rel in before and before[c.rel][0] != status.FILED for c in carried.values())
+    assert [c for c in carried.values() if c.v1 != c.v2] and [c for c in carried.values() if c.v1 == c.v2]  # sealed, and clear
     repo = copy_of(city, tmp_path)
     path = repo / "data" / carry.MAP_FILE
     raw = path.read_bytes()
     lab = city["lab"]
     reviewer = next(rid for rid in sorted(validate.load(lab.data, "data").reviewers) if rid != city["admin"])
     for change, why in (
-        (lambda: path.write_bytes(raw.replace(b'"paid": true, ', b"", 1)), "改动过"),  # edited after signing
+        (lambda: path.write_bytes(re.sub(rb'"paid": "[0-9-]+", ', b"", raw, count=1)), "改动过"),  # edited after signing
         (lambda: (repo / "data" / carry.SIG_FILE).unlink(), "没有管理员签名"),
         (lambda: (repo / "data" / carry.SIG_FILE).write_bytes(keyring_sign(lab.keys / reviewer, raw)), "不是信任根中的管理员密钥"),
     ):
@@ -154,8 +155,8 @@ def test_the_map_counts_only_signed_by_a_root_administrator_over_its_exact_bytes
         after, problems = statuses(repo, roots)
         found = errors(problems, "carry-over-invalid")
         assert found and why in found[0] and found[0].startswith(f"data/{carry.MAP_FILE}:1:"), found
-        for rel in carried.values():  # nothing it carries counts: each carried record is only filed now
-            assert after[rel.rel][0] == status.FILED, rel.rel
+        for c in carried.values():  # nothing it carries counts: each sealed carried record is only filed now
+            assert after[c.rel][0] == (status.FILED if c.v1 != c.v2 else before[c.rel][0]), c.rel
         git(repo, "reset", "-q", "--hard", "origin/main")
 
 
@@ -170,7 +171,7 @@ def test_a_later_change_makes_a_carried_approval_stale_and_an_entry_added_over_v
     roots = city["roots"]
     repo = copy_of(city, tmp_path)
     carried = carry.parse((repo / "data" / carry.MAP_FILE).read_bytes())
-    approved = next(c for c in carried.values() if not c.paid)
+    approved = next(c for c in carried.values() if not c.paid and c.v1 != c.v2)  # a sealed one
     path = repo / "data" / approved.rel
     text = path.read_text(encoding="utf-8")
     school = re.search(r"(?m)^  school: (.*)$", text).group(1)
@@ -256,3 +257,35 @@ def test_a_chain_carried_half_way_goes_on_in_the_new_repository(city, tmp_path):
     assert after[rel][:3] == (status.APPROVED, 3, True), [x.text() for x in problems if x.path == f"data/{rel}"]
     code, out, err = run("validate", "--data", repo / "data")
     assert code == 0 and "0 个错误" in err, out + err
+
+
+def test_a_key_revoked_after_it_signed_is_judged_on_the_day_it_signed(city, tmp_path):
+    """A reviewer left after approving: OLD revokes the key (an administrator's signed commit) and their
+    approvals made before still count there; after the migration they count in NEW too (the map dates each
+    entry by the day OLD's history proved), while the key counts for nothing new."""
+    lab, roots = city["lab"], city["roots"]
+    old = tmp_path / "old"
+    subprocess.run(["git", "clone", "-q", str(lab.repo), str(old)], check=True)
+    for fpr in sorted(roots):
+        git(old, "config", "--add", "jinqiu.rootKey", fpr)
+    carried = carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes())
+    target = next(c for c in carried.values() if c.paid and c.v1 != c.v2)
+    record = validate.load(old / "data", "data", rels=[target.rel]).records[0]
+    rid = str(record.data["approvals"][0]["reviewer"])
+    text = (old / "data" / "reviewers.yaml").read_text(encoding="utf-8")
+    head, _, rest = text.partition(f"- id: {rid}\n")
+    block, nxt, tail = rest.partition("\n- id: ")
+    block = block.replace('    valid_from: "2000-01-01"', '    valid_from: "2000-01-01"\n    revoked_on: "2012-01-01"', 1)
+    (old / "data" / "reviewers.yaml").write_text(head + f"- id: {rid}\n" + block + nxt + tail, encoding="utf-8")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("GIT_")} | lab.signing_env(city["admin"], "2012-01-02")
+    subprocess.run(["git", "-C", str(old), "commit", "-qaS", "-m", f"吊销 {rid} 的密钥"], env=env, check=True)
+    before, problems = statuses(old, roots)
+    assert errors(problems) == [] and before[target.rel][0] == status.PAID
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    argv = [a if a != city["keys"] else keys for a in city["argv"]]
+    argv[1], argv[2] = old, tmp_path / "new"
+    code, out, err = run(*argv)
+    assert code == 0, out + err
+    after, problems = statuses(tmp_path / "new", roots)
+    assert after == before and errors(problems) == []

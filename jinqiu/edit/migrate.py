@@ -38,7 +38,7 @@ from ..check import rounds, validate
 from ..problems import ERROR
 from ..records import dataset as ds
 from ..records import layout, sealed, yamlstrict
-from ..trust import anchor, approve, carry, digest, keyring, registry, status, verify
+from ..trust import anchor, approve, carry, digest, keyring, registry, status, verify, versions
 from . import fmt
 
 BULK = ("data/applications/", "data/graduates/")
@@ -177,6 +177,7 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
         raise MigrateError(["旧仓库的审批核验不了（信任根或信任数据有误），没有可承接的审批：先在旧仓库运行 verify 改好", *errors])
     bad_entries = {(p.path, p.pointer) for p in found if p.severity == ERROR and p.pointer.startswith("/approvals/")}
     src = validate.load(data_old, "data")
+    days, paid_days = _proved_days(old, data_old, src, roots)
     units = src.units
     reviewers = src.reviewers
 
@@ -218,8 +219,22 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
         carried: list[carry.Carried] = []
         n_sealed = n_clear = 0
         for r in records:
+            v1 = digest.of(r.data)
+            st = before.get(r.rel)
+            listed = [e for e in (r.data.get("approvals") or []) if isinstance(e, dict)]
+            carries = r.kind == "application" and st is not None and st.verified and st.state != status.FILED and bool(listed)
+
+            def carry_over(v2: str) -> None:
+                refs = frozenset(rounds.ref(e) for i, e in enumerate(r.data.get("approvals") or [])
+                                 if isinstance(e, dict) and (r.path, f"/approvals/{i}") not in bad_entries)
+                carried.append(carry.Carried(str(r.data.get("id")), r.rel, v1, v2, refs, st.state == status.PAID,
+                                             {ref: d for ref, d in days.get(r.rel, {}).items() if ref in refs},
+                                             paid_days.get(r.rel, "") if st.state == status.PAID else ""))
+
             if not cfg.year_sealed(r.data.get("year")):
-                n_clear += 1
+                n_clear += 1  # kept in clear, as it is: its approvals are dated by the map too (a key revoked since)
+                if carries:
+                    carry_over(v1)
                 continue
             if sealed.is_sealed(r.data):
                 problems.append(f"{r.path}: 已经是加密保存的记录；migrate 只迁移明文仓库")
@@ -230,10 +245,6 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
                 continue
             pointers = layout.sealed_pointers(r.kind)
             raw = ds.read_bytes(data_old, r.rel)
-            v1 = digest.of(r.data)
-            st = before.get(r.rel)
-            listed = [e for e in (r.data.get("approvals") or []) if isinstance(e, dict)]
-            carries = r.kind == "application" and st is not None and st.verified and st.state != status.FILED and bool(listed)
             clear = r.data
             if carries:  # the record says which digest its old approvals sign (validate and approve read the rounds by it)
                 clear = {k: v for k, v in r.data.items() if k != "approvals"} | {CARRIED_FROM: v1, "approvals": r.data.get("approvals")}
@@ -252,9 +263,7 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
             texts[r.rel] = text
             n_sealed += 1
             if carries:
-                refs = frozenset(rounds.ref(e) for i, e in enumerate(r.data.get("approvals") or [])
-                                 if isinstance(e, dict) and (r.path, f"/approvals/{i}") not in bad_entries)
-                carried.append(carry.Carried(str(r.data.get("id")), r.rel, v1, digest.of(again.data), refs, st.state == status.PAID))
+                carry_over(digest.of(again.data))
         if problems:
             raise MigrateError(problems)
         sealing_text = fmt.render(cfg_data, "sealing", sealing_path.read_bytes())
@@ -297,6 +306,21 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
         return result
     finally:
         shutil.rmtree(staged_keys, ignore_errors=True)
+
+
+def _proved_days(old: Path, data_old: Path, dataset, roots) -> tuple[dict, dict]:
+    """({rel: {rounds.ref: day}}, {rel: day}): the day OLD's history proves each approval entry and each
+    payout was made (the day its commit entered the branch, jinqiu.trust.when), as verify dates them."""
+    session = verify.open_session(old, data_old, dataset, sorted(roots), None)
+    try:
+        ctx = session.ctx
+        apps = [r for r in dataset.applications if verify.needs_proof(r.data)]
+        located = versions.locate(ctx, data_old, apps)
+        days = {rel: {rounds.ref(e.data): ctx.clock.day(e.commit) for e in entries if e.commit} for rel, entries in located.items()}
+        paid = {rel: ctx.clock.day(c) for rel, c in ctx.payment_commits.items() if c}
+        return days, paid
+    finally:
+        session.close()
 
 
 def _write_new(old: Path, new: Path, texts: dict, sealing_text: str, map_raw: bytes, sig: str | None,

@@ -19,14 +19,21 @@ What verify honours, and why an attacker gains nothing by writing the map:
 - a listed entry on v1 stands for an entry on v2 (the current content only when the record is
   unchanged since: a later change makes it stale as usual); a listed entry on an earlier digest (a
   round made stale in the old repository) is taken as signed on that content, and stays stale;
-- every entry still needs its own detached signature by its registered reviewer, as ever.
+- every entry still needs its own detached signature by its registered reviewer, as ever; its key is
+  judged on the day the old history proved the entry made (the map says it), not on the migration's,
+  so a key revoked or expired since (a reviewer who left) does not undo what it signed while valid;
+- a payout signed over v1 counts when the map says it held (and the record is unchanged since).
+
+The v1 digests in the map (and in the carried entries themselves) are unsalted hashes of the old
+plaintext: someone who already knows every other value of a record could test guesses of one value
+against them. That is the price of carrying old approvals; the sealed values themselves are safe.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sshsig
@@ -37,6 +44,7 @@ SIG_FILE = "carry-over.json.sig"
 NAMESPACE_CARRY = "jinqiu-carry-over@jinqiu.invalid"
 VERSION = 1
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,15 @@ class Carried:
     v2: str
     entries: frozenset  # rounds.ref of each entry carried
     paid: bool = False  # its payout held in the old repository (signed over v1)
+    days: dict = field(default_factory=dict, compare=False)  # rounds.ref -> the day the old history proved it made
+    paid_day: str = ""  # the day the old history proved the payout recorded
 
 
 def render(records: list, source: str, day: str) -> bytes:
     """The map's bytes: a head line, then one record a line (sorted by file), so that a diff is readable."""
     head = json.dumps({"v": VERSION, "from": source, "made": day}, ensure_ascii=False, sort_keys=True)
-    lines = [json.dumps({"id": c.id, "rel": c.rel, "v1": c.v1, "v2": c.v2, "entries": sorted(c.entries),
-                         **({"paid": True} if c.paid else {})}, ensure_ascii=False, sort_keys=True)
+    lines = [json.dumps({"id": c.id, "rel": c.rel, "v1": c.v1, "v2": c.v2, "entries": {ref: c.days.get(ref, "") for ref in sorted(c.entries)},
+                         **({"paid": c.paid_day or True} if c.paid else {})}, ensure_ascii=False, sort_keys=True)
              for c in sorted(records, key=lambda c: c.rel)]
     return ("[\n" + ",\n".join([head, *lines]) + "\n]\n").encode("utf-8")
 
@@ -75,13 +85,16 @@ def parse(raw: bytes) -> dict[str, Carried]:
     out = {}
     for n, row in enumerate(rows[1:], 2):
         ok = (isinstance(row, dict) and all(isinstance(row.get(k), str) for k in ("id", "rel", "v1", "v2"))
-              and _DIGEST.match(row["v1"]) and _DIGEST.match(row["v2"]) and isinstance(row.get("entries"), list)
-              and all(isinstance(e, str) and _DIGEST.match(e) for e in row["entries"]))
+              and _DIGEST.match(row["v1"]) and _DIGEST.match(row["v2"]) and isinstance(row.get("entries"), dict)
+              and all(_DIGEST.match(e) and isinstance(d, str) and (d == "" or _DAY.match(d)) for e, d in row["entries"].items())
+              and (row.get("paid") in (None, True) or (isinstance(row.get("paid"), str) and _DAY.match(row["paid"]))))
         if not ok:
             raise MapError(f"第 {n} 项不是一份记录的承接（id、rel、v1、v2、entries）")
         if row["id"] in out:
             raise MapError(f"记录 {row['id']} 出现了两次")
-        out[row["id"]] = Carried(row["id"], row["rel"], row["v1"], row["v2"], frozenset(row["entries"]), row.get("paid") is True)
+        paid = row.get("paid")
+        out[row["id"]] = Carried(row["id"], row["rel"], row["v1"], row["v2"], frozenset(row["entries"]), paid is not None,
+                                 {e: d for e, d in row["entries"].items() if d}, paid if isinstance(paid, str) else "")
     return out
 
 

@@ -133,6 +133,7 @@ def check_payment(ctx: Context, record, st: status.Status, kept=None) -> tuple[b
     c = (ctx.commits.get(commit) or ctx.history.commits([commit]).get(commit)) if commit and ctx.history is not None else None
     if c is None:
         return False, [("payment-uncommitted", "发放登记尚未提交（git commit），无法核验；这次发放不计入统计", sev)]
+    held = ""  # a payout carried over from a clear repository: the day the old history proved (carry)
     if aid.get("paid_signature"):
         content = kept[2] if kept else ctx.current.get(record.rel) or digest.of(record.data)
         payload = payment_payload(str(record.data.get("id", "")), aid, content)
@@ -142,6 +143,7 @@ def check_payment(ctx: Context, record, st: status.Status, kept=None) -> tuple[b
             # a payout signed in the clear repository, over v1: carried through the signed map
             payload = payment_payload(str(record.data.get("id", "")), aid, carried.v1)
             key, fpr, reason = ctx.signers.check(str(aid["paid_signature"]).encode(), payload, NAMESPACE_PAYMENT)
+            held = carried.paid_day if key is not None else ""
         where = "发放签名"
     else:
         key, fpr, reason = ctx.signers.commit(c)
@@ -152,9 +154,9 @@ def check_payment(ctx: Context, record, st: status.Status, kept=None) -> tuple[b
         return False, [("payment-bad-signature", f"{where}：{reason}；这次发放不计入统计", ERROR)]
     if key.reviewer != paid_by:
         return False, [("payment-signer-mismatch", f"发放登记人写的是 {paid_by}，但{where}的密钥属于 {key.reviewer}；这次发放不计入统计", ERROR)]
-    day = registry.day_of(ctx.history.effective_time(c.oid))
+    day = held or registry.day_of(ctx.history.effective_time(c.oid))
     why = key.invalid_on(day)
-    revoked = ctx.walk.revoked_before(ctx.history, fpr, c.oid) if ctx.walk is not None else None
+    revoked = ctx.walk.revoked_before(ctx.history, fpr, c.oid) if ctx.walk is not None and not held else None
     if why or revoked:
         told = f"在 {day} {why}" if why else f"已在提交 {revoked[:10]} 中吊销"
         return False, [("payment-key-invalid", f"{where}所用的密钥 {key.fingerprint} {told}；这次发放不计入统计", ERROR)]
