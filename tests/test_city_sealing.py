@@ -80,6 +80,8 @@ def test_the_first_commit_holds_sealing_yaml_and_the_next_step_is_said(tmp_path)
     (lambda t: t.replace("    工会: 沈阳某机床厂工会\n    加密公钥", "    工会: 沈阳某某厂工会\n    加密公钥"), "“工会”沈阳某某厂工会 不在工会名单中"),
     (lambda t: t.replace("  - 姓名: 周经办\n    工会: 沈阳某机床厂工会\n", "  - 姓名: 周经办\n"), "经办人周经办缺少“工会”；“人员”里也没有 周经办"),
     (lambda t: t.replace("起始年度: 2012", "起始年度: 2013"), "“起始年度”2013 晚于第一个年度活动 2012"),
+    (lambda t: t.replace("  经办人:\n", "  审核人:\n  - 姓名: 钱某\n    加密公钥: 加密公钥/clerk.txt\n  经办人:\n"), "“人员”里没有审核人 钱某"),
+    (lambda t: t.replace("  经办人:\n", "  审核人:\n  - 姓名: 孙丽\n    加密公钥: 加密公钥/clerk.txt\n  经办人:\n"), "孙丽 的加密公钥已写在“人员”里"),
     (lambda t: t.replace("加密公钥/wangfang.txt", "加密公钥/liming.txt"), "王芳的加密公钥已是李明的"),
 ])
 def test_bad_sealing_answers_name_their_line_and_nothing_is_written(tmp_path, change, expected):
@@ -92,6 +94,17 @@ def test_bad_sealing_answers_name_their_line_and_nothing_is_written(tmp_path, ch
     n = int(line.split("建库.yaml:", 1)[1].split(":", 1)[0])
     assert 1 < n <= len(text.splitlines())
     assert "没有建库" in p.stderr and not (tmp_path / "沈阳金秋").exists()
+
+
+def test_a_reviewers_age_key_handed_in_later_goes_under_the_section_by_name(tmp_path):
+    office = Office(tmp_path)
+    text = sealed_answers(office).replace("  加密公钥: 加密公钥/zhaogang.txt\n", "").replace(
+        "  经办人:\n", "  审核人:\n  - 姓名: 赵刚\n    加密公钥: 加密公钥/zhaogang.txt\n  经办人:\n")
+    p = init_city(office, text)
+    assert p.returncode == 0, p.stdout + p.stderr
+    cfg = sealed.load_config(tmp_path / "沈阳金秋" / "data")
+    zhao = next(m for m in cfg.members if m["id"] == "r-sy-hp-01")
+    assert zhao["recipient"] == (tmp_path / "加密公钥" / "zhaogang.txt").read_text(encoding="utf-8").strip()
 
 
 def test_age_keys_without_the_section_are_refused_and_a_clear_city_stays_clear(tmp_path):

@@ -148,12 +148,15 @@ ANSWERS_TEMPLATE = """\
   course_years: {本科: 4, 大专: 3, 高职: 3, 研究生: 3}
 
 # 加密保存（可不写，见 docs/sealing.md）：个人信息自某个年度起加密保存，只有申请的审批链上的人能读。
-# 写了这一项，每位人员都要写“加密公钥”；不是审核人的经办人写在“经办人”下。
+# 写了这一项，每位人员都要有加密公钥（写在“人员”里本人那一项，或下面“审核人”里）；不是审核人的经办人写在“经办人”下。
 # 加密保存:
 #   起始年度: 2012               # 从这个年度起加密（不晚于上面第一个年度活动）
 #   保存年数: 5                  # 活动年度结束后保存几年，期满销毁这一年的密钥
 #   构建密钥: 加密公钥/构建机.txt   # 市总工会构建机的加密公钥（keys init 打印的 age1…）
 #   托管密钥: 加密公钥/托管.txt     # 离线保管的托管密钥的加密公钥
+#   审核人:                      # 审核人的加密公钥也可以不写在“人员”里，而在这里按姓名补交（可不写）
+#   - 姓名: 张某
+#     加密公钥: 加密公钥/张某.txt
 #   经办人:                      # 不是审核人、但要读本工会申请的经办人（可不写）
 #   - 姓名: 某某
 #     工会: 某某公司工会
@@ -163,7 +166,7 @@ ANSWERS_TEMPLATE = """\
 TOP_KEYS = {"市总工会", "编号", "区号", "联系电话", "平台", "网站地址", "仓库网页地址", "工会", "工会名单", "人员", "活动", "加密保存"}
 UNIT_KEYS = {"名称", "类别", "编号", "联系电话", "下属"}
 PERSON_KEYS = {"姓名", "工会", "管理员", "公钥", "平台账号", "身份证号码", "生效日期", "加密公钥"}
-SEALING_KEYS = {"起始年度", "保存年数", "构建密钥", "托管密钥", "经办人"}
+SEALING_KEYS = {"起始年度", "保存年数", "构建密钥", "托管密钥", "审核人", "经办人"}
 CLERK_KEYS = {"姓名", "工会", "加密公钥", "生效日期"}
 _CODE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -546,10 +549,31 @@ def _plan_sealing(a: _Answers, units: dict, reviewers: dict, people_keys: dict, 
         members.append({"id": mid, "unit": unit, "recipient": recipient, "valid_from": since_day})
 
     by_name = {}
+    place = {}
     for i, (rid, r) in enumerate(reviewers.items()):
         by_name.setdefault(r["name"], rid)
-        pointer = f"/人员/{i}/加密公钥"
-        value = people_keys.get(pointer, "")
+        place[rid] = i
+    # a reviewer's age key beside their ssh key, or (handed in later) under 加密保存/审核人 by name
+    given = {rid: (f"/人员/{place[rid]}/加密公钥", people_keys[f"/人员/{place[rid]}/加密公钥"])
+             for rid in reviewers if f"/人员/{place[rid]}/加密公钥" in people_keys}
+    named = section.get("审核人") or []
+    if not isinstance(named, list):
+        a.error("/加密保存/审核人", "“审核人”应是一个列表，每人一项（- 姓名: … 加密公钥: …）")
+        named = []
+    for i, item in enumerate(named):
+        here = f"/加密保存/审核人/{i}"
+        name = _text(item.get("姓名")) if isinstance(item, dict) else ""
+        if not isinstance(item, dict) or set(item) - {"姓名", "加密公钥"}:
+            a.error(here, "每位审核人写成“姓名: … 加密公钥: …”（姓名与“人员”里的一致）")
+        elif name not in by_name:
+            a.error(f"{here}/姓名", f"“人员”里没有审核人 {name or '（空）'}：这里只补交“人员”中已有审核人的加密公钥，"
+                    "不是审核人的经办人写在“经办人”下（要写工会）")
+        elif by_name[name] in given:
+            a.error(f"{here}/姓名", f"{name} 的加密公钥已写在“人员”里他的那一项，不要写两次")
+        else:
+            given[by_name[name]] = (f"{here}/加密公钥", _text(item.get("加密公钥")))
+    for rid, r in reviewers.items():
+        pointer, value = given.get(rid, (f"/人员/{place[rid]}/加密公钥", ""))
         add(pointer, rid, r["unit"], _read_age_key(a, pointer, value, r["name"]), r["keys"][0]["valid_from"], r["name"])
     clerks = section.get("经办人") or []
     if not isinstance(clerks, list):
