@@ -103,11 +103,12 @@ def test_every_status_is_the_same_and_the_sealed_years_hold_no_personal_value(ci
     counted = [rel for rel, s in before.items() if rel.startswith(f"applications/{SINCE}") and s[0] != status.FILED]
     assert len(counted) >= 5 and any(before[rel][0] == status.PAID for rel in counted)
     assert f"个人信息自 {SINCE} 年度起" in git(new, "log", "--format=%s")
-    # a new history: two commits, both signed by the administrator, the root pinned as in OLD
+    # a new history: the trust data signed by the administrator, then the records (not signed: a signature
+    # there would stand for any entry without its own), the root pinned as in OLD
     log = git(new, "log", "--format=%H %P").splitlines()
     assert len(log) == 2 and len(log[-1].split()) == 1
-    for line in log:
-        assert "gpgsig" in git(new, "cat-file", "commit", line.split()[0])
+    assert "gpgsig" in git(new, "cat-file", "commit", log[-1].split()[0])
+    assert "gpgsig" not in git(new, "cat-file", "commit", log[0].split()[0])
     assert set(git(new, "config", "--get-all", "jinqiu.rootKey").split()) == roots
     # the records of the sealed years are sealed in every commit of NEW; the earlier years stay clear
     every = git(new, "log", "-p", "--all")
@@ -289,3 +290,35 @@ def test_a_key_revoked_after_it_signed_is_judged_on_the_day_it_signed(city, tmp_
     assert code == 0, out + err
     after, problems = statuses(tmp_path / "new", roots)
     assert after == before and errors(problems) == []
+
+
+def test_an_approval_proved_only_by_its_commit_cannot_carry_and_says_why(city, tmp_path):
+    """An entry without a detached signature (its commit signed) holds in OLD; the new history has no
+    such commit, so migrate refuses, says which record and why, and writes nothing."""
+    lab, roots = city["lab"], city["roots"]
+    old = tmp_path / "old"
+    subprocess.run(["git", "clone", "-q", str(lab.repo), str(old)], check=True)
+    for fpr in sorted(roots):
+        git(old, "config", "--add", "jinqiu.rootKey", fpr)
+    before, _ = statuses(old, roots)
+    carried = carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes())
+    rel = next(c.rel for c in carried.values() if c.v1 != c.v2 and before[c.rel][:3] == (status.APPROVED, 2, False))
+    record = validate.load(old / "data", "data", rels=[rel]).records[0]
+    reviewers = validate.load(old / "data", "data").reviewers
+    rid = next(r for r, v in sorted(reviewers.items()) if v.get("level") == 3 and r != city["admin"])
+    from jinqiu.trust import approve, digest
+
+    entry = {"level": 3, "decision": "approve", "opinion": "同意资助", "reviewer": rid, "date": "2011-09-01",
+             "digest": digest.of(record.data)}
+    path = old / "data" / rel
+    path.write_text(approve.append_entry(path.read_text(encoding="utf-8"), entry), encoding="utf-8")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("GIT_")} | lab.signing_env(rid, "2011-09-01")
+    subprocess.run(["git", "-C", str(old), "commit", "-qaS", "-m", "第 3 级审批（只签了提交）"], env=env, check=True)
+    assert statuses(old, roots)[0][rel][:3] == (status.APPROVED, 3, True)
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    argv = [a if a != city["keys"] else keys for a in city["argv"]]
+    argv[1], argv[2] = old, tmp_path / "new"
+    code, out, err = run(*argv)
+    assert code == 1 and f"data/{rel}: 旧仓库 市总工会审批通过（审批完成）" in out and "approve 重新审批" in out, out + err
+    assert not (tmp_path / "new").exists() and list(keys.iterdir()) == []

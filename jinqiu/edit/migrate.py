@@ -19,8 +19,10 @@ Chinese; nothing written, no half-made repository left behind):
    verified approvals, its v1 and v2 digests and the entries that held, signed by the administrator
    (its exact bytes, namespace carry.NAMESPACE_CARRY); the record itself says `carried_from: <v1>`
    (inside v2, so changing it makes them stale), by which validate and approve read its rounds;
-5. NEW: the code, the trust data, sealing.yaml and the map in a first commit, the records in a second,
-   both signed by the administrator, the root of trust pinned in its git config as in OLD;
+5. NEW: the code, the trust data, sealing.yaml and the map in a first commit signed by the
+   administrator, the records in a second that is NOT signed (a signature on it would stand for every
+   approval entry without a signature of its own: each carried entry is proved by its own detached
+   signature), the root of trust pinned in its git config as in OLD;
 6. verify on NEW: every record's status must equal its status in OLD, else nothing is kept.
 """
 
@@ -285,8 +287,10 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
                       if after.get(rel) is None or (st.state, st.level, st.complete, st.verified)
                       != (after[rel].state, after[rel].level, after[rel].complete, after[rel].verified)]
             if differ or not after.verified:
+                by_rel = {r.rel: r for r in src.applications}
                 raise MigrateError(["新仓库中的审批状态与旧仓库不同，没有建立新仓库："]
-                                   + [f"data/{rel}: 旧仓库 {a.label}，新仓库 {b.label if b else '没有这份记录'}" for rel, a, b in differ[:20]]
+                                   + [f"data/{rel}: 旧仓库 {a.label}，新仓库 {b.label if b else '没有这份记录'}{_why_not(by_rel.get(rel))}"
+                                      for rel, a, b in differ[:20]]
                                    + ([f"……共 {len(differ)} 份"] if len(differ) > 20 else []))
             result.statuses = len(before)
         except BaseException:
@@ -306,6 +310,18 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
         return result
     finally:
         shutil.rmtree(staged_keys, ignore_errors=True)
+
+
+def _why_not(record) -> str:
+    """Why an approval may not carry: one proved by its commit's signature or a forge review alone has no
+    signature of its own, and the new history has neither that commit nor that review."""
+    listed = [e for e in ((record.data or {}).get("approvals") or []) if isinstance(e, dict)] if record is not None else []
+    bare = [e for e in listed if not e.get("signature")]
+    if not bare:
+        return ""
+    kinds = "平台审阅" if all(isinstance(e.get("forge"), dict) for e in bare) else "只签了提交、条目里没有分离签名的审批"
+    return (f"（其中有{kinds}：它的证明在旧仓库的提交或平台上，新的历史里无从核验；"
+            "请相关审核人先在旧仓库用 approve 重新审批（会附上分离签名），再迁移）")
 
 
 def _proved_days(old: Path, data_old: Path, dataset, roots) -> tuple[dict, dict]:
@@ -356,5 +372,6 @@ def _write_new(old: Path, new: Path, texts: dict, sealing_text: str, map_raw: by
     _git(new, "add", "-A")
     if _git(new, "status", "--porcelain"):
         second = f"迁移：{result.sealed} 份记录加密保存，{result.clear} 份（{result.since} 年度以前）照旧明文"
-        _git(new, *ident, *signing, "commit", "-q", "-S", "-m", second, env=env)
+        # not signed: a signed commit would stand for every approval in it that has no signature of its own
+        _git(new, *ident, "-c", "commit.gpgsign=false", "commit", "-q", "-m", second, env=env)
         result.commits.append(_git(new, "rev-parse", "HEAD"))
