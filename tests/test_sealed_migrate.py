@@ -100,6 +100,12 @@ def test_every_status_is_the_same_and_the_sealed_years_hold_no_personal_value(ci
     before, _ = statuses(old, roots)
     after, problems = statuses(new, roots)
     assert after == before and errors(problems) == []
+    # and the days the old history proved: filed, each decision counted, paid (the site's timeline)
+    days = {}
+    for repo in (old, new):
+        found, _ = verify.run(repo, repo / "data", display_root="data", root_keys=sorted(roots), use_cache=False)
+        days[repo] = {rel: (s.filed_day, s.paid_day, tuple(p.day for p in s.proofs)) for rel, s in found.items()}
+    assert days[new] == days[old] and any(d[1] for d in days[old].values())
     counted = [rel for rel, s in before.items() if rel.startswith(f"applications/{SINCE}") and s[0] != status.FILED]
     assert len(counted) >= 5 and any(before[rel][0] == status.PAID for rel in counted)
     assert f"个人信息自 {SINCE} 年度起" in git(new, "log", "--format=%s")
@@ -136,8 +142,10 @@ def test_every_status_is_the_same_and_the_sealed_years_hold_no_personal_value(ci
 def test_the_map_counts_only_signed_by_a_root_administrator_over_its_exact_bytes(city, tmp_path):
     roots = city["roots"]
     before, _ = statuses(city["lab"].repo, roots)
-    carried = carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes())
-    assert carried and all(c.rel in before and before[c.rel][0] != status.FILED for c in carried.values())
+    every = carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes())
+    assert set(c.rel for c in every.values()) == set(before)  # a line for every application (its filing day)
+    carried = {i: c for i, c in every.items() if c.entries}
+    assert carried and all(before[c.rel][0] != status.FILED for c in carried.values())
     assert [c for c in carried.values() if c.v1 != c.v2] and [c for c in carried.values() if c.v1 == c.v2]  # sealed, and clear
     repo = copy_of(city, tmp_path)
     path = repo / "data" / carry.MAP_FILE
@@ -171,7 +179,7 @@ def keyring_sign(private_key: Path, raw: bytes) -> bytes:
 def test_a_later_change_makes_a_carried_approval_stale_and_an_entry_added_over_v1_is_not_carried(city, tmp_path):
     roots = city["roots"]
     repo = copy_of(city, tmp_path)
-    carried = carry.parse((repo / "data" / carry.MAP_FILE).read_bytes())
+    carried = {i: c for i, c in carry.parse((repo / "data" / carry.MAP_FILE).read_bytes()).items() if c.entries}
     approved = next(c for c in carried.values() if not c.paid and c.v1 != c.v2)  # a sealed one
     path = repo / "data" / approved.rel
     text = path.read_text(encoding="utf-8")
@@ -246,7 +254,7 @@ def test_a_chain_carried_half_way_goes_on_in_the_new_repository(city, tmp_path):
     for fpr in sorted(roots):
         git(repo, "config", "--add", "jinqiu.rootKey", fpr)
     before, _ = statuses(repo, roots)
-    carried = carry.parse((repo / "data" / carry.MAP_FILE).read_bytes())
+    carried = {i: c for i, c in carry.parse((repo / "data" / carry.MAP_FILE).read_bytes()).items() if c.entries}
     rel = next(c.rel for c in carried.values() if before[c.rel][:3] == (status.APPROVED, 2, False))
     reviewers = validate.load(repo / "data", "data").reviewers
     rid = next(r for r, v in sorted(reviewers.items()) if v.get("level") == 3)
@@ -269,7 +277,7 @@ def test_a_key_revoked_after_it_signed_is_judged_on_the_day_it_signed(city, tmp_
     subprocess.run(["git", "clone", "-q", str(lab.repo), str(old)], check=True)
     for fpr in sorted(roots):
         git(old, "config", "--add", "jinqiu.rootKey", fpr)
-    carried = carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes())
+    carried = {i: c for i, c in carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes()).items() if c.entries}
     target = next(c for c in carried.values() if c.paid and c.v1 != c.v2)
     record = validate.load(old / "data", "data", rels=[target.rel]).records[0]
     rid = str(record.data["approvals"][0]["reviewer"])
@@ -301,7 +309,7 @@ def test_an_approval_proved_only_by_its_commit_cannot_carry_and_says_why(city, t
     for fpr in sorted(roots):
         git(old, "config", "--add", "jinqiu.rootKey", fpr)
     before, _ = statuses(old, roots)
-    carried = carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes())
+    carried = {i: c for i, c in carry.parse((city["new"] / "data" / carry.MAP_FILE).read_bytes()).items() if c.entries}
     rel = next(c.rel for c in carried.values() if c.v1 != c.v2 and before[c.rel][:3] == (status.APPROVED, 2, False))
     record = validate.load(old / "data", "data", rels=[rel]).records[0]
     reviewers = validate.load(old / "data", "data").reviewers

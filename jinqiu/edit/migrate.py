@@ -179,7 +179,7 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
         raise MigrateError(["旧仓库的审批核验不了（信任根或信任数据有误），没有可承接的审批：先在旧仓库运行 verify 改好", *errors])
     bad_entries = {(p.path, p.pointer) for p in found if p.severity == ERROR and p.pointer.startswith("/approvals/")}
     src = validate.load(data_old, "data")
-    days, paid_days = _proved_days(old, data_old, src, roots)
+    days, paid_days, filed_days = _proved_days(old, data_old, src, roots)
     units = src.units
     reviewers = src.reviewers
 
@@ -228,14 +228,15 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
 
             def carry_over(v2: str) -> None:
                 refs = frozenset(rounds.ref(e) for i, e in enumerate(r.data.get("approvals") or [])
-                                 if isinstance(e, dict) and (r.path, f"/approvals/{i}") not in bad_entries)
-                carried.append(carry.Carried(str(r.data.get("id")), r.rel, v1, v2, refs, st.state == status.PAID,
+                                 if isinstance(e, dict) and (r.path, f"/approvals/{i}") not in bad_entries) if carries else frozenset()
+                paid = carries and st.state == status.PAID
+                carried.append(carry.Carried(str(r.data.get("id")), r.rel, v1, v2, refs, paid,
                                              {ref: d for ref, d in days.get(r.rel, {}).items() if ref in refs},
-                                             paid_days.get(r.rel, "") if st.state == status.PAID else ""))
+                                             paid_days.get(r.rel, "") if paid else "", filed_days.get(r.rel, "")))
 
             if not cfg.year_sealed(r.data.get("year")):
-                n_clear += 1  # kept in clear, as it is: its approvals are dated by the map too (a key revoked since)
-                if carries:
+                n_clear += 1  # kept in clear, as it is: its approvals and filing are dated by the map too
+                if r.kind == "application":
                     carry_over(v1)
                 continue
             if sealed.is_sealed(r.data):
@@ -264,7 +265,7 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
                 continue
             texts[r.rel] = text
             n_sealed += 1
-            if carries:
+            if r.kind == "application":
                 carry_over(digest.of(again.data))
         if problems:
             raise MigrateError(problems)
@@ -276,7 +277,8 @@ def migrate(old: Path, new: Path, *, keys_dir: Path, identity: Path, admin_key: 
         except approve.ApproveError as exc:
             raise MigrateError([str(exc)]) from None
         # 5. NEW: trust data (and the code) first, the records second, both signed by the administrator
-        result = Result(new, sealed=n_sealed, clear=n_clear, carried=len(carried), years_keyed=keyed_years, since=since)
+        result = Result(new, sealed=n_sealed, clear=n_clear, carried=len([c for c in carried if c.entries]),
+                        years_keyed=keyed_years, since=since)
         created = not new.exists()
         new.mkdir(parents=True, exist_ok=True)
         try:
@@ -324,9 +326,10 @@ def _why_not(record) -> str:
             "请相关审核人先在旧仓库用 approve 重新审批（会附上分离签名），再迁移）")
 
 
-def _proved_days(old: Path, data_old: Path, dataset, roots) -> tuple[dict, dict]:
-    """({rel: {rounds.ref: day}}, {rel: day}): the day OLD's history proves each approval entry and each
-    payout was made (the day its commit entered the branch, jinqiu.trust.when), as verify dates them."""
+def _proved_days(old: Path, data_old: Path, dataset, roots) -> tuple[dict, dict, dict]:
+    """({rel: {rounds.ref: day}}, {rel: day}, {rel: day}): the day OLD's history proves each approval
+    entry made, each payout recorded and each application filed (the day its commit entered the branch,
+    jinqiu.trust.when), as verify dates them."""
     session = verify.open_session(old, data_old, dataset, sorted(roots), None)
     try:
         ctx = session.ctx
@@ -334,7 +337,8 @@ def _proved_days(old: Path, data_old: Path, dataset, roots) -> tuple[dict, dict]
         located = versions.locate(ctx, data_old, apps)
         days = {rel: {rounds.ref(e.data): ctx.clock.day(e.commit) for e in entries if e.commit} for rel, entries in located.items()}
         paid = {rel: ctx.clock.day(c) for rel, c in ctx.payment_commits.items() if c}
-        return days, paid
+        filed = {r.rel: ctx.clock.first_day(r.rel) for r in dataset.applications}
+        return days, paid, filed
     finally:
         session.close()
 

@@ -22,7 +22,10 @@ What verify honours, and why an attacker gains nothing by writing the map:
 - every entry still needs its own detached signature by its registered reviewer, as ever; its key is
   judged on the day the old history proved the entry made (the map says it), not on the migration's,
   so a key revoked or expired since (a reviewer who left) does not undo what it signed while valid;
-- a payout signed over v1 counts when the map says it held (and the record is unchanged since).
+- a payout signed over v1 counts when the map says it held (and the record is unchanged since);
+- the days the old history proved (each record filed, each entry made, each payout recorded) stay the
+  days verify gives them (the site's timeline and deadlines), not the day of the migration; every
+  application of the old repository has a line, with no entries when none of its approvals held.
 
 The v1 digests in the map (and in the carried entries themselves) are unsalted hashes of the old
 plaintext: someone who already knows every other value of a record could test guesses of one value
@@ -59,13 +62,15 @@ class Carried:
     paid: bool = False  # its payout held in the old repository (signed over v1)
     days: dict = field(default_factory=dict, compare=False)  # rounds.ref -> the day the old history proved it made
     paid_day: str = ""  # the day the old history proved the payout recorded
+    filed: str = ""  # the day the old history proved the record filed (it entered the branch)
 
 
 def render(records: list, source: str, day: str) -> bytes:
     """The map's bytes: a head line, then one record a line (sorted by file), so that a diff is readable."""
     head = json.dumps({"v": VERSION, "from": source, "made": day}, ensure_ascii=False, sort_keys=True)
     lines = [json.dumps({"id": c.id, "rel": c.rel, "v1": c.v1, "v2": c.v2, "entries": {ref: c.days.get(ref, "") for ref in sorted(c.entries)},
-                         **({"paid": c.paid_day or True} if c.paid else {})}, ensure_ascii=False, sort_keys=True)
+                         **({"paid": c.paid_day or True} if c.paid else {}), **({"filed": c.filed} if c.filed else {})},
+                        ensure_ascii=False, sort_keys=True)
              for c in sorted(records, key=lambda c: c.rel)]
     return ("[\n" + ",\n".join([head, *lines]) + "\n]\n").encode("utf-8")
 
@@ -87,14 +92,16 @@ def parse(raw: bytes) -> dict[str, Carried]:
         ok = (isinstance(row, dict) and all(isinstance(row.get(k), str) for k in ("id", "rel", "v1", "v2"))
               and _DIGEST.match(row["v1"]) and _DIGEST.match(row["v2"]) and isinstance(row.get("entries"), dict)
               and all(_DIGEST.match(e) and isinstance(d, str) and (d == "" or _DAY.match(d)) for e, d in row["entries"].items())
-              and (row.get("paid") in (None, True) or (isinstance(row.get("paid"), str) and _DAY.match(row["paid"]))))
+              and (row.get("paid") in (None, True) or (isinstance(row.get("paid"), str) and _DAY.match(row["paid"])))
+              and (row.get("filed") is None or (isinstance(row.get("filed"), str) and _DAY.match(row["filed"]))))
         if not ok:
             raise MapError(f"第 {n} 项不是一份记录的承接（id、rel、v1、v2、entries）")
         if row["id"] in out:
             raise MapError(f"记录 {row['id']} 出现了两次")
         paid = row.get("paid")
         out[row["id"]] = Carried(row["id"], row["rel"], row["v1"], row["v2"], frozenset(row["entries"]), paid is not None,
-                                 {e: d for e, d in row["entries"].items() if d}, paid if isinstance(paid, str) else "")
+                                 {e: d for e, d in row["entries"].items() if d}, paid if isinstance(paid, str) else "",
+                                 row.get("filed") or "")
     return out
 
 
