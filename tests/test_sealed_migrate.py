@@ -259,6 +259,8 @@ def test_a_chain_carried_half_way_goes_on_in_the_new_repository(city, tmp_path):
     reviewers = validate.load(repo / "data", "data").reviewers
     rid = next(r for r, v in sorted(reviewers.items()) if v.get("level") == 3)
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("GIT_")} | lab.signing_env(rid)
+    p = subprocess.run([sys.executable, str(ROOT / "build.py"), "history", f"data/{rel}"], cwd=repo, env=env, capture_output=True, text=True)
+    assert p.returncode == 0 and "现行的一轮" in p.stdout and "已失效" not in p.stdout, p.stdout + p.stderr
     p = subprocess.run([sys.executable, str(ROOT / "build.py"), "approve", f"data/{rel}", "--opinion", "同意资助"],
                        cwd=repo, env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
