@@ -33,6 +33,7 @@ COMMANDS = {
     "shred": "shred",
     "tags": "tags",
     "init-city": "initcity",
+    "migrate": "migrate",
     "upgrade": "upgrade",
     "build": "build",
 }

@@ -4,7 +4,9 @@ the result is a city repository pushed to its forge, upgraded to a later version
 
 The test plays what the page leaves to other people and places: the project's repository and the
 city's forge (local repositories behind the page's example addresses, by git's own url.insteadOf),
-the three other people's public keys arriving in the office's folder, and a later Jinqiu version."""
+the three other people's public keys arriving in the office's folder (ssh keys, and later their age keys
+for sealing), a later Jinqiu version, and the passphrases typed at the terminal (JINQIU_PASSPHRASE).
+The page ends by migrating the city's clear repository into a new sealed one."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import pytest
 from docrun import blocks, run
 
 from jinqiu.edit import newcity
+from jinqiu.records import sealed
+from jinqiu.trust import carry, keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "city.md"
@@ -51,7 +55,7 @@ def machine(tmp: Path) -> tuple[dict, Path, Path]:
     (home / ".gitconfig").write_text(f'[url "{upstream.as_uri()}"]\n\tinsteadOf = {PROJECT_URL}\n'
                                      f'[url "{forge.as_uri()}"]\n\tinsteadOf = {FORGE_URL}\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "SSH_"))}
-    env.update(HOME=str(home), LANG="C.UTF-8")
+    env.update(HOME=str(home), LANG="C.UTF-8", JINQIU_PASSPHRASE="typed-at-the-terminal")
     return env, upstream, forge
 
 
@@ -61,7 +65,7 @@ def test_every_block_is_a_command_or_a_file_and_the_page_has_them_all():
     assert kinds.count("file") == 1 and kinds.count("sh") >= 7
     text = "\n".join(b.text for b in found)
     for step in ("setup.sh", "ssh-keygen", "init-city --template", "init-city ~/沈阳金秋 --answers", "git push",
-                 "python3 build.py", "upgrade ~/沈阳金秋"):
+                 "python3 build.py", "upgrade ~/沈阳金秋", "keys init", "migrate ~/沈阳金秋 ~/沈阳金秋-加密"):
         assert step in text, step
 
 
@@ -78,6 +82,10 @@ def test_the_city_guide_runs_from_an_empty_home_to_a_green_build(tmp_path):
                 subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
                 (home / "建库" / "公钥").mkdir(parents=True, exist_ok=True)
                 shutil.copy(key.with_suffix(".pub"), home / "建库" / "公钥" / f"{name}.pub")
+        if "cat > ~/加密设置.yaml" in block.text:  # the others' age public keys have arrived too
+            for name in OTHERS:
+                _, public = keyring.new_group()
+                (home / "加密公钥" / f"{name}.txt").write_text(public + "\n", encoding="utf-8")
         if "upgrade ~/沈阳金秋" in block.text:  # Jinqiu has published a later version
             page = upstream / "site_src" / "apply.md"
             page.write_text(page.read_text(encoding="utf-8") + "\n本页由新版本更新。\n", encoding="utf-8")
@@ -97,6 +105,14 @@ def test_the_city_guide_runs_from_an_empty_home_to_a_green_build(tmp_path):
     assert later["commit"] in (city / newcity.VERSION_FILE).read_text(encoding="utf-8")
     p = subprocess.run(["python3", "build.py", "verify"], cwd=city, env=env, capture_output=True, text=True)
     assert p.returncode == 0 and "0 个错误" in p.stderr, p.stdout + p.stderr
+    # the page ends with the migration: a new sealed repository, its own history, verified clean
+    assert "migrate ~/沈阳金秋" in done[-1].block.text and "0 个错误" in done[-1].stderr, done[-1].stdout + done[-1].stderr
+    new = home / "沈阳金秋-加密"
+    cfg = sealed.load_config(new / "data")
+    assert cfg.since == 2012 and sorted(cfg.groups["2012"]) == ["sy-hp-0001", "sy-hp-0002", "sy-tx-0001"]
+    assert (new / "data" / carry.MAP_FILE).is_file() and (new / "data" / carry.SIG_FILE).is_file()
+    assert git("log", "--format=%s", cwd=new).startswith("迁移：")
+    assert sorted(p.name for p in (home / "金秋密钥" / "2012").glob("*.age")) == ["sy-hp-0001.1.age", "sy-hp-0002.1.age", "sy-tx-0001.1.age"]
 
 
 @pytest.mark.parametrize("doc", ["city.md", "review.md"])

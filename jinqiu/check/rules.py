@@ -124,6 +124,32 @@ def single_mother_is_female(record):
         yield "/flags/single_mother", "single-mother-gender", "勾选了“困难单亲女职工”，但“性别”为男"
 
 
+def carried_view(data: dict, entries: list) -> list:
+    """The entries as the rounds read them in a record migrated from a clear repository (jinqiu migrate):
+    its old decisions sign the old content's digest (`carried_from`), the decisions appended after the
+    migration sign the sealed content's; a decision after the last old one that continues their chain
+    (any level but 1) continues their round, so the old digest reads as its digest. Only the order is
+    read here: whether the old decisions count is verify's, through the signed carry-over map."""
+    v1 = data.get("carried_from")
+    if not isinstance(v1, str) or not entries:
+        return entries
+    last = max((i for i, e in enumerate(entries) if str(e.get("digest", "")) == v1), default=None)
+    if last is None:
+        return entries
+    nxt = next((e for e in entries[last + 1:] if e.get("decision") != rounds.WITHDRAW and str(e.get("digest") or v1) != v1), None)
+    if nxt is None or nxt.get("level") == 1:
+        return entries
+    out, renamed = [], {}
+    for e in entries:
+        if str(e.get("digest", "")) == v1:
+            view = dict(e, digest=nxt.get("digest"))
+            renamed[rounds.ref(e)] = rounds.ref(view)
+            out.append(view)
+        else:
+            out.append(e)
+    return [dict(e, withdraws=renamed[str(e["withdraws"])]) if str(e.get("withdraws", "")) in renamed else e for e in out]
+
+
 def approvals_in_order(record):
     """Approvals run in rounds (jinqiu.check.rounds): each round from level 1 up in order on one content,
     none after a rejection unless it is withdrawn, withdrawals naming a decision in force; every
@@ -132,7 +158,7 @@ def approvals_in_order(record):
     if not isinstance(approvals, list):
         return
     listed = [(i, e) for i, e in enumerate(approvals) if isinstance(e, dict)]
-    walked = rounds.walk([e for _, e in listed])
+    walked = rounds.walk(carried_view(record.data, [e for _, e in listed]))
     for (i, entry), step in zip(listed, walked.steps):
         if step.problem:
             code, message, severity = step.problem

@@ -179,9 +179,14 @@ def _decisions(out, record, st, mine) -> None:
     if not entries:
         out.write("  还没有审批记录\n")
         return
-    walked = rounds.walk([e for _, e in entries])
+    from ..check.rules import carried_view
+
+    walked = rounds.walk(carried_view(record.data, [e for _, e in entries]))  # a migrated record: across the migration
     proofs = {p.index: p for p in (st.proofs if st else ())}
     current = digest.of(record.data)
+    # approvals carried over from a clear repository sign the old content's digest (verify honours them
+    # through the signed carry-over map: its status says whether they are in force)
+    carried = record.data.get("carried_from") if st is not None and st.state != "stale" else None
     shown = 0
     for n in range(1, walked.count + 1):
         mine_round = [(k, i, e) for k, (i, e) in enumerate(entries) if walked.steps[k].round == n]
@@ -190,7 +195,7 @@ def _decisions(out, record, st, mine) -> None:
         d = next((str(e.get("digest") or "") for _, _, e in mine_round if e.get("decision") != rounds.WITHDRAW), "")
         if n < walked.count:
             state = f"已由第 {walked.count} 轮取代，留作记录"
-        elif d and d != current:
+        elif d and d != current and d != carried:
             state = "审批之后内容被改动过，这一轮已失效，需从第 1 级重新审批"
         else:
             state = "现行的一轮，决定申请的状态"

@@ -49,4 +49,11 @@ def run(args, out, err) -> int:
               f"  2. 在平台上设置仓库变量 JINQIU_ROOT_KEY = {' '.join(plan.roots)}\n"
               "  3. 把上面的指纹另行（不经仓库）告诉各位审核人，让他们核对后固定（docs/review.md 第一节）\n"
               f"  4. cd {target} && python3 build.py   # 校验、核验并生成公开网站\n")
+    if plan.sealing is not None:
+        out.write(f"个人信息自 {plan.sealing['since']} 年度起加密保存（data/sealing.yaml，{len(plan.sealing['members'])} 位成员的加密公钥）。"
+                  "填报之前还要为这一年的各工会生成密钥（详见 docs/sealing.md 第三节）：\n"
+                  "  5. 另建一个密钥仓库（绝不放进数据仓库）：git init -q -b main ~/金秋密钥\n"
+                  f"  6. cd {target} && python3 build.py keys new-year {plan.year} --keys ~/金秋密钥 --admin-key 管理员的SSH私钥\n"
+                  f"  7. git -C ~/金秋密钥 add -A && git -C ~/金秋密钥 commit -m \"{plan.year} 年度的密钥环\"；"
+                  "git add data/sealing.yaml && git commit -S -m \"各工会的公开加密钥\"\n")
     return 0

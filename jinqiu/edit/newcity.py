@@ -19,6 +19,13 @@ campaign the schema or the rules refuse, a signing key that is not an administra
 that is not empty. Then the data it would write is validated and verified as a whole, as the
 city's first build will be.
 
+Sealing (optional, the section 加密保存): since which year personal values are sealed, how many
+years they are kept, the build and escrow age public keys, and every person's age public key (a
+reviewer's beside their ssh key; a clerk who is no reviewer under 经办人) make data/sealing.yaml, in
+the same first commit. Its union keys come next, from `keys new-year` in a key repository of its
+own (init-city says so); a key that is not an age public key (or is a private one), a clerk of an
+unknown union, or a since-year after the first campaign are refused like every other answer.
+
 The union codes: the city's is its place name's pinyin initials (沈阳市 -> sy) unless the answers
 give one; a district or industry union's is the city's code and the initials of its own name
 without the place name and the 区/县/市 ending (沈阳市和平区总工会 -> sy-hp); a grassroots union's is
@@ -76,6 +83,7 @@ class Plan:
     units: dict = field(default_factory=dict)
     reviewers: dict = field(default_factory=dict)
     year: int | None = None
+    sealing: dict | None = None  # data/sealing.yaml when the city seals personal values from the start
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,6 +121,7 @@ ANSWERS_TEMPLATE = """\
 #   平台账号：本人在上面平台上的登录名（合并请求要由他批准）
 #   身份证号码（可不写）：用于发现审核本人或家属的申请
 #   生效日期（可不写）：默认为今天和活动开始日期中较早的一天
+#   加密公钥（加密保存时写）：本人用 keys init 生成后交来的加密公钥 age1…（文件或那一行）
 人员:
 - 姓名: 张某
   工会: 某某市总工会
@@ -137,11 +146,28 @@ ANSWERS_TEMPLATE = """\
     continuing: {本科: 3000, 大专: 2000, 高职: 2000}
     local: {小学: 1000, 初中: 1000, 高中: 1500, 中职: 1500, 高职: 2000, 大专: 2000, 本科: 2000}
   course_years: {本科: 4, 大专: 3, 高职: 3, 研究生: 3}
+
+# 加密保存（可不写，见 docs/sealing.md）：个人信息自某个年度起加密保存，只有申请的审批链上的人能读。
+# 写了这一项，每位人员都要有加密公钥（写在“人员”里本人那一项，或下面“审核人”里）；不是审核人的经办人写在“经办人”下。
+# 加密保存:
+#   起始年度: 2012               # 从这个年度起加密（不晚于上面第一个年度活动）
+#   保存年数: 5                  # 活动年度结束后保存几年，期满销毁这一年的密钥
+#   构建密钥: 加密公钥/构建机.txt   # 市总工会构建机的加密公钥（keys init 打印的 age1…）
+#   托管密钥: 加密公钥/托管.txt     # 离线保管的托管密钥的加密公钥
+#   审核人:                      # 审核人的加密公钥也可以不写在“人员”里，而在这里按姓名补交（可不写）
+#   - 姓名: 张某
+#     加密公钥: 加密公钥/张某.txt
+#   经办人:                      # 不是审核人、但要读本工会申请的经办人（可不写）
+#   - 姓名: 某某
+#     工会: 某某公司工会
+#     加密公钥: 加密公钥/某某.txt
 """
 
-TOP_KEYS = {"市总工会", "编号", "区号", "联系电话", "平台", "网站地址", "仓库网页地址", "工会", "工会名单", "人员", "活动"}
+TOP_KEYS = {"市总工会", "编号", "区号", "联系电话", "平台", "网站地址", "仓库网页地址", "工会", "工会名单", "人员", "活动", "加密保存"}
 UNIT_KEYS = {"名称", "类别", "编号", "联系电话", "下属"}
-PERSON_KEYS = {"姓名", "工会", "管理员", "公钥", "平台账号", "身份证号码", "生效日期"}
+PERSON_KEYS = {"姓名", "工会", "管理员", "公钥", "平台账号", "身份证号码", "生效日期", "加密公钥"}
+SEALING_KEYS = {"起始年度", "保存年数", "构建密钥", "托管密钥", "审核人", "经办人"}
+CLERK_KEYS = {"姓名", "工会", "加密公钥", "生效日期"}
 _CODE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -169,6 +195,7 @@ class _Answers:
         self.path = path
         self.shown = str(path)
         self.problems: list[str] = []
+        self.age_keys: dict[str, str] = {}  # pointer of a person's 加密公钥 (by their place among the reviewers) -> text
         try:
             self.tree, self.lines = yamlstrict.load(path.read_bytes(), self.shown, lines=True)
         except OSError as exc:
@@ -438,10 +465,159 @@ def _plan_people(a: _Answers, units: dict, forge: str, default_from: str) -> dic
             entry["forge_logins"] = {forge: login}
         entry["keys"] = [{"type": "ssh", "public_key": line or "", "fingerprint": fpr or "", "valid_from": since}]
         reviewers[rid] = entry
+        if "加密公钥" in p:
+            a.age_keys[f"/人员/{len(reviewers) - 1}/加密公钥"] = _text(p.get("加密公钥"))
     admins = [r for r in reviewers.values() if r.get("admin")]
     if not admins and not a.problems:
         a.error("/人员", "没有管理员：至少一位市总工会的人要写“管理员: 是”（建议两位，以防一人丢失密钥）")
     return reviewers
+
+
+# ---------------------------------------------------------------------------------------------
+# Sealing (optional): data/sealing.yaml from the questionnaire
+
+def _read_age_key(a: _Answers, pointer: str, value: str, whose: str) -> str | None:
+    """An age public recipient: the `age1…` text itself, or the file it names (as `keys init` printed it,
+    or the identity file's `# public key:` line); a private key or anything else is the answers' to fix."""
+    import pyrage
+
+    if not value:
+        a.error(pointer, f"缺少{whose}的“加密公钥”：加密保存时，审批链上的每个人都要用 keys init 生成加密密钥，交来公钥 age1…")
+        return None
+    text = value
+    if not value.startswith("age1"):
+        path = a.path.parent / Path(value).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            a.error(pointer, f"读不到{whose}的加密公钥文件 {value}（相对问卷所在目录）")
+            return None
+        if "AGE-SECRET-KEY-" in text or text.startswith("age-encryption.org/"):
+            a.error(pointer, f"{value} 是加密私钥！私钥只能留在本人电脑上（或构建机、托管处），请收回；这里要的是 keys init 打印的公钥 age1…")
+            return None
+        found = [w for line in text.splitlines() for w in line.replace("# public key:", " ").split() if w.startswith("age1")]
+        text = found[0] if len(found) == 1 else text.strip()
+    try:
+        pyrage.x25519.Recipient.from_str(text.strip())
+    except Exception:  # noqa: BLE001 (pyrage raises its own RecipientError)
+        a.error(pointer, f"{whose}的加密公钥不是 age 公钥（应是 keys init 打印的一行 age1…，共 62 个字符）")
+        return None
+    return text.strip()
+
+
+def _plan_sealing(a: _Answers, units: dict, reviewers: dict, people_keys: dict, year, default_from: str) -> dict | None:
+    """data/sealing.yaml from the optional section 加密保存 (None when it is not there): since, retain_years,
+    the build and escrow keys, and a member for every person (a reviewer under their id, a clerk as m-<unit>-NN)."""
+    section = a.tree.get("加密保存")
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year.strip())
+    if section is None:
+        for pointer in people_keys:
+            a.error(pointer, "写了“加密公钥”却没有“加密保存”一项：要加密保存，请写上“加密保存”（起始年度、构建密钥、托管密钥）")
+        return None
+    if not isinstance(section, dict):
+        a.error("/加密保存", "“加密保存”应写成“起始年度: … 构建密钥: … 托管密钥: …”（见 init-city --template 写出的样本）")
+        return None
+    for key in sorted(set(section) - SEALING_KEYS):
+        a.error(f"/加密保存/{key}", f"不认识的项目“{key}”；加密保存可写：{'、'.join(sorted(SEALING_KEYS))}")
+    since = section.get("起始年度")
+    if isinstance(since, str) and since.strip().isdigit():
+        since = int(since.strip())
+    if not isinstance(since, int) or isinstance(since, bool) or not 2000 <= since <= 2100:
+        a.error("/加密保存/起始年度", f"“起始年度”应是一个年份，例如 {year if isinstance(year, int) else 2012}")
+        since = None
+    elif isinstance(year, int) and since > year:
+        a.error("/加密保存/起始年度", f"“起始年度”{since} 晚于第一个年度活动 {year}：新建的仓库从第一个年度起就应加密保存"
+                f"（起始年度写 {year} 或更早），否则这一年的个人信息以明文进入历史，以后再也删不掉")
+    retain = section.get("保存年数", None)
+    if isinstance(retain, str) and retain.strip().isdigit():
+        retain = int(retain.strip())
+    if retain is not None and (not isinstance(retain, int) or isinstance(retain, bool) or not 1 <= retain <= 50):
+        a.error("/加密保存/保存年数", "“保存年数”应是 1 到 50 之间的整数（活动年度结束后保存几年）")
+        retain = None
+    build = _read_age_key(a, "/加密保存/构建密钥", _text(section.get("构建密钥")), "构建机")
+    escrow = _read_age_key(a, "/加密保存/托管密钥", _text(section.get("托管密钥")), "托管密钥")
+    members, seen = [], {}
+
+    def add(pointer: str, mid: str, unit: str, recipient: str | None, since_day: str, who: str) -> None:
+        if recipient is None:
+            return
+        if recipient in seen or recipient in (build, escrow):
+            a.error(pointer, f"{who}的加密公钥已是{seen.get(recipient, '构建密钥或托管密钥')}的；每人用自己的一把")
+            return
+        seen[recipient] = who
+        members.append({"id": mid, "unit": unit, "recipient": recipient, "valid_from": since_day})
+
+    by_name = {}
+    place = {}
+    for i, (rid, r) in enumerate(reviewers.items()):
+        by_name.setdefault(r["name"], rid)
+        place[rid] = i
+    # a reviewer's age key beside their ssh key, or (handed in later) under 加密保存/审核人 by name
+    given = {rid: (f"/人员/{place[rid]}/加密公钥", people_keys[f"/人员/{place[rid]}/加密公钥"])
+             for rid in reviewers if f"/人员/{place[rid]}/加密公钥" in people_keys}
+    named = section.get("审核人") or []
+    if not isinstance(named, list):
+        a.error("/加密保存/审核人", "“审核人”应是一个列表，每人一项（- 姓名: … 加密公钥: …）")
+        named = []
+    for i, item in enumerate(named):
+        here = f"/加密保存/审核人/{i}"
+        name = _text(item.get("姓名")) if isinstance(item, dict) else ""
+        if not isinstance(item, dict) or set(item) - {"姓名", "加密公钥"}:
+            a.error(here, "每位审核人写成“姓名: … 加密公钥: …”（姓名与“人员”里的一致）")
+        elif name not in by_name:
+            a.error(f"{here}/姓名", f"“人员”里没有审核人 {name or '（空）'}：这里只补交“人员”中已有审核人的加密公钥，"
+                    "不是审核人的经办人写在“经办人”下（要写工会）")
+        elif by_name[name] in given:
+            a.error(f"{here}/姓名", f"{name} 的加密公钥已写在“人员”里他的那一项，不要写两次")
+        else:
+            given[by_name[name]] = (f"{here}/加密公钥", _text(item.get("加密公钥")))
+    for rid, r in reviewers.items():
+        pointer, value = given.get(rid, (f"/人员/{place[rid]}/加密公钥", ""))
+        add(pointer, rid, r["unit"], _read_age_key(a, pointer, value, r["name"]), r["keys"][0]["valid_from"], r["name"])
+    clerks = section.get("经办人") or []
+    if not isinstance(clerks, list):
+        a.error("/加密保存/经办人", "“经办人”应是一个列表，每人一项（- 姓名: … 工会: … 加密公钥: …）")
+        clerks = []
+    by_unit_name = {u["name"]: uid for uid, u in units.items()}
+    per_unit: dict = {}
+    for i, c in enumerate(clerks):
+        here = f"/加密保存/经办人/{i}"
+        if not isinstance(c, dict):
+            a.error(here, "每位经办人写成“姓名: … 工会: … 加密公钥: …”")
+            continue
+        for key in sorted(set(c) - CLERK_KEYS):
+            a.error(f"{here}/{key}", f"不认识的项目“{key}”；经办人可写：{'、'.join(sorted(CLERK_KEYS))}")
+        name = _text(c.get("姓名"))
+        unit_text = _text(c.get("工会"))
+        if not unit_text:
+            hint = f"；{name} 是审核人的话，把加密公钥写在“人员”里他的那一项" if name in by_name else \
+                f"；“人员”里也没有 {name}" if name else ""
+            a.error(f"{here}/工会", f"经办人{name}缺少“工会”{hint}")
+            continue
+        uid = unit_text if unit_text in units else by_unit_name.get(unit_text)
+        if uid is None:
+            a.error(f"{here}/工会", f"“工会”{unit_text} 不在工会名单中（写工会全称或编号）")
+            continue
+        if name in by_name and reviewers[by_name[name]]["unit"] == uid:
+            a.error(f"{here}/姓名", f"{name} 已是审核人（{by_name[name]}）：加密公钥写在“人员”里他的那一项，不要再作经办人登记")
+            continue
+        day = _text(c.get("生效日期")) or default_from
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError:
+            a.error(f"{here}/生效日期", f"“生效日期”{day} 应写成 2012-06-01 这样")
+            continue
+        n = per_unit[uid] = per_unit.get(uid, 0) + 1
+        add(f"{here}/加密公钥", f"m-{uid}-{n:02d}", uid, _read_age_key(a, f"{here}/加密公钥", _text(c.get("加密公钥")), name or "经办人"),
+            day, name or "经办人")
+    if since is None or build is None or escrow is None:
+        return None
+    out = {"since": since}
+    if retain is not None:
+        out["retain_years"] = retain
+    out.update({"build": build, "escrow": escrow, "members": members, "groups": {}})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,12 +657,13 @@ def plan(answers_path: Path, target: Path, *, today: dt.date | None = None, env=
     default_from = min(today.isoformat(), start) if start else today.isoformat()
     units = _plan_units(a, city_name, code, areas, phone)
     reviewers = _plan_people(a, units, forge, default_from)
+    sealing = _plan_sealing(a, units, reviewers, a.age_keys, campaign.get("year"), default_from) if not a.problems else None
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         a.problems.append(f"{target}: 目录已存在且不是空的；init-city 只在新的（或空的）目录里建库")
     if a.problems:
         raise CityError(a.problems)
-    p = Plan(city_name, forge, units=units, reviewers=reviewers)
+    p = Plan(city_name, forge, units=units, reviewers=reviewers, sealing=sealing)
     p.roots = sorted(r["keys"][0]["fingerprint"] for r in reviewers.values() if r.get("admin"))
     if len(p.roots) < 2:
         p.warnings.append("只有一位管理员：他的密钥丢失后，没有人能再修改审核人登记；建议再登记一位")
@@ -522,6 +699,8 @@ def _data_files(p: Plan, campaign_tree: dict, a: _Answers, code: str) -> dict:
         ".gitea/CODEOWNERS": codeowners.render(p.units, p.reviewers, "data", "gitea"),
         "README.md": readme_text(p.city, p.forge),
     }
+    if p.sealing is not None:
+        files["data/sealing.yaml"] = _dump(p.sealing, "sealing", f"# {p.city}的个人信息加密设置；改动须由管理员签名提交（见 docs/sealing.md）。\n")
     p.year = year
     return files
 

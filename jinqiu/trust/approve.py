@@ -370,6 +370,16 @@ def session(repo: Path, data_dir: Path, *, today, signing, dataset, env, what: s
     return Session(signing, key, reviewer, reg, dataset, day, entry_day)
 
 
+def carried_map(repo: Path, data_dir: Path) -> dict:
+    """The approvals carried over from a clear repository (jinqiu.trust.carry), as verify honours them:
+    only a map signed by a key of the pinned root of trust (else none: approve then refuses what verify
+    would refuse)."""
+    from . import anchor, carry
+
+    roots, _ = anchor.pinned_keys(repo)
+    return carry.load(data_dir, roots, "data")[0] if roots else {}
+
+
 def _prepare(repo: Path, data_dir: Path, records: list, *, opinion: str, reject: bool, today, signing, dataset, env,
              withdraw: Withdrawal | None = None):
     """Every check, nothing written: (signing, key, reviewer, [(record, entry)], [(record, reason)])."""
@@ -380,6 +390,7 @@ def _prepare(repo: Path, data_dir: Path, records: list, *, opinion: str, reject:
     if not str(opinion or "").strip():
         raise ApproveError("请写审批意见（--opinion）" if withdraw is None else "请写撤回的原因（--opinion）")
     ctx = Context(dataset, s.reg, None, None, True, dataset.units, {digest.of(r.data): r.rel for r in dataset.applications}, None)
+    ctx.carry = carried_map(repo, data_dir)
     refusals, changes = [], []
     for r in records:
         if withdraw is not None:

@@ -204,3 +204,4 @@ class Context:
     kept_payout: dict = field(default_factory=dict)  # record rel -> (aid, commit, digest) of a payout so removed
     kept_keys: set = field(default_factory=set)
     tags: object = None  # check.dupetags.Tags: the build's signed tags (a sealed record's approval-self without a key)
+    carry: dict = field(default_factory=dict)  # record id -> carry.Carried: approvals carried over from a clear repository

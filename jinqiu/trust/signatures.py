@@ -9,7 +9,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from . import forge, gitlog, registry, sshsig
+from . import carry, forge, gitlog, registry, sshsig
+from ..check import rounds
 from .entries import Context, Entry, digest_of_blob, payload_of
 from .. import parallel
 from ..check import cache
@@ -170,7 +171,10 @@ def check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str]) 
     c = ctx.commits.get(e.commit)
     if c is None:
         return
-    day = registry.day_of(h.effective_time(c.oid))
+    # an entry carried over from a clear repository: its key judged on the day the old history proved (carry)
+    carried = carry.carried_for(ctx.carry, record.data)
+    held = carried.days.get(rounds.ref(entry)) if carried is not None else None
+    day = held or registry.day_of(h.effective_time(c.oid))
     if entry.get("signature"):
         key, fpr, reason = ctx.signers.check(str(entry["signature"]).encode(), payload_of(record, e), NAMESPACE_ENTRY)
         where = "审批条目中的分离签名"
@@ -191,7 +195,7 @@ def check_signature(ctx: Context, record, e: Entry, commit_reviewers: set[str]) 
     if why:
         e.add("approval-key-invalid", f"{where}所用的审核人 {key.reviewer} 的密钥 {key.fingerprint} 在 {day} {why}{_time_note(h, c)}")
         return
-    revoked = ctx.walk.revoked_before(h, fpr, c.oid) if ctx.walk is not None else None
+    revoked = ctx.walk.revoked_before(h, fpr, c.oid) if ctx.walk is not None and not held else None
     if revoked:
         e.add("approval-key-revoked", f"{where}所用的审核人 {key.reviewer} 的密钥 {key.fingerprint} 已在提交 {revoked[:10]} 中吊销，"
               f"而提交 {c.oid[:10]} 不在那次吊销之前的历史里（提交日期由作者自己填写，先后只看提交图），签名无效")

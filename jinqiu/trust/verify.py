@@ -16,11 +16,11 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import anchor, chain, forge, gitlog, registry, signatures, status, versions, when
+from . import anchor, carry, chain, forge, gitlog, registry, signatures, status, versions, when
 from .entries import Context, Entry, approvals_line, entry_payload, payload_of, payment_payload, record_digest
 from .signatures import NAMESPACE_ENTRY, NAMESPACE_PAYMENT, SignatureMemo
 from .. import parallel
-from ..check import cache
+from ..check import cache, rounds
 from ..check import validate as validate_stage
 from ..problems import ERROR, WARNING, Problem
 
@@ -300,6 +300,9 @@ def open_session(repo, data_dir, dataset, root_keys, forge_checker, paths=None, 
         raise
     ctx.walk, ctx.registry_commits = session.walk, session.walk.changes
     ctx.tags = _tags(data_dir)
+    if root.mode != anchor.NONE:  # approvals carried over from a clear repository: only through the admin-signed map
+        ctx.carry, found = carry.load(data_dir, root.keys, dataset.display_root)
+        problems += found
     session.ctx = ctx
     return session
 
@@ -326,7 +329,9 @@ def prove(session: Session, dataset, records, current: dict[str, str]) -> tuple[
         if r.rel in per_record or r.rel in ctx.kept or r.rel in ctx.kept_payout:
             found[r.rel] = _prove(ctx, dataset, r, per_record.get(r.rel, []), problems)
         elif ctx.clock is not None:
-            found[r.rel] = status.Status(status.FILED, verified=True, filed_day=ctx.clock.first_day(r.rel))
+            carried = carry.carried_for(ctx.carry, r.data)  # filed in a clear repository: the day its history proved
+            found[r.rel] = status.Status(status.FILED, verified=True,
+                                         filed_day=(carried.filed if carried is not None and carried.filed else ctx.clock.first_day(r.rel)))
         else:
             found[r.rel] = status.Status(status.FILED, verified=True)
     return found, problems
@@ -409,6 +414,7 @@ def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> st
     Problems are appended with the entry's line."""
     strict, history = ctx.strict, ctx.history
     entries = entries + ctx.kept.get(r.rel, [])
+    carried = carry.carried_for(ctx.carry, r.data)
     by_commit: dict[str, set] = {}
     for e in entries:
         by_commit.setdefault(e.commit, set()).add(str(e.data.get("reviewer")))
@@ -425,6 +431,8 @@ def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> st
         if any(sev == ERROR for _, _, sev in e.problems):
             e.verified = False
         e.day = ctx.clock.day(e.commit) if ctx.clock is not None else ""
+        if carried is not None:  # made in the clear repository: the day its history proved (the signed map)
+            e.day = carried.days.get(rounds.ref(e.data)) or e.day
         pointer = f"/approvals/{e.index}" if e.removed_by is None else "/approvals"
         line = (dataset.line(r, pointer) if e.removed_by is None else approvals_line(dataset, r)) if e.problems else 0
         for code, message, sev in e.problems:
@@ -432,6 +440,8 @@ def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> st
     end = registry.funding_level(str(r.data.get("unit")), (r.data.get("aid") or {}).get("funding_unit"), ctx.units)
     current = ctx.current.get(r.rel) or record_digest(r)
     filed_day = ctx.clock.first_day(r.rel) if ctx.clock is not None else ""
+    if carried is not None and carried.filed:
+        filed_day = carried.filed
     st = status.derive(ordered, walked, current, end, filed_day=filed_day)
     kept = ctx.kept_payout.get(r.rel)
     if (r.data.get("aid") or {}).get("paid_on") or kept:
@@ -442,7 +452,8 @@ def _prove(ctx: Context, dataset, r, entries: list[Entry], problems: list) -> st
         if paid:
             commit = kept[1] if kept else ctx.payment_commits.get(r.rel)
             st = status.derive(ordered, walked, current, end, paid=True, filed_day=filed_day,
-                               paid_day=ctx.clock.day(commit) if ctx.clock is not None else "")
+                               paid_day=(carried.paid_day if carried is not None and carried.paid_day and current == carried.v2
+                                         else ctx.clock.day(commit) if ctx.clock is not None else ""))
     return st
 
 
