@@ -137,6 +137,10 @@ def test_every_status_is_the_same_and_the_sealed_years_hold_no_personal_value(ci
     assert cfg.since == SINCE and cfg.groups[str(SINCE)]
     code, out, err = run("show", f"{new}/data/{counted[0]}", "--data", new / "data", "--identity", city["ids"] / "build", "--keys", city["keys"])
     assert code == 0 and "id_number" in out and "ENC[" not in out, out + err
+    # the reviewers' own ID numbers are sealed too (to the build and escrow): check-sealed passes on NEW
+    assert not ID_NUMBER.search((new / "data" / "reviewers.yaml").read_text(encoding="utf-8"))
+    code, out, err = run("check-sealed", "--data", new / "data")
+    assert code == 0, out + err
 
 
 def test_the_map_counts_only_signed_by_a_root_administrator_over_its_exact_bytes(city, tmp_path):

@@ -358,6 +358,7 @@ def _write_new(old: Path, new: Path, texts: dict, sealing_text: str, map_raw: by
         else:
             shutil.copy2(old / rel, dest, follow_symlinks=False)
     (new / "data" / "sealing.yaml").write_text(sealing_text, encoding="utf-8")
+    _seal_reviewer_numbers(new / "data", sealed.config_from_bytes(sealing_text.encode("utf-8"), "data/sealing.yaml"))
     (new / "data" / carry.MAP_FILE).write_bytes(map_raw)
     if sig:
         (new / "data" / carry.SIG_FILE).write_text(sig, encoding="utf-8")
@@ -379,3 +380,15 @@ def _write_new(old: Path, new: Path, texts: dict, sealing_text: str, map_raw: by
         # not signed: a signed commit would stand for every approval in it that has no signature of its own
         _git(new, *ident, "-c", "commit.gpgsign=false", "commit", "-q", "-m", second, env=env)
         result.commits.append(_git(new, "rev-parse", "HEAD"))
+
+
+def _seal_reviewer_numbers(data: Path, cfg) -> None:
+    """The reviewers' own and family ID numbers sealed to the build and the escrow (records.sealed.seal_reviewer)."""
+    raw = ds.read_bytes(data, "reviewers.yaml")
+    record = ds.read_one(data, str(data), "reviewers.yaml")[0]
+    if not isinstance(record.data, dict):
+        return
+    kept = dict(record.data, reviewers=[sealed.seal_reviewer(r, [cfg.build, cfg.escrow]) if isinstance(r, dict) else r
+                                        for r in record.data.get("reviewers") or []])
+    if kept != record.data:
+        ds.write_text(data, "reviewers.yaml", fmt.render(kept, "reviewers", raw))

@@ -47,7 +47,7 @@ from pathlib import Path
 from ..check import city as citycon
 from ..check import ids, validate
 from ..check.unitref import KIND_NAMES, UNIT_LEVEL
-from ..records import layout, yamlstrict
+from ..records import layout, sealed, yamlstrict
 from ..trust import anchor, approve, codeowners, registry, testkeys
 from ..problems import ERROR
 from . import fmt
@@ -691,7 +691,8 @@ def _data_files(p: Plan, campaign_tree: dict, a: _Answers, code: str) -> dict:
         raise CityError([f"{a.shown}:{a.line('/活动')}: “活动”缺少 year（年度）"])
     files = {
         "data/units.yaml": _dump({"units": list(p.units.values())}, "units", f"# {p.city}的工会名单；改动须由管理员签名提交（见 docs/city.md）。\n"),
-        "data/reviewers.yaml": _dump({"reviewers": list(p.reviewers.values())}, "reviewers",
+        "data/reviewers.yaml": _dump({"reviewers": [sealed.seal_reviewer(r, [p.sealing["build"], p.sealing["escrow"]]) if p.sealing else r
+                                                    for r in p.reviewers.values()]}, "reviewers",
                                      f"# {p.city}的审核人登记；改动须由管理员签名提交（见 docs/trust.md）。\n"),
         f"data/campaigns/{year}.yaml": fmt.render(campaign, "campaign"),
         f"data/{registry.ROOT_FILE}": root_file_text(p.city, p.roots, p.reviewers),
