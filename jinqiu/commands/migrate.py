@@ -21,7 +21,7 @@ def add_arguments(p) -> None:
     p.add_argument("--keys", metavar="目录", help=f"密钥仓库（默认取环境变量 ${ENV_KEYS}）；没有密钥的加密年度在这里生成密钥环")
     p.add_argument("--identity", metavar="文件", help=f"构建密钥（默认取环境变量 ${ENV_IDENTITY}）：用来核对每份加密的记录能解开、与明文一致")
     p.add_argument("--admin-key", required=True, metavar="文件", help="管理员签名用的 SSH 私钥文件（须是信任根中的管理员密钥）")
-    p.add_argument("--root-key", action="append", metavar="指纹", help="旧仓库的信任根（默认取旧仓库的 git config jinqiu.rootKey）")
+    p.add_argument("--root-key", action="append", metavar="指纹", help="旧仓库的信任根（默认取旧仓库自己设置的信任根指纹）")
     p.add_argument("--today", metavar="日期", help="今天的日期 YYYY-MM-DD（默认今天；生成密钥环时按这天的登记）")
 
 

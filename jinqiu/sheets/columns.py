@@ -89,7 +89,7 @@ _ALIASES = {
 STATUS = Column("", "审批状态", INFO)
 PAID = Column("/aid/paid_on", "发放日期", INFO)
 
-_SKIP = {"application": ("/approvals", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature"), "graduate": ()}  # signed acts, not typed
+_SKIP = {"application": ("/approvals", "/carried_from", "/aid/paid_on", "/aid/paid_by", "/aid/paid_signature"), "graduate": ()}  # signed acts, not typed
 
 
 def _type_of(kind: str, pointer: str, node: dict) -> str:
