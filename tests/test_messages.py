@@ -25,8 +25,11 @@ ABSOLUTE = re.compile(r"(?:^|[\s（(“\"'‘：:=，,])(/[^\s/:：，。；（�
 POINTER = re.compile(r'"pointer": "[^"]*"')  # --format json: a JSON pointer (/worker/name) is not a path
 
 
+SIGNATURE_BLOCK = re.compile(r"signature: \|\n(?:[ \t]+\S+\n?)+")  # a record shown whole: base64 lines may start with /
+
+
 def absolute_paths(text: str) -> list[str]:
-    return ABSOLUTE.findall(POINTER.sub("", text))
+    return ABSOLUTE.findall(POINTER.sub("", SIGNATURE_BLOCK.sub("", text)))
 
 
 def test_the_pattern_finds_absolute_paths_and_nothing_else():
