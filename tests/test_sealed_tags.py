@@ -184,3 +184,20 @@ def test_a_shredded_year_has_no_tag_key_left(tagged):
     assert not keyring.tag_key_path(tagged["keys"], 2011).exists()
     code, out, err = make_tags(tagged)
     assert code != 0 and "查重标记密钥" in err
+
+
+def test_a_large_city_s_tags_file_is_read(tagged):
+    """A year's tags file grows ~200 bytes a record: past the 256 KB a person's file may have, it still counts."""
+    from jinqiu.records import yamlstrict, yamlwrite
+
+    data = tagged["data"]
+    assert make_tags(tagged)[0] == 0
+    path = data / "tags" / "2011.yaml"
+    tree = validate.check_file(data, "data", "tags/2011.yaml")[0].data
+    for i in range(3000):  # records of other unions, as the build would have tagged them
+        tree["records"][f"2011-dl-zs-0002-{i:04d}"] = {"commit": "sha256:" + f"{i:064x}", "family": [f"{i:032x}"]}
+    sign = keyring.ssh_signer(tagged["build_ssh"], tagsig.NAMESPACE_TAGS, "查重标记")
+    path.write_text(yamlwrite.dump(tagsig.signed(tree, sign), "tags"), encoding="utf-8")
+    assert path.stat().st_size > yamlstrict.MAX_BYTES
+    code, out, err = run("validate", "--data", data, "--no-cache")
+    assert code == 1 and out.count("重复资助：") == 2 and "3003 份记录" in err, out + err

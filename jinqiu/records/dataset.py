@@ -83,7 +83,8 @@ class Dataset:
         lines = self._lines.get(record.rel)
         if lines is None:
             try:
-                _, lines = yamlstrict.load((self.root / record.rel).read_bytes(), record.path, lines=True)
+                _, lines = yamlstrict.load((self.root / record.rel).read_bytes(), record.path, lines=True,
+                                           max_bytes=max_bytes(record.kind))
             except (OSError, yamlstrict.YamlError):
                 lines = {}
             self._lines[record.rel] = lines
@@ -92,6 +93,14 @@ class Dataset:
                 return lines[pointer]
             pointer = pointer.rsplit("/", 1)[0]
         return lines.get("", 1)
+
+
+BIG_KINDS = {"tags": 64 * 1024 * 1024}  # a year's duplicate tags (check.dupetags): ~200 bytes a record, written by the build
+
+
+def max_bytes(kind) -> int:
+    """The largest file of a kind the reader takes (everything a person writes: yamlstrict.MAX_BYTES)."""
+    return BIG_KINDS.get(kind, yamlstrict.MAX_BYTES)
 
 
 def discover(root: Path) -> list[str]:
@@ -314,14 +323,14 @@ def parse(raw: bytes, path: str, rel: str):
     if kind is None:
         return Record("other", path, rel, None), [], _first_line
     try:
-        tree, _ = yamlstrict.load(raw, path)
+        tree, _ = yamlstrict.load(raw, path, max_bytes=max_bytes(kind))
     except yamlstrict.YamlError as exc:
         return Record(kind, path, rel, None, parts), [exc.problem()], _first_line
     lines_cache = {}
 
     def line_of(pointer: str) -> int:
         if "map" not in lines_cache:
-            lines_cache["map"] = yamlstrict.load(raw, path, lines=True)[1]
+            lines_cache["map"] = yamlstrict.load(raw, path, lines=True, max_bytes=max_bytes(kind))[1]
         lines = lines_cache["map"]
         while pointer and pointer not in lines:
             pointer = pointer.rsplit("/", 1)[0]
