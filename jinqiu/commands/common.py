@@ -115,3 +115,18 @@ def confirm(out, question: str) -> bool:
         answer = ""
     out.write("\n")
     return answer.strip().lower() in ("y", "yes", "是", "确认")
+
+
+def sealing_config(root: Path, display: str, clear: str | None = None):
+    """data/sealing.yaml as read (None: the city keeps its records in clear); a file that cannot be read
+    is a UserError naming it. With clear, a city in clear is a UserError too: 数据目录…中没有加密设置
+    sealing.yaml：<clear>."""
+    from ..records import sealed
+
+    try:
+        cfg = sealed.load_config(root)
+    except sealed.ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if cfg is None and clear is not None:
+        raise UserError(f"数据目录 {display} 中没有加密设置 sealing.yaml：{clear}")
+    return cfg

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..problems import UserError
 from ..records import layout, sealed
-from .common import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, sealing_config
 
 HELP = "个人信息加密保存的密钥：生成本人密钥、为一个年度的各工会生成密钥环、成员变动后重新加密密钥环"
 ENV_IDENTITY = "JINQIU_IDENTITY"
@@ -82,10 +82,7 @@ def keyed_open(args, root: Path, reason: str):
     """The keyed tier's open(stored) -> clear for validate.OPEN (fails closed without a key): a
     record of a shredded year gives its keyless view (nobody can check it any more, and that is no error)."""
     o = opener(args, root, reason)
-    try:
-        cfg = sealed.load_config(root)
-    except sealed.ConfigError as exc:
-        raise UserError(str(exc)) from None
+    cfg = sealing_config(root, str(root))
     shredded = set(cfg.shredded if cfg else [])
 
     def open_(stored):
@@ -112,10 +109,7 @@ def set_tiers(args, root: Path, display_root: str, keyed: bool, reason: str) -> 
         years = sorted({int(y) for y in (cfg.groups if cfg else {})} - set(cfg.shredded if cfg else []))
         validate.TAG_KEYS = {y: k for y in years if (k := o.tag_key(y)) is not None}
     else:
-        try:
-            cfg = sealed.load_config(root)
-        except sealed.ConfigError as exc:
-            raise UserError(str(exc)) from None
+        cfg = sealing_config(root, display_root)
     tags, problems = tagsig.verified(root, display_root, cfg)
     validate.TAGS = tags
     return problems
@@ -187,12 +181,7 @@ def _run(args, out, err) -> int:
                   "把上面一行公钥交给市总工会管理员登记到 sealing.yaml。\n")
         return 0
     root = data_dir(args)
-    try:
-        cfg = sealed.load_config(root)
-    except sealed.ConfigError as exc:
-        raise UserError(str(exc)) from None
-    if cfg is None:
-        raise UserError(f"数据目录 {args.data} 中没有加密设置 sealing.yaml：本市的记录以明文保存")
+    cfg = sealing_config(root, args.data, "本市的记录以明文保存")
     if args.keys_command == "revoke":
         return _revoke(root, args, err)
     if args.keys_command == "seal-reviewers":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..problems import UserError
 from ..records import sealed
-from .common import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, sealing_config
 
 HELP = "保存期满后销毁一个年度的密钥：该年度的个人信息从此无人能读取，审批、发放和统计仍可核验"
 
@@ -25,12 +25,7 @@ def run(args, out, err) -> int:
     from ..records import dataset as ds, yamlwrite
 
     root = data_dir(args)
-    try:
-        cfg = sealed.load_config(root)
-    except sealed.ConfigError as exc:
-        raise UserError(str(exc)) from None
-    if cfg is None:
-        raise UserError(f"数据目录 {args.data} 中没有加密设置 sealing.yaml：明文保存的记录无法用销毁密钥的办法删除")
+    cfg = sealing_config(root, args.data, "明文保存的记录无法用销毁密钥的办法删除")
     today = args.today or dt.date.today().isoformat()
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", today):
         raise UserError(f"--today {today} 应写作 YYYY-MM-DD")

@@ -14,7 +14,7 @@ from .. import parallel
 from ..problems import UserError
 from ..records import dataset as ds
 from ..records import sealed
-from .common import add_data_argument, data_dir
+from .common import add_data_argument, data_dir, sealing_config
 
 HELP = "构建机：为加密保存的年度算出查重标记（只有构建机持有标记密钥），签名后写入 data/tags/<年度>.yaml，供没有密钥的校验查重"
 
@@ -58,12 +58,7 @@ def _run(args, out, err) -> int:
     from .keys import opener, pointers_of
 
     root = data_dir(args)
-    try:
-        cfg = sealed.load_config(root)
-    except sealed.ConfigError as exc:
-        raise UserError(str(exc)) from None
-    if cfg is None:
-        raise UserError(f"数据目录 {args.data} 中没有加密设置 sealing.yaml：本市的记录以明文保存，查重不需要标记")
+    cfg = sealing_config(root, args.data, "本市的记录以明文保存，查重不需要标记")
     if not cfg.build_signer:
         raise UserError("加密设置 sealing.yaml 中没有登记构建机签名公钥 build_signer（docs/sealing.md 第二节），"
                         "没有它签名的查重标记不算数")
